@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+// HARDistill: train tiny human-activity-recognition models by distilling a teacher into a
+// CBAM-attention student. Toolchain only: no package dependencies, no unsafe flags, so another
+// package can depend on any library product here by URL and version.
+import PackageDescription
+
+let libraries = ["Tensor", "Layers", "Distillation", "Datasets", "Metrics"]
+
+let package = Package(
+  name: "HARDistill",
+  products: [
+    .library(name: "HARDistill", targets: ["HARDistill"])
+  ] + libraries.map { .library(name: $0, targets: [$0]) } + [
+    .executable(name: "study", targets: ["Study"])
+  ],
+  targets: [
+    // Libraries (DESIGN §2).
+    .target(name: "Tensor"),
+    .target(name: "Layers", dependencies: ["Tensor"]),
+    .target(name: "Distillation", dependencies: ["Layers", "Metrics"]),
+    .target(name: "Datasets"),
+    .target(name: "Metrics"),
+    .target(name: "HARDistill", dependencies: libraries.map { .target(name: $0) }),
+
+    // Shared test helpers (gradient checks, closeness assertions); not a product.
+    .target(name: "TestSupport", dependencies: ["Tensor"]),
+
+    // Executables.
+    .executableTarget(name: "Study", dependencies: ["HARDistill"], path: "Examples/Study"),
+
+    // Tests import their module and TestSupport, never `@testable`, so `swift test -c release` works.
+    .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+    .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+  ]
+)

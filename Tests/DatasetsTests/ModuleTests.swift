@@ -1,0 +1,6 @@
+import Datasets
+import Testing
+
+@Test func moduleHasAVersion() {
+  #expect(DatasetsModule.version == "0.1.0")
+}
