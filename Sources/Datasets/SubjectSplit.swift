@@ -1,0 +1,99 @@
+/// Training and test windows of one data set, split by subject, plus what a lenient load skipped.
+public struct TrainTestSplit: Sendable, Equatable {
+  /// The windows to train (and validate) on.
+  public var train: LabeledWindows
+  /// The held-out windows.
+  public var test: LabeledWindows
+  /// The records a lenient load skipped, one error naming `path:line` each; empty otherwise.
+  public var skipped: [DatasetError]
+
+  /// A split from its parts.
+  public init(train: LabeledWindows, test: LabeledWindows, skipped: [DatasetError] = []) {
+    self.train = train
+    self.test = test
+    self.skipped = skipped
+  }
+
+  /// One line per part: window count, subjects and the count of each class.
+  public var summary: String {
+    func line(_ name: String, _ windows: LabeledWindows) -> String {
+      let counts = zip(windows.classNames, windows.classCounts()).map { "\($0) \($1)" }
+      return "\(name): \(windows.count) windows, \(windows.subjectIDs.count) subjects; "
+        + counts.joined(separator: ", ")
+    }
+    return line("train", train) + "\n" + line("test", test)
+  }
+}
+
+/// One fold of leave-one-subject-out cross-validation.
+public struct SubjectFold: Sendable, Equatable {
+  /// The subject held out.
+  public var subject: Int
+  /// The windows of every other subject.
+  public var train: LabeledWindows
+  /// The windows of `subject`.
+  public var test: LabeledWindows
+}
+
+/// The official subject lists of the public data sets (DESIGN §8).
+public enum SubjectLists {
+  /// The test volunteers of UCI HAR, and so of UCI HAPT (the same 30 people).
+  public static let uciHARTest = [2, 4, 9, 10, 12, 13, 18, 20, 24]
+  /// The test users of WISDM v1.1.
+  public static let wisdmTest = Array(27...36)
+}
+
+extension LabeledWindows {
+  /// The windows whose subject is in `subjects`, in their original order.
+  public func filtered(subjects kept: Set<Int>) -> LabeledWindows {
+    selecting(subjects.indices.filter { kept.contains(subjects[$0]) })
+  }
+
+  /// Splits by subject: windows of `testSubjects` go to `test`, all others to `train`.
+  public func split(testSubjects: some Sequence<Int>) -> TrainTestSplit {
+    let test = Set(testSubjects)
+    return TrainTestSplit(
+      train: selecting(subjects.indices.filter { !test.contains(subjects[$0]) }),
+      test: selecting(subjects.indices.filter { test.contains(subjects[$0]) }))
+  }
+
+  /// Holds out about `fraction` of the subjects, chosen by `seed`, as a subject-disjoint
+  /// validation part.
+  ///
+  /// The subjects are shuffled with a generator seeded by `seed` and the first
+  /// `max(1, round(fraction * subjects))` go to validation, so the same seed always picks the
+  /// same people.
+  /// - Throws: ``DatasetError/invalidOption(name:value:expected:)`` if `fraction` is not in
+  ///   `0 < fraction < 1` or there are fewer than two subjects.
+  public func validationSplit(
+    fraction: Double = 0.2, seed: UInt64
+  ) throws(DatasetError) -> (train: LabeledWindows, validation: LabeledWindows) {
+    guard fraction > 0, fraction < 1 else {
+      throw .invalidOption(
+        name: "validation fraction", value: "\(fraction)", expected: "a number in (0, 1)")
+    }
+    var ids = subjectIDs
+    guard ids.count >= 2 else {
+      throw .invalidOption(
+        name: "validation subjects", value: "\(ids)", expected: "at least two subjects")
+    }
+    var generator = SplitMix64(seed: seed)
+    ids.shuffle(using: &generator)
+    let count = Swift.min(ids.count - 1, Swift.max(1, Int((fraction * Double(ids.count)).rounded())))
+    let held = Set(ids.prefix(count))
+    return (
+      selecting(subjects.indices.filter { !held.contains(subjects[$0]) }),
+      selecting(subjects.indices.filter { held.contains(subjects[$0]) })
+    )
+  }
+
+  /// One fold per subject, in ascending subject order, each holding that subject out.
+  public func leaveOneSubjectOutFolds() -> [SubjectFold] {
+    subjectIDs.map { subject in
+      SubjectFold(
+        subject: subject,
+        train: selecting(subjects.indices.filter { subjects[$0] != subject }),
+        test: selecting(subjects.indices.filter { subjects[$0] == subject }))
+    }
+  }
+}
