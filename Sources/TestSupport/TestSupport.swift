@@ -1,1 +1,98 @@
 import Tensor
+
+/// The result of comparing a function's analytic Jacobian with central finite differences.
+public struct GradientReport: CustomStringConvertible, Sendable {
+  /// One Jacobian entry: `∂output[outputIndex] / ∂inputs[input][inputIndex]`.
+  public struct Entry: Sendable {
+    public let input: Int
+    public let inputIndex: Int
+    public let outputIndex: Int
+    public let analytic: Double
+    public let numeric: Double
+  }
+
+  /// Every Jacobian entry compared.
+  public let entryCount: Int
+  /// The entries outside tolerance.
+  public let failures: [Entry]
+  /// Whether every entry was within tolerance and the tracked forward matched the untracked one.
+  public var passed: Bool { failures.isEmpty && forwardMatches }
+  /// Whether recording on a tape left the forward values unchanged.
+  public let forwardMatches: Bool
+
+  public var description: String {
+    if passed { return "all \(entryCount) Jacobian entries within tolerance" }
+    var lines = forwardMatches ? [] : ["tracked and untracked forward values differ"]
+    lines.append("\(failures.count) of \(entryCount) Jacobian entries outside tolerance:")
+    for entry in failures.prefix(8) {
+      lines.append(
+        "  ∂out[\(entry.outputIndex)]/∂in\(entry.input)[\(entry.inputIndex)]: analytic "
+          + "\(entry.analytic), numeric \(entry.numeric)")
+    }
+    return lines.joined(separator: "\n")
+  }
+}
+
+/// Compares the full Jacobian of `function` at `inputs`, computed by the tape, with central
+/// finite differences accumulated in `Double`.
+///
+/// Every output element is seeded in turn (one forward, one backward per output element), and
+/// every input element perturbed by `±step`. An entry passes when
+/// `|analytic − numeric| ≤ absoluteTolerance + relativeTolerance · max(|analytic|, |numeric|)`.
+/// A single random projection is not enough: it can hide an entry that is wrong but cancels.
+///
+/// - Parameters:
+///   - step: The finite-difference step `h`; Float32 forward passes need `h` around 1e-2.
+///   - absoluteTolerance: 1e-3 by default.
+///   - relativeTolerance: 1e-2 by default.
+public func checkGradients(
+  of function: ([Tensor]) -> Tensor, at inputs: [Tensor], step: Float = 1e-2,
+  absoluteTolerance: Double = 1e-3, relativeTolerance: Double = 1e-2
+) -> GradientReport {
+  let tape = Tape()
+  let tracked = inputs.map(tape.variable)
+  let output = function(tracked)
+  let plain = function(inputs)
+  let forwardMatches = output.shape == plain.shape && output.scalars == plain.scalars
+
+  // analytic[o][k][e] = ∂out[o]/∂in_k[e], one vector-Jacobian product per output element.
+  var analytic: [[[Float]]] = []
+  for o in 0..<output.scalarCount {
+    var seed = Tensor(zeros: output.shape)
+    seed.withUnsafeMutableBufferPointer { $0[o] = 1 }
+    analytic.append(
+      tape.vectorJacobianProducts(of: output, seed: seed, wrt: tracked).map(\.scalars))
+  }
+
+  var failures: [GradientReport.Entry] = []
+  var entryCount = 0
+  for k in inputs.indices {
+    for e in 0..<inputs[k].scalarCount {
+      func evaluate(_ delta: Float) -> [Float] {
+        var shifted = inputs
+        shifted[k].withUnsafeMutableBufferPointer { $0[e] += delta }
+        return function(shifted).scalars
+      }
+      let (plus, minus) = (evaluate(step), evaluate(-step))
+      for o in 0..<output.scalarCount {
+        let numeric = (Double(plus[o]) - Double(minus[o])) / (2 * Double(step))
+        let exact = Double(analytic[o][k][e])
+        entryCount += 1
+        let bound = absoluteTolerance + relativeTolerance * max(abs(exact), abs(numeric))
+        if !(abs(exact - numeric) <= bound) {
+          failures.append(
+            .init(input: k, inputIndex: e, outputIndex: o, analytic: exact, numeric: numeric))
+        }
+      }
+    }
+  }
+  return GradientReport(entryCount: entryCount, failures: failures, forwardMatches: forwardMatches)
+}
+
+/// Whether `actual` has `expected`'s shape and every element within `tolerance` of it.
+public func isClose(_ actual: Tensor, _ expected: [Float], shape: [Int], tolerance: Float = 1e-5)
+  -> Bool
+{
+  actual.shape == shape && actual.scalars.count == expected.count
+    && zip(actual.scalars, expected).allSatisfy { abs($0 - $1) <= tolerance }
+}

@@ -1,0 +1,149 @@
+extension Kernels {
+  /// `x` with its axes reordered: result axis `i` is input axis `permutation[i]`.
+  static func transpose(_ x: Tensor, permutation: [Int]) -> Tensor {
+    let shape = permutation.map { x.shape[$0] }
+    let inputStrides = strides(of: x.shape)
+    let readStrides = permutation.map { inputStrides[$0] }
+    let count = x.scalarCount
+    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+      x.withUnsafeBufferPointer { source in
+        forEachOffset(shape: shape, strides: readStrides) { index, offset in
+          out[index] = source[offset]
+        }
+      }
+      initialized = count
+    }
+    return Tensor(uncheckedShape: shape, scalars: result)
+  }
+
+  /// `x` viewed as `[outer, extent, inner]` around `axis`.
+  static func split(_ shape: [Int], at axis: Int) -> (outer: Int, extent: Int, inner: Int) {
+    (shape[..<axis].reduce(1, *), shape[axis], shape[(axis + 1)...].reduce(1, *))
+  }
+
+  /// Copies, for every outer index, `length` rows of `inner` scalars from `source` starting at
+  /// row `sourceStart` (of `sourceExtent`) to `target` at row `targetStart` (of `targetExtent`).
+  static func copyRows(
+    from source: UnsafeBufferPointer<Float>, sourceExtent: Int, sourceStart: Int,
+    to target: UnsafeMutableBufferPointer<Float>, targetExtent: Int, targetStart: Int,
+    length: Int, outer: Int, inner: Int, accumulate: Bool = false
+  ) {
+    let block = length * inner
+    for o in 0..<outer {
+      let s = (o * sourceExtent + sourceStart) * inner
+      let t = (o * targetExtent + targetStart) * inner
+      if accumulate {
+        for i in 0..<block { target[t + i] += source[s + i] }
+      } else {
+        for i in 0..<block { target[t + i] = source[s + i] }
+      }
+    }
+  }
+
+  /// Rows `range` of `x` along `axis`.
+  static func slice(_ x: Tensor, axis: Int, range: Range<Int>) -> Tensor {
+    let (outer, extent, inner) = split(x.shape, at: axis)
+    var shape = x.shape
+    shape[axis] = range.count
+    let count = outer * range.count * inner
+    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+      x.withUnsafeBufferPointer { source in
+        copyRows(
+          from: source, sourceExtent: extent, sourceStart: range.lowerBound, to: out,
+          targetExtent: range.count, targetStart: 0, length: range.count, outer: outer,
+          inner: inner)
+      }
+      initialized = count
+    }
+    return Tensor(uncheckedShape: shape, scalars: result)
+  }
+
+  /// `x` with `before` and `after` rows of `value` added along `axis`.
+  static func pad(_ x: Tensor, axis: Int, before: Int, after: Int, value: Float) -> Tensor {
+    let (outer, extent, inner) = split(x.shape, at: axis)
+    var shape = x.shape
+    shape[axis] = before + extent + after
+    var result = [Float](repeating: value, count: shape.reduce(1, *))
+    result.withUnsafeMutableBufferPointer { out in
+      x.withUnsafeBufferPointer { source in
+        copyRows(
+          from: source, sourceExtent: extent, sourceStart: 0, to: out, targetExtent: shape[axis],
+          targetStart: before, length: extent, outer: outer, inner: inner)
+      }
+    }
+    return Tensor(uncheckedShape: shape, scalars: result)
+  }
+
+  /// `parts` joined along `axis`; their other extents are equal (checked by the caller).
+  static func concatenate(_ parts: [Tensor], axis: Int) -> Tensor {
+    var shape = parts[0].shape
+    shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
+    let (outer, total, inner) = split(shape, at: axis)
+    var result = [Float](repeating: 0, count: shape.reduce(1, *))
+    result.withUnsafeMutableBufferPointer { out in
+      var start = 0
+      for part in parts {
+        let extent = part.shape[axis]
+        part.withUnsafeBufferPointer { source in
+          copyRows(
+            from: source, sourceExtent: extent, sourceStart: 0, to: out, targetExtent: total,
+            targetStart: start, length: extent, outer: outer, inner: inner)
+        }
+        start += extent
+      }
+    }
+    return Tensor(uncheckedShape: shape, scalars: result)
+  }
+
+  /// Reduces `x` over `axes` (a set of valid axes) with `combine`, starting from `initial`;
+  /// the result keeps reduced axes with extent 1.
+  @inline(__always)
+  static func reduce(
+    _ x: Tensor, axes: Set<Int>, initial: Float, _ combine: (Float, Float) -> Float
+  ) -> Tensor {
+    let shape = x.shape.indices.map { axes.contains($0) ? 1 : x.shape[$0] }
+    var result = [Float](repeating: initial, count: shape.reduce(1, *))
+    let writeStrides = broadcastStrides(of: shape, to: x.shape)
+    result.withUnsafeMutableBufferPointer { out in
+      x.withUnsafeBufferPointer { source in
+        forEachOffset(shape: x.shape, strides: writeStrides) { index, offset in
+          out[offset] = combine(out[offset], source[index])
+        }
+      }
+    }
+    return Tensor(uncheckedShape: shape, scalars: result)
+  }
+
+  /// The maximum of `x` over `axes`, keeping reduced axes with extent 1, and for every result
+  /// element the flat input index of its (first) maximum.
+  static func reduceMax(_ x: Tensor, axes: Set<Int>) -> (value: Tensor, argmax: [Int]) {
+    let shape = x.shape.indices.map { axes.contains($0) ? 1 : x.shape[$0] }
+    let count = shape.reduce(1, *)
+    var result = [Float](repeating: -.infinity, count: count)
+    var argmax = [Int](repeating: -1, count: count)
+    let writeStrides = broadcastStrides(of: shape, to: x.shape)
+    result.withUnsafeMutableBufferPointer { out in
+      argmax.withUnsafeMutableBufferPointer { arg in
+        x.withUnsafeBufferPointer { source in
+          forEachOffset(shape: x.shape, strides: writeStrides) { index, offset in
+            // `arg < 0` admits the first element even when it is −∞ or NaN.
+            if arg[offset] < 0 || source[index] > out[offset] {
+              out[offset] = source[index]
+              arg[offset] = index
+            }
+          }
+        }
+      }
+    }
+    return (Tensor(uncheckedShape: shape, scalars: result), argmax)
+  }
+
+  /// A tensor of `shape` that is zero except `values[i]` added at flat index `indices[i]`.
+  static func scatter(_ values: Tensor, at indices: [Int], shape: [Int]) -> Tensor {
+    var result = [Float](repeating: 0, count: shape.reduce(1, *))
+    values.withUnsafeBufferPointer { source in
+      for (i, index) in indices.enumerated() where index >= 0 { result[index] += source[i] }
+    }
+    return Tensor(uncheckedShape: shape, scalars: result)
+  }
+}

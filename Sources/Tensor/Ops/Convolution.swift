@@ -1,0 +1,78 @@
+// 1-D convolution over time, channels-last, with input, filter and bias gradients.
+
+/// How a sliding window treats the ends of the sequence.
+public enum Padding: String, Sendable, CaseIterable {
+  /// Zeros are added so that the output has `ceil(length / stride)` steps (Keras `same`; an odd
+  /// total goes after the sequence).
+  case same
+  /// No padding: only windows that fit entirely inside the input.
+  case valid
+}
+
+extension Tensor {
+  /// The output shape of ``conv1D(filter:bias:stride:dilation:padding:)``.
+  ///
+  /// - Throws: ``ShapeError`` naming the input and filter shapes when the input is not
+  ///   `[batch, time, inChannels]`, the filter not `[kernel, inChannels, outChannels]`, the bias
+  ///   not `[outChannels]`, stride or dilation < 1, or no output step fits.
+  public static func conv1DShape(
+    input: [Int], filter: [Int], bias: [Int]?, stride: Int, dilation: Int, padding: Padding
+  ) throws(ShapeError) -> [Int] {
+    guard input.count == 3, filter.count == 3, input[2] == filter[1], filter[0] > 0,
+      stride >= 1, dilation >= 1
+    else {
+      throw .incompatible(
+        operation: "conv1D", lhs: input, rhs: filter,
+        rule: "[batch, time, c] ⊛ [kernel, c, out] with stride, dilation ≥ 1")
+    }
+    if let bias, bias != [filter[2]] {
+      throw .incompatible(operation: "conv1D", lhs: filter, rhs: bias, rule: "bias [out]")
+    }
+    let geometry = WindowGeometry(
+      inputLength: input[1], kernelSize: filter[0], stride: stride, dilation: dilation,
+      padding: padding)
+    guard geometry.outputLength > 0 else {
+      throw .incompatible(
+        operation: "conv1D", lhs: input, rhs: filter,
+        rule: "a time axis at least as long as the dilated kernel with \(padding) padding")
+    }
+    return [input[0], geometry.outputLength, filter[2]]
+  }
+
+  /// The 1-D convolution (a cross-correlation, as in Keras and PyTorch) of `self` with `filter`.
+  ///
+  /// `y[b, t, o] = bias[o] + Σ_j Σ_i filter[j, i, o] · x[b, t·stride + j·dilation − pad, i]`,
+  /// with zeros outside the input.
+  ///
+  /// - Parameters:
+  ///   - filter: Weights shaped `[kernel, inChannels, outChannels]`.
+  ///   - bias: An optional `[outChannels]` added to every output step.
+  ///   - stride: Steps between output positions (≥ 1).
+  ///   - dilation: Steps between kernel taps (≥ 1).
+  ///   - padding: ``Padding/same`` or ``Padding/valid``.
+  /// - Returns: `[batch, outTime, outChannels]` for `self` shaped `[batch, time, inChannels]`.
+  public func conv1D(
+    filter: Tensor, bias: Tensor? = nil, stride: Int = 1, dilation: Int = 1,
+    padding: Padding = .valid
+  ) -> Tensor {
+    checked { () throws(ShapeError) in
+      try Tensor.conv1DShape(
+        input: shape, filter: filter.shape, bias: bias?.shape, stride: stride, dilation: dilation,
+        padding: padding)
+    }
+    let geometry = WindowGeometry(
+      inputLength: shape[1], kernelSize: filter.shape[0], stride: stride, dilation: dilation,
+      padding: padding)
+    let value = Kernels.conv1D(self, filter, bias: bias, geometry: geometry)
+    let inputs = [self, filter] + (bias.map { [$0] } ?? [])
+    guard let tape = Tape.of(inputs) else { return value }
+    let (x, w) = (detached(), filter.detached())
+    let hasBias = bias != nil
+    return tape.record(.conv1D, value, inputs: inputs) { grad in
+      // ∂L/∂x[s, i] = Σ_{t, j: s = t·stride + j·dilation − pad} Σ_o g[t, o]·w[j, i, o];
+      // ∂L/∂w[j, i, o] = Σ_t x[t·stride + j·dilation − pad, i]·g[t, o]; ∂L/∂bias[o] = Σ_t g[t, o].
+      let (gx, gw, gb) = Kernels.conv1DBackward(grad, x, w, geometry: geometry)
+      return hasBias ? [gx, gw, gb] : [gx, gw]
+    }
+  }
+}

@@ -1,0 +1,162 @@
+/// A record of differentiable operations, replayed backwards to compute gradients.
+///
+/// Create one tape per training step, mark the tensors you differentiate with respect to with
+/// ``variable(_:)``, run the computation, then ask for ``gradients(of:wrt:)``:
+///
+/// ```swift
+/// let tape = Tape()
+/// let w = tape.variable(weight)
+/// let loss = (x.matmul(w) - y).squared().mean()
+/// let dw = tape.gradients(of: loss, wrt: [w])[0]
+/// ```
+///
+/// A tape is not thread-safe: keep it inside one task. Tensors refer to it weakly, so a tape
+/// lives as long as the code that created it holds it.
+public final class Tape {
+  /// Every operation that records a backward; each one has a finite-difference gradient check.
+  public enum Operation: String, CaseIterable, Sendable {
+    case add, subtract, multiply, divide, negate
+    case exp, log, sqrt, pow, relu, sigmoid, tanh
+    case sum, mean, max
+    case matmul
+    case reshape, transpose, concatenate, slice, pad
+    case softmax, logSoftmax, softmaxCrossEntropy
+    case conv1D, maxPool1D, avgPool1D
+  }
+
+  /// One recorded operation: which nodes it read, which node it wrote, and its vector-Jacobian
+  /// product (upstream gradient → one gradient per input, `nil` where none flows).
+  struct Entry {
+    let operation: Operation
+    let inputs: [Int?]
+    let output: Int
+    let backward: (Tensor) -> [Tensor?]
+  }
+
+  private var entries: [Entry] = []
+  private var nodeCount = 0
+
+  /// An empty tape.
+  public init() {}
+
+  /// The number of operations recorded so far.
+  public var operationCount: Int { entries.count }
+
+  /// `value`, tracked on this tape as a leaf that gradients can be taken with respect to.
+  public func variable(_ value: Tensor) -> Tensor {
+    var tracked = value
+    tracked.tracking = Tensor.Tracking(tape: self, id: newNode())
+    return tracked
+  }
+
+  private func newNode() -> Int {
+    nodeCount += 1
+    return nodeCount - 1
+  }
+
+  /// The tape that tracks any of `inputs`, or `nil` when none is tracked (inference).
+  ///
+  /// Ops call this *before* forming their backward closure, so inference forms none.
+  static func of(_ inputs: Tensor...) -> Tape? { of(inputs) }
+
+  static func of(_ inputs: [Tensor]) -> Tape? {
+    var found: Tape?
+    for input in inputs {
+      guard let tape = input.tracking?.tape else { continue }
+      if let found {
+        precondition(found === tape, "operands are tracked on two different tapes")
+      }
+      found = tape
+    }
+    return found
+  }
+
+  /// Tracks `output` on this tape and records `backward`, which must capture detached values only
+  /// (so that backward passes never record onto the tape).
+  func record(
+    _ operation: Operation, _ output: Tensor, inputs: [Tensor],
+    backward: @escaping (Tensor) -> [Tensor?]
+  ) -> Tensor {
+    var result = output
+    let id = newNode()
+    result.tracking = Tensor.Tracking(tape: self, id: id)
+    entries.append(
+      Entry(
+        operation: operation, inputs: inputs.map { $0.tracking?.tape === self ? $0.tracking?.id : nil },
+        output: id, backward: backward))
+    return result
+  }
+
+  /// Gradients of the scalar `loss` with respect to each of `targets`.
+  ///
+  /// A target that `loss` does not depend on gets zeros of its own shape. Gradients of a tensor
+  /// used several times are summed.
+  public func gradients(of loss: Tensor, wrt targets: [Tensor]) -> [Tensor] {
+    require(
+      loss.scalarCount == 1,
+      .invalid(operation: "gradients(of:wrt:)", shape: loss.shape, rule: "a one-element loss"))
+    return vectorJacobianProducts(of: loss, seed: Tensor(repeating: 1, shape: loss.shape), wrt: targets)
+  }
+
+  /// `seedᵀ · J` for each target: the gradient of `sum(output * seed)` with respect to each of
+  /// `targets`, where `output` may have any shape and `seed` has the same shape.
+  public func vectorJacobianProducts(
+    of output: Tensor, seed: Tensor, wrt targets: [Tensor]
+  ) -> [Tensor] {
+    require(
+      output.shape == seed.shape,
+      .incompatible(
+        operation: "vectorJacobianProducts", lhs: output.shape, rhs: seed.shape,
+        rule: "a seed shaped like the output"))
+    var grads: [Int: Tensor] = [:]
+    // Gradients of intermediate nodes are dropped once propagated, except those asked for.
+    let kept = Set(targets.compactMap { $0.tracking?.tape === self ? $0.tracking?.id : nil })
+    if let root = output.tracking, root.tape === self { grads[root.id] = seed.detached() }
+    for entry in entries.reversed() {
+      guard
+        let upstream = kept.contains(entry.output)
+          ? grads[entry.output] : grads.removeValue(forKey: entry.output)
+      else { continue }
+      for (input, grad) in zip(entry.inputs, entry.backward(upstream)) {
+        guard let input, let grad else { continue }
+        if var existing = grads.removeValue(forKey: input) {
+          existing.accumulate(grad)
+          grads[input] = existing
+        } else {
+          grads[input] = grad
+        }
+      }
+    }
+    return targets.map { target in
+      guard let tracking = target.tracking, tracking.tape === self, let grad = grads[tracking.id]
+      else { return Tensor(zeros: target.shape) }
+      return grad
+    }
+  }
+}
+
+extension Tensor {
+  /// Adds `other`, of the same shape, in place (gradient accumulation).
+  mutating func accumulate(_ other: Tensor) {
+    require(
+      shape == other.shape,
+      .incompatible(operation: "accumulate", lhs: shape, rhs: other.shape, rule: "equal shapes"))
+    other.scalars.withUnsafeBufferPointer { source in
+      scalars.withUnsafeMutableBufferPointer { target in
+        for i in 0..<target.count { target[i] += source[i] }
+      }
+    }
+  }
+}
+
+/// The value of `function` at `inputs` and its gradient with respect to each input.
+///
+/// `function` must return a one-element tensor. A fresh tape is used and discarded.
+public func valueWithGradients(
+  at inputs: [Tensor], of function: ([Tensor]) -> Tensor
+) -> (value: Tensor, gradients: [Tensor]) {
+  let tape = Tape()
+  let tracked = inputs.map(tape.variable)
+  let value = function(tracked)
+  return (value.detached(), tape.gradients(of: value, wrt: tracked))
+}
