@@ -66,6 +66,14 @@ struct ByteScanner {
     }
   }
 
+  /// Moves past the next `;` on this line, or to the line end if there is none.
+  mutating func skipRecord() {
+    while !isAtLineEnd {
+      position += 1
+      if bytes[position - 1] == .semicolon { return }
+    }
+  }
+
   /// Moves to `offset` on the current line.
   mutating func rewind(to offset: Int) { position = offset }
 

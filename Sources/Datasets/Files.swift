@@ -102,4 +102,32 @@ enum Files {
       return values
     }
   }
+
+  /// The line, byte column and text of field `field` (0-based) in non-blank row `row` (0-based)
+  /// of a blank-separated table; used to name the place of a value found invalid after parsing.
+  static func locate(
+    _ path: String, row: Int, field: Int, expected: String
+  ) throws(DatasetError) -> (line: Int, column: Int, text: String) {
+    try scan(path, expected: expected) { scanner throws(DatasetError) in
+      var current = 0
+      while scanner.skipBlankLines() {
+        if current == row {
+          for _ in 0..<field {
+            scanner.skipBlanks()
+            while !scanner.isAtLineEnd, scanner.current != .space, scanner.current != .tab {
+              scanner.rewind(to: scanner.position + 1)
+            }
+          }
+          scanner.skipBlanks()
+          return (
+            scanner.line, scanner.column,
+            scanner.field(from: scanner.position, separators: [.space, .tab])
+          )
+        }
+        scanner.skipLine()
+        current += 1
+      }
+      return (scanner.line, 1, "")
+    }
+  }
 }
