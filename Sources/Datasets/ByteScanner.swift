@@ -81,8 +81,10 @@ struct ByteScanner {
   func text(from offset: Int) -> String {
     var end = offset
     while end < bytes.count, bytes[end] != .lineFeed, bytes[end] != .carriageReturn { end += 1 }
-    return DatasetError.quote(String(decoding: UnsafeBufferPointer(rebasing: bytes[offset..<end]),
-                                     as: UTF8.self))
+    return DatasetError.quote(
+      String(
+        decoding: UnsafeBufferPointer(rebasing: bytes[offset..<end]),
+        as: UTF8.self))
   }
 
   /// The text from byte `offset` up to the next `separator` or line end.
@@ -93,8 +95,10 @@ struct ByteScanner {
     {
       end += 1
     }
-    return DatasetError.quote(String(decoding: UnsafeBufferPointer(rebasing: bytes[offset..<end]),
-                                     as: UTF8.self))
+    return DatasetError.quote(
+      String(
+        decoding: UnsafeBufferPointer(rebasing: bytes[offset..<end]),
+        as: UTF8.self))
   }
 
   /// The 1-based column of byte `offset` on the current line.
@@ -185,16 +189,20 @@ struct ByteScanner {
     guard p == n || Self.isDelimiter(bytes[p]) else { return nil }
     position = p
     if !truncated, mantissa <= 1 << 53, exponent >= -22, exponent <= 22 {
-      var value = Double(mantissa)
-      value = exponent < 0 ? value / Self.powersOfTen[-exponent] : value * Self.powersOfTen[exponent]
-      let magnitude = value
+      // Both operands are exact doubles, so one correctly rounded operation gives the double
+      // nearest the decimal (Clinger's fast path).
+      let magnitude =
+        exponent < 0
+        ? Double(mantissa) / Self.powersOfTen[-exponent]
+        : Double(mantissa) * Self.powersOfTen[exponent]
       // A double exactly halfway between two floats: rounding it again could differ from rounding
-      // the decimal once, so let the standard library decide.
+      // the decimal once, so let the standard library decide. Subnormal and overflowing floats
+      // take that path too.
       let halfway = magnitude.bitPattern & 0x1FFF_FFFF == 0x1000_0000
-      if !halfway, magnitude == 0
-        || (magnitude >= Double(Float.leastNormalMagnitude)
-          && magnitude <= Double(Float.greatestFiniteMagnitude))
-      {
+      let normal =
+        magnitude >= Double(Float.leastNormalMagnitude)
+        && magnitude <= Double(Float.greatestFiniteMagnitude)
+      if !halfway, magnitude == 0 || normal {
         let result = Float(magnitude)
         return negative ? -result : result
       }

@@ -44,7 +44,8 @@ public enum CSV {
   public static func loadRecordings(
     _ path: String, layout: Layout
   ) throws(DatasetError) -> (streams: [LabeledStream], classNames: [String]) {
-    let expectedLayout = "a CSV file with a header naming the columns \(layout.subject), "
+    let expectedLayout =
+      "a CSV file with a header naming the columns \(layout.subject), "
       + "\(layout.label) and \(layout.channels.joined(separator: ", "))"
     return try Files.scan(path, expected: expectedLayout) { scanner throws(DatasetError) in
       guard scanner.skipBlankLines() else { throw DatasetError.empty(path: path) }
@@ -70,7 +71,8 @@ public enum CSV {
         }
         if !scanner.consume(.comma) { break }
       }
-      let required = [layout.subject, layout.label] + layout.channels
+      let required =
+        [layout.subject, layout.label] + layout.channels
         + (layout.timestamp.map { [$0] } ?? [])
       if let missing = required.first(where: { !found.contains($0) }) {
         throw scanner.malformed(at: headerStart, expected: "a column named \"\(missing)\"")
@@ -159,7 +161,8 @@ public enum CSV {
     }
   }
 
-  /// Loads the file as windows of all subjects; split them with ``LabeledWindows/split(testSubjects:)``.
+  /// Loads the file as windows of all subjects; split them with
+  /// ``LabeledWindows/split(testSubjects:)``.
   ///
   /// - Returns: Windows shaped `[windows, windowing.length, layout.channels.count]`.
   /// - Throws: What ``loadRecordings(_:layout:)`` throws, and

@@ -30,27 +30,27 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case let .missing(path, expected):
+    case .missing(let path, let expected):
       "\(path): no such file or folder; expected \(expected)"
-    case let .unreadable(path, reason):
+    case .unreadable(let path, let reason):
       "\(path): cannot read: \(reason)"
-    case let .malformedLine(path, line, column, expected, found):
+    case .malformedLine(let path, let line, let column, let expected, let found):
       "\(path):\(line):\(column): expected \(expected), found \"\(found)\""
-    case let .nonFiniteValue(path, line, column, found):
+    case .nonFiniteValue(let path, let line, let column, let found):
       "\(path):\(line):\(column): expected a finite number, found \"\(found)\""
-    case let .unknownActivity(path, line, column, found, known):
+    case .unknownActivity(let path, let line, let column, let found, let known):
       "\(path):\(line):\(column): expected an activity (\(known.joined(separator: ", "))), "
         + "found \"\(found)\""
-    case let .lengthMismatch(path, rows, otherPath, otherRows):
+    case .lengthMismatch(let path, let rows, let otherPath, let otherRows):
       "\(path): expected \(otherRows) rows as in \(otherPath), found \(rows)"
-    case let .intervalOutOfRange(path, line, start, end, recording, samples):
+    case .intervalOutOfRange(let path, let line, let start, let end, let recording, let samples):
       "\(path):\(line): expected an interval inside samples 1...\(samples) of \(recording), "
         + "found \"\(start) \(end)\""
-    case let .empty(path):
+    case .empty(let path):
       "\(path): expected at least one sample, found none"
-    case let .noWindows(source, reason):
+    case .noWindows(let source, let reason):
       "\(source): expected at least one window, found none (\(reason))"
-    case let .invalidOption(name, value, expected):
+    case .invalidOption(let name, let value, let expected):
       "\(name): expected \(expected), found \"\(value)\""
     }
   }

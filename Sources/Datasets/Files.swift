@@ -70,8 +70,9 @@ enum Files {
   /// - Parameter allowNaN: Whether `NaN` fields are kept (Opportunity) or rejected.
   /// - Returns: The values, `rows × columns` of them.
   /// - Throws: ``DatasetError/malformedLine(path:line:column:expected:found:)`` for a short or
-  ///   long line or a field that is not a number, ``DatasetError/nonFiniteValue(path:line:column:found:)``
-  ///   for an infinite (or disallowed NaN) value, ``DatasetError/empty(path:)`` for no rows.
+  ///   long line or a field that is not a number,
+  ///   ``DatasetError/nonFiniteValue(path:line:column:found:)`` for an infinite (or disallowed
+  ///   NaN) value, ``DatasetError/empty(path:)`` for no rows.
   static func numberTable(
     _ path: String, columns: Int, expected: String, allowNaN: Bool = false
   ) throws(DatasetError) -> [Float] {

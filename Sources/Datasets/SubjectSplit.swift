@@ -79,7 +79,8 @@ extension LabeledWindows {
     }
     var generator = SplitMix64(seed: seed)
     ids.shuffle(using: &generator)
-    let count = Swift.min(ids.count - 1, Swift.max(1, Int((fraction * Double(ids.count)).rounded())))
+    let count = Swift.min(
+      ids.count - 1, Swift.max(1, Int((fraction * Double(ids.count)).rounded())))
     let held = Set(ids.prefix(count))
     return (
       selecting(subjects.indices.filter { !held.contains(subjects[$0]) }),

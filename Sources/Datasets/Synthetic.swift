@@ -174,7 +174,9 @@ private struct Person {
   }
 
   static func rotation(roll: Double, pitch: Double, yaw: Double) -> [[Double]] {
-    let (cr, sr, cp, sp, cy, sy) = (cos(roll), sin(roll), cos(pitch), sin(pitch), cos(yaw), sin(yaw))
+    let (cr, sr, cp, sp, cy, sy) = (
+      cos(roll), sin(roll), cos(pitch), sin(pitch), cos(yaw), sin(yaw)
+    )
     return [
       [cp * cy, cp * sy, -sp],
       [sr * sp * cy - cr * sy, sr * sp * sy + cr * cy, sr * cp],

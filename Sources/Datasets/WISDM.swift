@@ -15,7 +15,8 @@ public enum MalformedLinePolicy: Sendable, Equatable {
 /// under ``MalformedLinePolicy/strict``, skipped and reported under ``MalformedLinePolicy/skip``).
 public enum WISDM {
   /// The layout a missing file is reported against.
-  public static let layout = "WISDM v1.1 layout: WISDM_ar_v1.1_raw.txt with records "
+  public static let layout =
+    "WISDM v1.1 layout: WISDM_ar_v1.1_raw.txt with records "
     + "user,activity,timestamp,x,y,z;"
 
   /// The 6 activities, as the file spells them; class `i` is `activityNames[i]`.

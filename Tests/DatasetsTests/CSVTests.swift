@@ -25,7 +25,8 @@ struct CSVTests {
     #expect(classNames == ["sit", "walk"])
     #expect(
       streams == [
-        LabeledStream(values: [3, 1.5, 0.1, -1, 6, 4, 9, 7], channelCount: 2, labels: [1, 1, 1, 0], subject: 1),
+        LabeledStream(
+          values: [3, 1.5, 0.1, -1, 6, 4, 9, 7], channelCount: 2, labels: [1, 1, 1, 0], subject: 1),
         LabeledStream(values: [0, 0, 1, 1], channelCount: 2, labels: [0, 0], subject: 2),
       ])
   }
@@ -96,7 +97,9 @@ struct CSVTests {
   @Test func emptyFileAndHeaderOnlyFileAreReported() {
     let folder = FixtureFolder()
     let empty = folder.write("empty.csv", "\n")
-    #expect(throws: DatasetError.empty(path: empty)) { try CSV.loadRecordings(empty, layout: layout) }
+    #expect(throws: DatasetError.empty(path: empty)) {
+      try CSV.loadRecordings(empty, layout: layout)
+    }
     let header = folder.write("header.csv", "subject,activity,ax,az\n")
     #expect(throws: DatasetError.empty(path: header)) {
       try CSV.loadRecordings(header, layout: layout)

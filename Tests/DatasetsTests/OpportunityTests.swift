@@ -38,7 +38,8 @@ struct OpportunityTests {
     let path = folder.write("S1-ADL1.dat", lines.joined(separator: "\r\n") + "\r\n")
     let stream = try Opportunity.loadRecording(
       path, subject: 1, channels: .lowerArms, labels: .locomotion)
-    #expect(Opportunity.Channels.lowerArms.columns == [64, 65, 66, 67, 68, 69, 90, 91, 92, 93, 94, 95])
+    #expect(
+      Opportunity.Channels.lowerArms.columns == [64, 65, 66, 67, 68, 69, 90, 91, 92, 93, 94, 95])
     #expect(Opportunity.Channels.challenge.columns.count == 113)
     #expect(stream.channelCount == 12)
     #expect(stream.labels == [1, 1, 3, 4])
@@ -78,7 +79,8 @@ struct OpportunityTests {
   @Test func shortLineIsMalformed() {
     let folder = FixtureFolder()
     let line = (1...249).map { "\($0)" }.joined(separator: " ")
-    let path = folder.write("S1-ADL1.dat", datLine(row: 0, locomotion: 1, gesture: 0) + "\n" + line + "\n")
+    let path = folder.write(
+      "S1-ADL1.dat", datLine(row: 0, locomotion: 1, gesture: 0) + "\n" + line + "\n")
     #expect(
       throws: DatasetError.malformedLine(
         path: path, line: 2, column: 1, expected: "250 numbers", found: String(line.prefix(60)))

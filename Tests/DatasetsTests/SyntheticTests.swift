@@ -63,10 +63,13 @@ struct SyntheticTests {
     // Mean total acceleration of each window: about 1 g in magnitude; laying is not upright.
     for i in 0..<windows.count {
       let window = Array(windows.window(i))
-      let mean = (6..<9).map { c in (0..<128).map { Double(window[$0 * 9 + c]) }.reduce(0, +) / 128 }
+      let mean = (6..<9).map { c in (0..<128).map { Double(window[$0 * 9 + c]) }.reduce(0, +) / 128
+      }
       let magnitude = (mean[0] * mean[0] + mean[1] * mean[1] + mean[2] * mean[2]).squareRoot()
       #expect(abs(magnitude - 1) < 0.25, "window \(i): |g| = \(magnitude)")
-      if windows.labels[i] == 5 { #expect(abs(mean[0]) < 0.5, "laying window \(i): x = \(mean[0])") }
+      if windows.labels[i] == 5 {
+        #expect(abs(mean[0]) < 0.5, "laying window \(i): x = \(mean[0])")
+      }
       if windows.labels[i] == 4 { #expect(mean[0] > 0.8, "standing window \(i): x = \(mean[0])") }
     }
   }

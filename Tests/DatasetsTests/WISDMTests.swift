@@ -48,7 +48,8 @@ struct WISDMTests {
     #expect(split.test.labels == [4])
     #expect(split.test.subjects == [30])
     #expect(split.test.values == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
-    #expect(split.skipped[0].description == "\(path):3:33: expected ';' after 6 fields, found \",;\"")
+    #expect(
+      split.skipped[0].description == "\(path):3:33: expected ';' after 6 fields, found \",;\"")
   }
 
   @Test func strictModeThrowsAtTheFirstBadRecord() {
@@ -62,12 +63,16 @@ struct WISDMTests {
 
   @Test func readsSeveralRecordsOnALineAsSeparateRecords() throws {
     let folder = FixtureFolder()
-    folder.write("WISDM_ar_v1.1/WISDM_ar_v1.1_raw.txt", "7,Upstairs,5,1,2,3;7,Upstairs,6,4,5,6;\r\n")
+    folder.write(
+      "WISDM_ar_v1.1/WISDM_ar_v1.1_raw.txt", "7,Upstairs,5,1,2,3;7,Upstairs,6,4,5,6;\r\n")
     let (streams, skipped) = try WISDM.loadRecordings(from: folder.path)
     #expect(skipped.isEmpty)
-    #expect(streams == [
-      LabeledStream(values: [1, 2, 3, 4, 5, 6], channelCount: 3, labels: [2, 2], subject: 7, timestamps: [5, 6])
-    ])
+    #expect(
+      streams == [
+        LabeledStream(
+          values: [1, 2, 3, 4, 5, 6], channelCount: 3, labels: [2, 2], subject: 7,
+          timestamps: [5, 6])
+      ])
   }
 
   @Test func missingFieldIsMalformed() {

@@ -2,7 +2,8 @@ import Datasets
 import Testing
 
 /// One channel whose value is the sample index, with the given labels.
-private func stream(_ labels: [Int], subject: Int = 1, timestamps: [Int64]? = nil) -> LabeledStream {
+private func stream(_ labels: [Int], subject: Int = 1, timestamps: [Int64]? = nil) -> LabeledStream
+{
   LabeledStream(
     values: labels.indices.map { Float($0) }, channelCount: 1, labels: labels, subject: subject,
     timestamps: timestamps)
@@ -159,6 +160,7 @@ struct NormalizationAndSplitTests {
     let split = windows.split(testSubjects: [3])
     #expect(
       split.summary
-        == "train: 3 windows, 2 subjects; a 1, b 2, c 0\ntest: 1 windows, 1 subjects; a 0, b 0, c 1")
+        == "train: 3 windows, 2 subjects; a 1, b 2, c 0\ntest: 1 windows, 1 subjects; a 0, b 0, c 1"
+    )
   }
 }
