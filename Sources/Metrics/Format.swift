@@ -22,16 +22,21 @@ public enum Format {
     return value < 0 ? "-" + result : result
   }
 
-  /// A count with an SI suffix and three significant digits, e.g. `"21.8 M"`, `"512 k"`, `"774"`.
+  /// A count with an SI suffix and at most three significant digits, trailing zeros dropped,
+  /// e.g. `"21.8 M"`, `"512 k"`, `"1.5 k"`, `"10 M"`, `"774"`.
   public static func si(_ value: Double) -> String {
     let magnitude = abs(value)
     let (scale, suffix): (Double, String) =
       magnitude >= 1e9 ? (1e9, " G") : magnitude >= 1e6 ? (1e6, " M")
       : magnitude >= 1e3 ? (1e3, " k") : (1, "")
     let scaled = value / scale
-    if scale == 1, scaled == scaled.rounded() { return fixed(scaled, 0) }
     let digits = abs(scaled) >= 100 ? 0 : abs(scaled) >= 10 ? 1 : 2
-    return fixed(scaled, digits) + suffix
+    var text = fixed(scaled, digits)
+    if text.contains(".") {
+      while text.hasSuffix("0") { text.removeLast() }
+      if text.hasSuffix(".") { text.removeLast() }
+    }
+    return text + suffix
   }
 
   /// A byte count in decimal units, e.g. `"14.1 kB"`, `"672 kB"`, `"900 B"`.

@@ -81,7 +81,8 @@ struct CostTests {
     #expect(Format.grouped(168_020) == "168,020" && Format.grouped(-1_000) == "-1,000")
     #expect(Format.grouped(0) == "0" && Format.grouped(999) == "999")
     #expect(Format.si(21_761_280) == "21.8 M" && Format.si(512_384) == "512 k")
-    #expect(Format.si(774) == "774" && Format.si(1_500) == "1.50 k")
+    #expect(Format.si(774) == "774" && Format.si(1_500) == "1.5 k")
+    #expect(Format.si(1_000_000) == "1 M" && Format.si(0.25) == "0.25")
     #expect(Format.bytes(672_080) == "672 kB" && Format.bytes(900) == "900 B")
     #expect(Format.fixed(-0.0001, 2) == "0.00" && Format.fixed(0.915, 1) == "0.9")
   }

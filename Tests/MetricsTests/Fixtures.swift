@@ -58,7 +58,8 @@ enum Fixtures {
   }
 
   static func history(_ name: String, epochs: Int, ceiling: Double) throws -> TrainingHistory {
-    let loss = (1...epochs).map { 1.7 * exp(-Double($0) / 6) + 0.12 + 0.01 * sin(Double($0)) }
+    let floor = 1.05 - ceiling  // better models reach a lower loss
+    let loss = (1...epochs).map { 1.7 * exp(-Double($0) / 6) + floor + 0.01 * sin(Double($0)) }
     let f1 = (1...epochs).map { ceiling * (1 - exp(-Double($0) / 4)) + 0.005 * cos(Double($0)) }
     let best = f1.indices.max { f1[$0] < f1[$1] }.map { $0 + 1 }
     return try TrainingHistory(

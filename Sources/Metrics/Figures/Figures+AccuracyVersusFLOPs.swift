@@ -47,15 +47,38 @@ extension Figures {
       max(2.5, maxRadius * (max(0, parameters) / maxParameters).squareRoot())
     }
 
+    // Error bars of configurations at (nearly) the same FLOPs are spread 5 px apart around the
+    // bubble centre, so each bar stays readable; the bubbles themselves stay at their true x.
+    var dodge = Array(repeating: 0.0, count: points.count)
+    var groupSpread = Array(repeating: 0.0, count: points.count)
+    let byX = points.indices.sorted { points[$0].flops < points[$1].flops }
+    var groupStart = 0
+    while groupStart < byX.count {
+      var groupEnd = groupStart + 1
+      while groupEnd < byX.count,
+        x(points[byX[groupEnd]].flops) - x(points[byX[groupStart]].flops) < 4
+      {
+        groupEnd += 1
+      }
+      let members = byX[groupStart..<groupEnd].sorted { points[$0].accuracy < points[$1].accuracy }
+      for (rank, index) in members.enumerated() {
+        dodge[index] = (Double(rank) - Double(members.count - 1) / 2) * 5
+        groupSpread[index] = Double(members.count - 1) / 2 * 5
+      }
+      groupStart = groupEnd
+    }
+
     // Largest first, so small bubbles are drawn on top and stay visible.
-    for point in points.sorted(by: { $0.parameters > $1.parameters }) {
+    for index in points.indices.sorted(by: { points[$0].parameters > points[$1].parameters }) {
+      let point = points[index]
       let (cx, cy) = (x(point.flops), y(point.accuracy))
       if point.spread > 0 {
         let (top, bottom) = (y(point.accuracy + point.spread), y(point.accuracy - point.spread))
-        svg.line(x1: cx, y1: top, x2: cx, y2: bottom, stroke: point.color, strokeWidth: 1.5)
-        svg.line(x1: cx - 5, y1: top, x2: cx + 5, y2: top, stroke: point.color, strokeWidth: 1.5)
+        let bx = cx + dodge[index]
+        svg.line(x1: bx, y1: top, x2: bx, y2: bottom, stroke: point.color, strokeWidth: 1.5)
+        svg.line(x1: bx - 4, y1: top, x2: bx + 4, y2: top, stroke: point.color, strokeWidth: 1.5)
         svg.line(
-          x1: cx - 5, y1: bottom, x2: cx + 5, y2: bottom, stroke: point.color, strokeWidth: 1.5)
+          x1: bx - 4, y1: bottom, x2: bx + 4, y2: bottom, stroke: point.color, strokeWidth: 1.5)
       }
       svg.circle(
         cx: cx, cy: cy, r: radius(point.parameters), fill: point.color, stroke: point.color,
@@ -66,8 +89,11 @@ extension Figures {
     // Labels: right of the bubble (left when there is no room), pushed apart vertically.
     struct Label { var text: String, x: Double, y: Double, anchorY: Double, bubbleX: Double,
                    edge: Double, rightSide: Bool, color: String }
-    var labels: [Label] = points.map { point in
-      let (cx, cy, r) = (x(point.flops), y(point.accuracy), radius(point.parameters))
+    var labels: [Label] = points.indices.map { index in
+      let point = points[index]
+      // Clear of the bubble and of every dodged error bar beside it.
+      let r = max(radius(point.parameters), groupSpread[index] + 5)
+      let (cx, cy) = (x(point.flops), y(point.accuracy))
       let text = "\(point.name) (\(Format.fixed(point.accuracy, 1)) %)"
       let rightSide = cx + r + 6 + textWidth(text, size: 12) <= frame.right + 190
       return Label(
@@ -94,7 +120,7 @@ extension Figures {
       }
       svg.text(
         label.text, x: label.x, y: label.y, size: 12, anchor: label.rightSide ? .start : .end,
-        weight: "bold", fill: label.color)
+        weight: "bold", fill: label.color, halo: true)
     }
 
     // Size legend: reference bubbles at powers of ten below the largest model.

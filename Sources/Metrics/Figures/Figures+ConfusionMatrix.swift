@@ -20,7 +20,7 @@ extension Figures {
     let left = labelWidth + 60
     let top = 74.0
     let size = cell * Double(n)
-    let bottomSpace = (rotate ? labelWidth * 0.71 + 20 : 26) + 34
+    let bottomSpace = (rotate ? labelWidth * 0.71 + 20 : 26) + 26
     let width = max(left + size + 130, textWidth(title, size: 17) + 40)
     var svg = SVGDocument(width: width, height: top + size + bottomSpace + 16, title: title)
     drawTitle(
@@ -80,7 +80,7 @@ extension Figures {
       svg.line(x1: barX + 16, y1: y, x2: barX + 21, y2: y, stroke: "#444444")
       svg.text("\(Int(fraction * 100)) %", x: barX + 24, y: y + 4, size: 12)
     }
-    svg.text("share of row", x: barX + 8, y: top - 8, size: 11, anchor: .middle, fill: "#555555")
+    svg.text("share of row", x: barX + 8, y: top - 14, size: 11, anchor: .middle, fill: "#555555")
     return svg.xml
   }
 }

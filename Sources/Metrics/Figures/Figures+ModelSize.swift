@@ -53,17 +53,17 @@ extension Figures {
       svg.rect(
         x: frame.left, y: barTop, width: x(bytes) - frame.left, height: barHeight, fill: color)
       let parameters = Format.grouped(Int(entry.mean[.parameters].rounded()))
-      svg.text(
-        "\(Format.bytes(Int(bytes.rounded()))) · \(parameters) parameters",
-        x: x(bytes) + 6, y: barTop + barHeight / 2 + 4, size: 12)
+      barLabel(
+        &svg, "\(Format.bytes(Int(bytes.rounded()))) · \(parameters) parameters", end: x(bytes),
+        left: frame.left, y: barTop + barHeight / 2 + 4, ink: "#222222", insideInk: "#ffffff")
       if let file = checkpointBytes[entry.configuration] {
         let fileTop = barTop + barHeight + 3
         svg.rect(
           x: frame.left, y: fileTop, width: x(Double(file)) - frame.left, height: barHeight,
           fill: color, opacity: 0.4)
-        svg.text(
-          "\(Format.bytes(file)) file", x: x(Double(file)) + 6, y: fileTop + barHeight / 2 + 4,
-          size: 12, fill: "#555555")
+        barLabel(
+          &svg, "\(Format.bytes(file)) file", end: x(Double(file)), left: frame.left,
+          y: fileTop + barHeight / 2 + 4, ink: "#555555", insideInk: "#222222")
       }
     }
 
@@ -77,5 +77,19 @@ extension Figures {
       svg.text("checkpoint file (safetensors)", x: frame.left + 190, y: legendY, size: 12)
     }
     return svg.xml
+  }
+
+  /// A bar's value label: right of the bar's end in `ink`, or inside the bar in `insideInk` when
+  /// it would run off the canvas.
+  private static func barLabel(
+    _ svg: inout SVGDocument, _ text: String, end: Double, left: Double, y: Double, ink: String,
+    insideInk: String
+  ) {
+    let width = textWidth(text, size: 12)
+    if end + 6 + width <= svg.width - 8 || end - left < width + 12 {
+      svg.text(text, x: end + 6, y: y, size: 12, fill: ink)
+    } else {
+      svg.text(text, x: end - 6, y: y, size: 12, anchor: .end, weight: "bold", fill: insideInk)
+    }
   }
 }

@@ -8,7 +8,7 @@ extension Figures {
   ) -> String {
     let legendRows = (histories.count + 4) / 5
     var svg = SVGDocument(
-      width: 980, height: 430 + 22 * Double(max(0, legendRows - 1)), title: title)
+      width: 980, height: 442 + 22 * Double(max(0, legendRows - 1)), title: title)
     drawTitle(&svg, title, subtitle: "loss on the training split; macro-F1 on the validation split")
     let panels = [
       Frame(left: 80, top: 70, right: 450, bottom: 340),
@@ -51,7 +51,7 @@ extension Figures {
     }
 
     // Legend under the panels, five entries per row.
-    let legendTop = 400.0
+    let legendTop = 412.0
     for (index, history) in histories.enumerated() {
       let color = colors?[index % max(1, colors?.count ?? 1)] ?? Figures.color(index: index)
       let x = 80 + Double(index % 5) * 150

@@ -94,16 +94,23 @@ public struct SVGDocument: Sendable {
   }
 
   /// Text whose baseline starts, is centred or ends (per `anchor`) at (`x`, `y`), optionally
-  /// rotated by `rotation` degrees (clockwise) about that point.
+  /// rotated by `rotation` degrees (clockwise) about that point; `halo` outlines it in white so it
+  /// stays legible over grid lines and shapes.
   public mutating func text(
     _ content: String, x: Double, y: Double, size: Double = 13, anchor: TextAnchor = .start,
-    weight: String = "normal", fill: String = "#222222", rotation: Double = 0
+    weight: String = "normal", fill: String = "#222222", rotation: Double = 0, halo: Bool = false
   ) {
     var attributes = [
       ("x", Self.number(x)), ("y", Self.number(y)), ("font-family", fontFamily),
       ("font-size", Self.number(size)), ("text-anchor", anchor.rawValue), ("fill", fill),
     ]
     if weight != "normal" { attributes.append(("font-weight", weight)) }
+    if halo {
+      attributes += [
+        ("stroke", "#ffffff"), ("stroke-width", "3"), ("stroke-linejoin", "round"),
+        ("paint-order", "stroke"),
+      ]
+    }
     if rotation != 0 {
       attributes.append(
         ("transform", "rotate(\(Self.number(rotation)) \(Self.number(x)) \(Self.number(y)))"))
