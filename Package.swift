@@ -30,6 +30,7 @@ let package = Package(
 
     // Tests import their module and TestSupport, never `@testable`, so `swift test -c release` works.
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+    .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
   ]

@@ -1,0 +1,54 @@
+import Tensor
+
+/// The Convolutional Block Attention Module for 1-D data: channel attention, then spatial
+/// attention, on `[batch, time, channels]`.
+///
+/// Both maps of the last forward pass are left in ``ForwardContext/attentionMaps`` under
+/// ``name`` (or the layer's path), as tracked tensors, so that an attention-transfer loss can
+/// backpropagate through them. Parameters: `2·C²/r + 2k` (`2·C·max(1, C/r) + 2k`).
+///
+/// Woo, Park, Lee & Kweon, "CBAM: Convolutional Block Attention Module", ECCV 2018.
+public struct CBAM: Layer {
+  /// The channel half.
+  public var channel: ChannelAttention
+  /// The spatial half.
+  public var spatial: SpatialAttention
+  /// The key of this module's maps in ``ForwardContext/attentionMaps`` (its path if `nil`).
+  public var name: String?
+
+  /// A CBAM block over `channels` with reduction ratio `reduction` and a `spatialKernel` filter.
+  public init(
+    channels: Int, reduction: Int, spatialKernel: Int = 7, name: String? = nil,
+    generator: inout some RandomNumberGenerator
+  ) {
+    channel = ChannelAttention(channels: channels, reduction: reduction, generator: &generator)
+    spatial = SpatialAttention(kernelSize: spatialKernel, generator: &generator)
+    self.name = name
+  }
+
+  /// The attended input and both maps: channel `[batch, channels]`, spatial `[batch, time]`.
+  public func attend(_ input: Tensor) -> (output: Tensor, maps: AttentionMaps) {
+    let (refined, channelMap) = channel.attend(input)
+    let (result, spatialMap) = spatial.attend(refined)
+    return (result, AttentionMaps(channel: channelMap, spatial: spatialMap))
+  }
+
+  public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
+    let (result, maps) = attend(input)
+    context.attentionMaps[name ?? context.path] = maps
+    return result
+  }
+
+  public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
+    try channel.outputShape(for: spatial.outputShape(for: inputShape))
+  }
+
+  public func forwardFLOPs(for inputShape: [Int]) -> Int {
+    channel.forwardFLOPs(for: inputShape) + spatial.forwardFLOPs(for: inputShape)
+  }
+
+  public mutating func forEachParameter(_ body: (String, inout Tensor) throws -> Void) rethrows {
+    try channel.forEachParameter { name, value in try body("channel.\(name)", &value) }
+    try spatial.forEachParameter { name, value in try body("spatial.\(name)", &value) }
+  }
+}

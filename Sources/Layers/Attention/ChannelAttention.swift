@@ -1,0 +1,63 @@
+import Tensor
+
+/// CBAM channel attention: which channels matter.
+///
+/// For `input` `[batch, time, channels]`: `a = mean_t x`, `m = max_t x` (each `[batch, C]`);
+/// `Mc = σ(MLP(a) + MLP(m))` with one shared MLP `C → max(1, C/r) → C`, ReLU between, no biases;
+/// output `x ⊙ Mc` broadcast over time. The map `Mc` is `[batch, channels]`.
+///
+/// Woo, Park, Lee & Kweon, "CBAM: Convolutional Block Attention Module", ECCV 2018.
+public struct ChannelAttention: Layer {
+  /// `[channels, hidden]`, the MLP's first weight.
+  public var hidden: Tensor
+  /// `[hidden, channels]`, the MLP's second weight.
+  public var output: Tensor
+  /// The key of this layer's map in ``ForwardContext/attentionMaps`` (its path if `nil`).
+  public var name: String?
+
+  /// Channel attention with hidden size `max(1, channels / reduction)`.
+  public init(
+    channels: Int, reduction: Int, name: String? = nil, generator: inout some RandomNumberGenerator
+  ) {
+    precondition(
+      channels > 0 && reduction > 0,
+      "ChannelAttention(channels: \(channels), reduction: \(reduction)): both must be > 0")
+    let width = Swift.max(1, channels / reduction)
+    hidden = .glorotUniform([channels, width], using: &generator)
+    output = .glorotUniform([width, channels], using: &generator)
+    self.name = name
+  }
+
+  /// The channel count.
+  public var channels: Int { hidden.shape[0] }
+
+  /// The attended input and the channel map `[batch, channels]`.
+  public func attend(_ input: Tensor) -> (output: Tensor, map: Tensor) {
+    func mlp(_ v: Tensor) -> Tensor { v.matmul(hidden).relu().matmul(output) }
+    let map = (mlp(input.mean(alongAxis: 1)) + mlp(input.max(alongAxis: 1))).sigmoid()
+    return (input * map.expandingShape(at: 1), map)
+  }
+
+  public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
+    let (result, map) = attend(input)
+    context.attentionMaps[name ?? context.path, default: AttentionMaps()].channel = map
+    return result
+  }
+
+  public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
+    try expectShape(
+      inputShape, rank: 3, lastAxis: channels, layer: "ChannelAttention",
+      rule: "[batch, time, \(channels)]")
+    return inputShape
+  }
+
+  public func forwardFLOPs(for inputShape: [Int]) -> Int {
+    // The shared MLP runs twice (average and max descriptors): 2 · 2 · (C·h + h·C).
+    2 * 2 * 2 * hidden.shape[0] * hidden.shape[1]
+  }
+
+  public mutating func forEachParameter(_ body: (String, inout Tensor) throws -> Void) rethrows {
+    try body("hidden", &hidden)
+    try body("output", &output)
+  }
+}

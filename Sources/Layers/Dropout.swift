@@ -1,0 +1,31 @@
+import Tensor
+
+/// Inverted dropout: in training, zeroes each element with probability `rate` and scales the
+/// survivors by `1 / (1 − rate)`; in inference, the identity.
+///
+/// Srivastava et al., "Dropout: A Simple Way to Prevent Neural Networks from Overfitting", JMLR
+/// 2014. The mask comes from ``ForwardContext/generator``, so a seeded run is reproducible.
+public struct Dropout: ParameterlessLayer {
+  /// The probability of dropping an element, in `[0, 1)`.
+  public let rate: Float
+
+  /// A dropout layer.
+  public init(rate: Float) {
+    precondition(rate >= 0 && rate < 1, "Dropout(rate: \(rate)): rate must be in [0, 1)")
+    self.rate = rate
+  }
+
+  public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
+    guard context.isTraining, rate > 0 else { return input }
+    let scale = 1 / (1 - rate)
+    var mask = Tensor(zeros: input.shape)
+    mask.withUnsafeMutableBufferPointer { m in
+      for i in m.indices {
+        m[i] = Float(context.generator.next() >> 40) * 0x1p-24 >= rate ? scale : 0
+      }
+    }
+    return input * mask
+  }
+
+  public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] { inputShape }
+}

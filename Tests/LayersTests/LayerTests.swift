@@ -1,0 +1,179 @@
+import Layers
+import Tensor
+import TestSupport
+import Testing
+
+@Suite("Layers: forward values and gradients")
+struct LayerTests {
+  @Test func denseByHand() throws {
+    var rng = SplitMix64(seed: 1)
+    var dense = Dense(inputSize: 2, outputSize: 3, generator: &rng)
+    dense.weight = try Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
+    dense.bias = Tensor([0.5, -0.5, 1])
+    // [1, −1] · W = [1 − 4, 2 − 5, 3 − 6] = [−3, −3, −3]; plus bias.
+    let y = dense(try Tensor(shape: [1, 2], scalars: [1, -1]))
+    #expect(y.scalars == [-2.5, -3.5, -2])
+    #expect(try dense.outputShape(for: [7, 2]) == [7, 3])
+    #expect(dense.parameterCount == 9)
+    #expect(dense.forwardFLOPs(for: [7, 2]) == 12)
+    #expect(dense.parameters.map(\.name) == ["weight", "bias"])
+    let report = layerGradientReport(dense, input: signedInput([3, 2]))
+    #expect(report.passed, "\(report)")
+  }
+
+  @Test func conv1DByHandAndGradients() throws {
+    var rng = SplitMix64(seed: 1)
+    var conv = Conv1D(inputChannels: 1, outputChannels: 1, kernelSize: 3, generator: &rng)
+    conv.filter = try Tensor(shape: [3, 1, 1], scalars: [1, 2, 3])
+    conv.bias = Tensor([10])
+    // `same`: y[t] = 10 + x[t−1] + 2x[t] + 3x[t+1] on [1, 2, 3, 4] → [18, 24, 30, 21].
+    #expect(conv(try Tensor(shape: [1, 4, 1], scalars: [1, 2, 3, 4])).scalars == [18, 24, 30, 21])
+    let wide = Conv1D(
+      inputChannels: 3, outputChannels: 4, kernelSize: 3, stride: 2, dilation: 1, generator: &rng)
+    #expect(try wide.outputShape(for: [2, 7, 3]) == [2, 4, 4])
+    // 2 · L_out · k · Cin · Cout = 2 · 4 · 3 · 3 · 4.
+    #expect(wide.forwardFLOPs(for: [2, 7, 3]) == 288)
+    #expect(layerGradientReport(wide, input: signedInput([2, 7, 3])).passed)
+    let noBias = Conv1D(
+      inputChannels: 2, outputChannels: 2, kernelSize: 2, dilation: 2, padding: .valid,
+      useBias: false, generator: &rng)
+    #expect(noBias.parameters.map(\.name) == ["filter"])
+    #expect(layerGradientReport(noBias, input: signedInput([1, 6, 2])).passed)
+  }
+
+  @Test func poolingLayers() throws {
+    let x = try Tensor(shape: [1, 4, 2], scalars: [1, 8, 5, 2, 3, 7, 4, 6])
+    #expect(MaxPool1D(kernelSize: 2)(x).scalars == [5, 8, 4, 7])
+    #expect(AvgPool1D(kernelSize: 2)(x).scalars == [3, 5, 3.5, 6.5])
+    #expect(GlobalAvgPool1D()(x).scalars == [3.25, 5.75])
+    #expect(GlobalMaxPool1D()(x).scalars == [5, 8])
+    #expect(try MaxPool1D(kernelSize: 2).outputShape(for: [3, 128, 16]) == [3, 64, 16])
+    #expect(try GlobalAvgPool1D().outputShape(for: [3, 64, 32]) == [3, 32])
+    let input = spacedInput([2, 6, 3])
+    #expect(layerGradientReport(MaxPool1D(kernelSize: 2), input: input).passed)
+    #expect(layerGradientReport(AvgPool1D(kernelSize: 3, stride: 1), input: input).passed)
+    #expect(layerGradientReport(GlobalAvgPool1D(), input: input).passed)
+    #expect(layerGradientReport(GlobalMaxPool1D(), input: input).passed)
+    #expect(throws: ShapeError.self) { try GlobalAvgPool1D().outputShape(for: [3, 64]) }
+  }
+
+  @Test func activationsAndReshaping() throws {
+    let x = try Tensor(shape: [1, 4], scalars: [-1, 0.5, 2, -3])
+    #expect(ReLU()(x).scalars == [0, 0.5, 2, 0])
+    #expect(isClose(Sigmoid()(x), [0.268941, 0.622459, 0.880797, 0.047426], shape: [1, 4], tolerance: 1e-6))
+    #expect(isClose(Tanh()(x), [-0.761594, 0.462117, 0.964028, -0.995055], shape: [1, 4], tolerance: 1e-6))
+    #expect(abs(Softmax()(x).sum().scalar - 1) < 1e-6)
+    let cube = Tensor(zeros: [2, 3, 4])
+    #expect(Flatten()(cube).shape == [2, 12])
+    #expect(Reshape([4, 3])(cube).shape == [2, 4, 3])
+    #expect(try Reshape([-1, 2]).outputShape(for: [2, 3, 4]) == [2, 6, 2])
+    #expect(throws: ShapeError.self) { try Reshape([5]).outputShape(for: [2, 3, 4]) }
+    let input = signedInput([2, 3])
+    for layer in [ReLU(), Sigmoid(), Tanh(), Softmax(), Flatten()] as [any Layer] {
+      #expect(layerGradientReport(layer, input: input).passed, "\(type(of: layer))")
+    }
+  }
+
+  @Test func dropoutIsInvertedAndSeeded() {
+    let x = Tensor(ones: [1000])
+    let dropout = Dropout(rate: 0.5)
+    #expect(dropout(x).scalars == x.scalars)  // inference: identity
+    var context = ForwardContext(isTraining: true, generator: SplitMix64(seed: 9))
+    let y = dropout.forward(x, context: &context)
+    // Survivors scaled by 1 / (1 − 0.5) = 2; about half survive.
+    #expect(y.scalars.allSatisfy { $0 == 0 || $0 == 2 })
+    let kept = y.scalars.filter { $0 == 2 }.count
+    #expect(kept > 450 && kept < 550)
+    var again = ForwardContext(isTraining: true, generator: SplitMix64(seed: 9))
+    #expect(dropout.forward(x, context: &again).scalars == y.scalars)
+    // The mask is a constant: gradients flow through the kept elements only.
+    #expect(layerGradientReport(dropout, input: signedInput([2, 5]), training: true).passed)
+  }
+
+  @Test func batchNormTrainsAndInfers() throws {
+    var norm = BatchNorm(channels: 2, momentum: 0.9, epsilon: 0)
+    // Channel 0: [1, 3] → mean 2, variance 1 → [−1, 1]; channel 1: [2, 6] → mean 4, var 4 → [−1, 1].
+    let x = try Tensor(shape: [2, 2], scalars: [1, 2, 3, 6])
+    var context = ForwardContext(isTraining: true)
+    let y = context.withScope("5") { norm.forward(x, context: &$0) }
+    #expect(isClose(y, [-1, -1, 1, 1], shape: [2, 2]))
+    // Running statistics move 10 % of the way: mean 0.9·0 + 0.1·[2, 4], variance 0.9·1 + 0.1·[1, 4].
+    let mean = try #require(context.stateUpdates["5.runningMean"])
+    #expect(isClose(mean, [0.2, 0.4], shape: [2]))
+    norm.applyStateUpdates(["runningMean": mean, "runningVariance": context.stateUpdates["5.runningVariance"]!])
+    #expect(isClose(norm.runningVariance, [1.0, 1.3], shape: [2]))
+    // Inference uses the running statistics: (1 − 0.2) / √1 = 0.8.
+    #expect(abs(norm(x)[0, 0] - 0.8) < 1e-6)
+    #expect(norm.states.map(\.name) == ["runningMean", "runningVariance"])
+    var trainable = BatchNorm(channels: 3)
+    trainable.scale = Tensor([1.5, 0.5, 2])
+    trainable.offset = Tensor([0.1, -0.2, 0.3])
+    #expect(layerGradientReport(trainable, input: signedInput([4, 3]), training: true).passed)
+    #expect(layerGradientReport(trainable, input: signedInput([4, 3])).passed)
+  }
+}
+
+@Suite("Sequential")
+struct SequentialTests {
+  func model(_ rng: inout SplitMix64) -> Sequential {
+    Sequential {
+      Conv1D(inputChannels: 3, outputChannels: 4, kernelSize: 3, generator: &rng)
+      ReLU()
+      Sequential {
+        MaxPool1D(kernelSize: 2)
+        Dense(inputSize: 4, outputSize: 2, generator: &rng)
+      }
+      GlobalAvgPool1D()
+    }
+  }
+
+  @Test func namesNestAndShapesChain() throws {
+    var rng = SplitMix64(seed: 3)
+    let net = model(&rng)
+    #expect(net.parameters.map(\.name) == ["0.filter", "0.bias", "2.1.weight", "2.1.bias"])
+    #expect(try net.outputShape(for: [5, 8, 3]) == [5, 2])
+    #expect(net.parameterCount == 3 * 3 * 4 + 4 + 4 * 2 + 2)
+    #expect(net(Tensor(zeros: [5, 8, 3])).shape == [5, 2])
+    #expect(layerGradientReport(net, input: signedInput([2, 8, 3])).passed)
+  }
+
+  @Test func shapeErrorNamesTheLayer() {
+    var rng = SplitMix64(seed: 3)
+    let net = model(&rng)
+    #expect(
+      throws: ShapeError.inLayer(
+        path: "0 (Conv1D)",
+        underlying: .incompatible(
+          operation: "conv1D", lhs: [5, 8, 9], rhs: [3, 3, 4],
+          rule: "[batch, time, c] ⊛ [kernel, c, out] with stride, dilation ≥ 1"))
+    ) { try net.outputShape(for: [5, 8, 9]) }
+    do {
+      _ = try net.outputShape(for: [5, 8, 9])
+    } catch {
+      #expect(
+        error.description
+          == "layer 0 (Conv1D): conv1D: shapes [5, 8, 9] and [3, 3, 4] do not fit "
+          + "[batch, time, c] ⊛ [kernel, c, out] with stride, dilation ≥ 1")
+    }
+  }
+
+  @Test func builderHandlesConditionsAndLoops() {
+    var rng = SplitMix64(seed: 3)
+    let deep = true
+    let net = Sequential {
+      for _ in 0..<3 { ReLU() }
+      if deep { Dense(inputSize: 2, outputSize: 2, generator: &rng) } else { Tanh() }
+    }
+    #expect(net.layers.count == 4)
+  }
+
+  @Test func predictBatchesInInference() {
+    var rng = SplitMix64(seed: 4)
+    let net = ReferenceModel.lm.make(channels: 3, classes: 4, generator: &rng)
+    let x = signedInput([10, 16, 3])
+    let whole = net(x)
+    let batched = net.predict(x, batchSize: 3)
+    #expect(batched.shape == [10, 4])
+    #expect(batched.isClose(to: whole, tolerance: 1e-6))
+  }
+}
