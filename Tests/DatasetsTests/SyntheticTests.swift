@@ -93,3 +93,32 @@ struct SyntheticTests {
     ) { try Synthetic.generate(.init(subjects: 0, windowsPerActivity: 1), seed: 0) }
   }
 }
+
+@Suite("Data set ids")
+struct DatasetIDTests {
+  @Test func idsMatchTheDesign() {
+    #expect(
+      DatasetID.allCases.map(\.rawValue)
+        == ["uci-har", "uci-hapt", "wisdm", "wisdm-watch", "opportunity", "csv", "synthetic"])
+    #expect(DatasetID.allCases.map(\.channelCount) == [9, 6, 3, 6, 113, nil, 9])
+  }
+
+  @Test func syntheticLoadsWithoutFiles() throws {
+    let split = try DatasetID.synthetic.load(from: "")
+    #expect(split == (try Synthetic.load()))
+  }
+
+  @Test func csvNeedsALayout() {
+    #expect(
+      throws: DatasetError.invalidOption(
+        name: "dataset", value: "csv",
+        expected: "a column layout: call CSV.load(_:layout:windowing:) and split by subject")
+    ) { try DatasetID.csv.load(from: "x.csv") }
+  }
+
+  @Test func missingFolderNamesTheLayout() {
+    #expect(throws: DatasetError.missing(path: "/nonexistent/RawData", expected: HAPT.layout)) {
+      try DatasetID(rawValue: "uci-hapt")?.load(from: "/nonexistent")
+    }
+  }
+}
