@@ -27,8 +27,8 @@ public struct ClassificationReport: Sendable, Equatable, Codable {
   /// Scores of each class, in ``ConfusionMatrix/classes`` order.
   public let perClass: [ClassScores]
 
-  /// Scores `predictions` against `labels`; see ``ConfusionMatrix/init(labels:predictions:classes:)``
-  /// for the arguments and the errors thrown.
+  /// Scores `predictions` against `labels`; see
+  /// ``ConfusionMatrix/init(labels:predictions:classes:)`` for the arguments and the errors thrown.
   public init(labels: [Int], predictions: [Int], classes: [Int]? = nil) throws(MetricsError) {
     self.init(
       confusionMatrix: try ConfusionMatrix(

@@ -31,7 +31,8 @@ public struct ConfusionMatrix: Sendable, Equatable, Codable {
         throw .duplicateClass(value)
       }
     }
-    var counts = Array(repeating: Array(repeating: 0, count: classList.count), count: classList.count)
+    var counts = Array(
+      repeating: Array(repeating: 0, count: classList.count), count: classList.count)
     for index in labels.indices {
       guard let row = position[labels[index]] else {
         throw .unknownClass(role: "label", index: index, value: labels[index], classes: classList)

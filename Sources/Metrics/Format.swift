@@ -27,8 +27,11 @@ public enum Format {
   public static func si(_ value: Double) -> String {
     let magnitude = abs(value)
     let (scale, suffix): (Double, String) =
-      magnitude >= 1e9 ? (1e9, " G") : magnitude >= 1e6 ? (1e6, " M")
-      : magnitude >= 1e3 ? (1e3, " k") : (1, "")
+      magnitude >= 1e9
+      ? (1e9, " G")
+      : magnitude >= 1e6
+        ? (1e6, " M")
+        : magnitude >= 1e3 ? (1e3, " k") : (1, "")
     let scaled = value / scale
     let digits = abs(scaled) >= 100 ? 0 : abs(scaled) >= 10 ? 1 : 2
     var text = fixed(scaled, digits)

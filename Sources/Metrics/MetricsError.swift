@@ -27,22 +27,22 @@ public enum MetricsError: Error, Equatable, CustomStringConvertible {
   /// A one-line message naming the offending values.
   public var description: String {
     switch self {
-    case let .lengthMismatch(labels, predictions):
+    case .lengthMismatch(let labels, let predictions):
       "labels and predictions differ in length: \(labels) labels, \(predictions) predictions"
-    case let .unpairedSamples(baseline, candidate):
+    case .unpairedSamples(let baseline, let candidate):
       "paired samples differ in length: \(baseline) baseline values, \(candidate) candidate values"
-    case let .empty(what): "no \(what)"
-    case let .tooFewValues(what, needed, found):
+    case .empty(let what): "no \(what)"
+    case .tooFewValues(let what, let needed, let found):
       "\(what): needs at least \(needed) values, found \(found)"
-    case let .unknownClass(role, index, value, classes):
+    case .unknownClass(let role, let index, let value, let classes):
       "\(role) \(value) at index \(index) is not one of the classes \(classes)"
-    case let .duplicateClass(value): "class \(value) is listed more than once"
-    case let .malformedMatrix(classes, rowLengths):
+    case .duplicateClass(let value): "class \(value) is listed more than once"
+    case .malformedMatrix(let classes, let rowLengths):
       "confusion matrix for \(classes) classes needs \(classes) rows of \(classes) counts, "
         + "found rows of lengths \(rowLengths)"
-    case let .invalidNumber(what, value): "\(what): invalid value \(value)"
-    case let .inconsistentReport(message): "report: \(message)"
-    case let .fileError(path, reason): "\(path): \(reason)"
+    case .invalidNumber(let what, let value): "\(what): invalid value \(value)"
+    case .inconsistentReport(let message): "report: \(message)"
+    case .fileError(let path, let reason): "\(path): \(reason)"
     }
   }
 }

@@ -48,11 +48,11 @@ public enum SettingValue: Sendable, Equatable, Codable, CustomStringConvertible,
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.singleValueContainer()
     switch self {
-    case let .string(value): try container.encode(value)
-    case let .integer(value): try container.encode(value)
-    case let .number(value): try container.encode(value)
-    case let .bool(value): try container.encode(value)
-    case let .list(values): try container.encode(values)
+    case .string(let value): try container.encode(value)
+    case .integer(let value): try container.encode(value)
+    case .number(let value): try container.encode(value)
+    case .bool(let value): try container.encode(value)
+    case .list(let values): try container.encode(values)
     }
   }
 
@@ -60,12 +60,12 @@ public enum SettingValue: Sendable, Equatable, Codable, CustomStringConvertible,
   /// because JSON does not keep `4.0` apart from `4`.
   public static func == (lhs: SettingValue, rhs: SettingValue) -> Bool {
     switch (lhs, rhs) {
-    case let (.string(a), .string(b)): a == b
-    case let (.integer(a), .integer(b)): a == b
-    case let (.number(a), .number(b)): a == b
-    case let (.integer(a), .number(b)), let (.number(b), .integer(a)): Double(a) == b
-    case let (.bool(a), .bool(b)): a == b
-    case let (.list(a), .list(b)): a == b
+    case (.string(let a), .string(let b)): a == b
+    case (.integer(let a), .integer(let b)): a == b
+    case (.number(let a), .number(let b)): a == b
+    case (.integer(let a), .number(let b)), (.number(let b), .integer(let a)): Double(a) == b
+    case (.bool(let a), .bool(let b)): a == b
+    case (.list(let a), .list(let b)): a == b
     default: false
     }
   }
@@ -73,11 +73,11 @@ public enum SettingValue: Sendable, Equatable, Codable, CustomStringConvertible,
   /// The value as the Markdown report shows it, e.g. `[0, 1, 2]`.
   public var description: String {
     switch self {
-    case let .string(value): value
-    case let .integer(value): "\(value)"
-    case let .number(value): "\(value)"
-    case let .bool(value): "\(value)"
-    case let .list(values): "[" + values.map(\.description).joined(separator: ", ") + "]"
+    case .string(let value): value
+    case .integer(let value): "\(value)"
+    case .number(let value): "\(value)"
+    case .bool(let value): "\(value)"
+    case .list(let values): "[" + values.map(\.description).joined(separator: ", ") + "]"
     }
   }
 }

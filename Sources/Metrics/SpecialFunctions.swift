@@ -56,7 +56,8 @@ public enum SpecialFunctions {
       if abs(delta - 1) < 1e-15 { return h }
     }
     // Converges in O(sqrt(max(a, b))) steps; 10,000 covers a, b up to ~1e7.
-    preconditionFailure("regularizedIncompleteBeta did not converge for x = \(x), a = \(a), b = \(b)")
+    preconditionFailure(
+      "regularizedIncompleteBeta did not converge for x = \(x), a = \(a), b = \(b)")
   }
 
   /// The cumulative distribution function of Student's t distribution with `degreesOfFreedom`.

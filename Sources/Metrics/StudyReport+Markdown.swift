@@ -18,9 +18,11 @@ extension StudyReport {
         + "\(results.runs.count) runs, seeds \(seeds.map(String.init).joined(separator: ", ")).")
     if !results.settings.isEmpty {
       out.append("")
-      out.append("Settings: " + results.settings.keys.sorted().map { key in
-        "\(key) = \(results.settings[key]?.description ?? "")"
-      }.joined(separator: "; ") + ".")
+      out.append(
+        "Settings: "
+          + results.settings.keys.sorted().map { key in
+            "\(key) = \(results.settings[key]?.description ?? "")"
+          }.joined(separator: "; ") + ".")
     }
 
     out.append("")
@@ -127,7 +129,8 @@ extension StudyReport {
   /// ran; `nil` with fewer than two shared seeds.
   public func pairedComparison(_ configuration: String, _ metric: RunMetric) -> PairedComparison? {
     let base = Dictionary(
-      results.runs(of: baseline).map { ($0.seed, $0.value(of: metric)) }, uniquingKeysWith: { a, _ in a })
+      results.runs(of: baseline).map { ($0.seed, $0.value(of: metric)) },
+      uniquingKeysWith: { a, _ in a })
     let pairs = results.runs(of: configuration).compactMap { run in
       base[run.seed].map { (baseline: $0, candidate: run.value(of: metric)) }
     }

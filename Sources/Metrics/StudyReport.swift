@@ -4,14 +4,15 @@ import Foundation
 ///
 /// ``write(to:)`` produces, each file written atomically (never half a file):
 ///
-/// | file | contents |
-/// |---|---|
-/// | `results.json` | ``results``, DESIGN §10 schema |
-/// | `report.md` | ``markdown()``: summary table (mean ± std), change relative to ``baseline`` with paired tests, every run, links to the figures |
-/// | `accuracy-vs-flops.svg` | ``Figures/accuracyVersusFLOPs(_:title:)`` |
-/// | `model-size.svg` | ``Figures/modelSize(_:checkpointBytes:title:)`` |
-/// | `confusion-<configuration>.svg` | ``Figures/confusionMatrix(_:classNames:title:)``, one per entry of ``confusionMatrices`` |
-/// | `training-curves.svg` | ``Figures/trainingCurves(_:colors:title:)``, if there are ``trainingHistories`` |
+/// - `results.json`: ``results``, in the schema of DESIGN §10;
+/// - `report.md`: ``markdown()``, the summary table (mean ± std), the change relative to
+///   ``baseline`` with paired tests, every run, and links to the figures;
+/// - `accuracy-vs-flops.svg`: ``Figures/accuracyVersusFLOPs(_:title:)``;
+/// - `model-size.svg`: ``Figures/modelSize(_:checkpointBytes:title:)``;
+/// - `confusion-<configuration>.svg`: ``Figures/confusionMatrix(_:classNames:title:)``, one per
+///   entry of ``confusionMatrices`` (file name from ``confusionFileName(for:)``);
+/// - `training-curves.svg`: ``Figures/trainingCurves(_:colors:title:)``, if there are
+///   ``trainingHistories``.
 public struct StudyReport: Sendable {
   /// The runs and their summary.
   public var results: StudyResults
@@ -94,7 +95,8 @@ public struct StudyReport: Sendable {
     do {
       try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     } catch {
-      throw .fileError(path: folder.path, reason: "cannot create folder: \(error.localizedDescription)")
+      throw .fileError(
+        path: folder.path, reason: "cannot create folder: \(error.localizedDescription)")
     }
     var written: [URL] = []
     for file in files {

@@ -171,9 +171,9 @@ public struct StudyResults: Sendable, Equatable, Codable {
 
   /// Results of `runs`, with ``summary`` computed from them.
   ///
-  /// - Throws: ``MetricsError/empty(what:)`` for no runs, ``MetricsError/invalidNumber(what:value:)``
-  ///   for a NaN or infinite metric, and ``MetricsError/inconsistentReport(_:)`` for two runs of
-  ///   the same configuration and seed.
+  /// - Throws: ``MetricsError/empty(what:)`` for no runs,
+  ///   ``MetricsError/invalidNumber(what:value:)`` for a NaN or infinite metric, and
+  ///   ``MetricsError/inconsistentReport(_:)`` for two runs of the same configuration and seed.
   public init(
     dataset: String, family: String, created: Date = Date(),
     settings: [String: SettingValue] = [:], runs: [RunResult]
@@ -199,7 +199,8 @@ public struct StudyResults: Sendable, Equatable, Codable {
     var summary: [ConfigurationSummary] = []
     for name in Self.configurations(of: runs) {
       summary.append(
-        try ConfigurationSummary(configuration: name, runs: runs.filter { $0.configuration == name }))
+        try ConfigurationSummary(
+          configuration: name, runs: runs.filter { $0.configuration == name }))
     }
     self.summary = summary
   }

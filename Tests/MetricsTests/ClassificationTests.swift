@@ -157,11 +157,15 @@ struct ClassificationTests {
   }
 
   @Test func valueOutsideDeclaredClassesThrows() {
-    #expect(throws: MetricsError.unknownClass(role: "prediction", index: 1, value: 6,
-                                              classes: [0, 1, 2, 3, 4, 5])) {
+    #expect(
+      throws: MetricsError.unknownClass(
+        role: "prediction", index: 1, value: 6,
+        classes: [0, 1, 2, 3, 4, 5])
+    ) {
       try ConfusionMatrix(labels: [0, 1], predictions: [0, 6], classes: Array(0..<6))
     }
-    #expect(throws: MetricsError.unknownClass(role: "label", index: 0, value: -1, classes: [0, 1])) {
+    #expect(throws: MetricsError.unknownClass(role: "label", index: 0, value: -1, classes: [0, 1]))
+    {
       try ConfusionMatrix(labels: [-1, 1], predictions: [0, 1], classes: [0, 1])
     }
   }

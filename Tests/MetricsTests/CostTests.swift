@@ -58,7 +58,7 @@ struct CostTests {
     #expect {
       try ModelCost(layers: AnchorModels.lm, checkpoint: url)
     } throws: { error in
-      guard case let .fileError(path, _)? = error as? MetricsError else { return false }
+      guard case .fileError(let path, _)? = error as? MetricsError else { return false }
       return path == "/nonexistent/lm.safetensors"
     }
   }

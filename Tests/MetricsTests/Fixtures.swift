@@ -27,7 +27,8 @@ enum Fixtures {
           macroF1: configuration.accuracy + wobble - 0.006,
           weightedF1: configuration.accuracy + wobble - 0.002,
           parameters: configuration.parameters, flops: configuration.flops,
-          sizeBytes: 4 * configuration.parameters, epochs: 20 + (seed * 3 + configuration.name.count) % 9,
+          sizeBytes: 4 * configuration.parameters,
+          epochs: 20 + (seed * 3 + configuration.name.count) % 9,
           trainSeconds: Double(configuration.flops) / 1e5 + Double(seed))
       }
     }

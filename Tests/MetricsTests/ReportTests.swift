@@ -126,8 +126,9 @@ struct ReportTests {
   @Test func markdownTableShowsMeanStdAndChangeRelativeToLM() throws {
     let markdown = try Fixtures.report.markdown()
     #expect(markdown.contains("## Results (mean ± std over seeds)"))
-    #expect(markdown.contains(
-      "| configuration | seeds | accuracy (%) | macro-F1 (%) | weighted-F1 (%) | parameters |"))
+    #expect(
+      markdown.contains(
+        "| configuration | seeds | accuracy (%) | macro-F1 (%) | weighted-F1 (%) | parameters |"))
     // LM: accuracies 0.884 + 0.004·{0, −2, 1} → mean 88.13, std 0.30 (pp).
     #expect(markdown.contains("| LM | 3 | 88.27 ± 0.31 |") || markdown.contains("| LM | 3 |"))
     #expect(markdown.contains("## Change relative to LM"))
@@ -157,7 +158,8 @@ struct ReportTests {
     defer { if !keep { try? FileManager.default.removeItem(at: folder) } }
     let written = try Fixtures.report.write(to: folder)
     let names = written.map(\.lastPathComponent)
-    #expect(names.prefix(4) == ["results.json", "report.md", "accuracy-vs-flops.svg", "model-size.svg"])
+    #expect(
+      names.prefix(4) == ["results.json", "report.md", "accuracy-vs-flops.svg", "model-size.svg"])
     #expect(names.contains("confusion-rb-kd-att.svg") && names.contains("training-curves.svg"))
     #expect(names.count == 4 + 7 + 1)
     for url in written where url.pathExtension == "svg" {
@@ -189,13 +191,17 @@ struct ReportTests {
     let svg = Figures.confusionMatrix(matrix, classNames: [0: "walk", 1: "sit"], title: "CM <LM>")
     let parsed = try #require(XMLSummary.parse(svg))
     #expect(parsed.texts.contains("CM <LM>"))  // escaped in the file, intact once parsed
-    #expect(["walk", "sit", "2", "Predicted class", "True class"].allSatisfy(parsed.texts.contains))
+    #expect(
+      ["walk", "sit", "2", "Predicted class", "True class"].allSatisfy(parsed.texts.contains))
     #expect(parsed.elements.filter { $0 == "rect" }.count >= 9)
   }
 
   @Test func trainingHistoryRejectsMismatchedSeries() {
-    #expect(throws: MetricsError.inconsistentReport("LM: 3 training losses but 2 validation scores")) {
-      try TrainingHistory(configuration: "LM", trainingLoss: [1, 0.8, 0.7], validationMacroF1: [0.5, 0.6])
+    #expect(
+      throws: MetricsError.inconsistentReport("LM: 3 training losses but 2 validation scores")
+    ) {
+      try TrainingHistory(
+        configuration: "LM", trainingLoss: [1, 0.8, 0.7], validationMacroF1: [0.5, 0.6])
     }
     #expect(throws: MetricsError.inconsistentReport("LM: best epoch 4 outside 1...3")) {
       try TrainingHistory(
@@ -207,7 +213,9 @@ struct ReportTests {
   @Test func reportInputsMustReferToConfigurationsWithRuns() throws {
     var report = try Fixtures.report
     report.confusionMatrices["ghost"] = try Fixtures.confusionMatrix(accuracy: 0.9)
-    #expect(throws: MetricsError.inconsistentReport("confusion matrix for ghost, which has no runs")) {
+    #expect(
+      throws: MetricsError.inconsistentReport("confusion matrix for ghost, which has no runs")
+    ) {
       try report.files()
     }
   }
@@ -217,12 +225,13 @@ struct ReportTests {
     #expect {
       try report.write(to: URL(fileURLWithPath: "/proc/metrics-report"))
     } throws: { error in
-      guard case let .fileError(path, _)? = error as? MetricsError else { return false }
+      guard case .fileError(let path, _)? = error as? MetricsError else { return false }
       return path == "/proc/metrics-report"
     }
   }
 
   @Test func svgEscapesSpecialCharacters() {
-    #expect(SVGDocument.escaped("a<b & \"c\" 'd'>") == "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;")
+    #expect(
+      SVGDocument.escaped("a<b & \"c\" 'd'>") == "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;")
   }
 }

@@ -132,7 +132,8 @@ struct PairedCase: Sendable, CustomTestStringConvertible {
 struct StatisticsTests {
   @Test(arguments: PairedCase.all)
   func pairedTestsMatchScipy(_ reference: PairedCase) throws {
-    let comparison = try PairedComparison(baseline: reference.baseline, candidate: reference.candidate)
+    let comparison = try PairedComparison(
+      baseline: reference.baseline, candidate: reference.candidate)
     #expect(comparison.count == reference.baseline.count)
     #expect(close(comparison.tStatistic, reference.t, tolerance: 1e-9))
     #expect(close(comparison.tTestPValue, reference.tPValue, tolerance: 1e-9))

@@ -87,8 +87,10 @@ extension Figures {
     }
 
     // Labels: right of the bubble (left when there is no room), pushed apart vertically.
-    struct Label { var text: String, x: Double, y: Double, anchorY: Double, bubbleX: Double,
-                   edge: Double, rightSide: Bool, color: String }
+    struct Label {
+      var text: String, x: Double, y: Double, anchorY: Double, bubbleX: Double,
+        edge: Double, rightSide: Bool, color: String
+    }
     var labels: [Label] = points.indices.map { index in
       let point = points[index]
       // Clear of the bubble and of every dodged error bar beside it.
@@ -103,10 +105,12 @@ extension Figures {
     labels.sort { $0.y < $1.y }
     for i in labels.indices {
       for j in 0..<i {
-        let spanI = labels[i].rightSide
+        let spanI =
+          labels[i].rightSide
           ? labels[i].x...(labels[i].x + textWidth(labels[i].text, size: 12))
           : (labels[i].x - textWidth(labels[i].text, size: 12))...labels[i].x
-        let spanJ = labels[j].rightSide
+        let spanJ =
+          labels[j].rightSide
           ? labels[j].x...(labels[j].x + textWidth(labels[j].text, size: 12))
           : (labels[j].x - textWidth(labels[j].text, size: 12))...labels[j].x
         if spanI.overlaps(spanJ), labels[i].y - labels[j].y < 15 { labels[i].y = labels[j].y + 15 }

@@ -22,9 +22,10 @@ extension Figures {
       &svg, title ?? "Model size — \(results.dataset)",
       subtitle: hasCheckpoints ? nil : "float32 parameters, 4 bytes each")
 
-    let largest = entries.map { entry in
-      max(entry.mean[.sizeBytes], Double(checkpointBytes[entry.configuration] ?? 0))
-    }.max() ?? 1
+    let largest =
+      entries.map { entry in
+        max(entry.mean[.sizeBytes], Double(checkpointBytes[entry.configuration] ?? 0))
+      }.max() ?? 1
     let x = Scale.linear(covering: 0...max(1, largest), range: (frame.left, frame.right)) {
       Format.bytes(Int($0.rounded()))
     }

@@ -60,8 +60,9 @@ extension Figures {
       svg.text(history.configuration, x: x + 32, y: y, size: 12)
     }
     if histories.contains(where: { $0.bestEpoch != nil }) {
-      svg.circle(cx: 836, cy: legendTop - 4, r: 4.5, fill: "#ffffff", stroke: "#444444",
-                 strokeWidth: 2)
+      svg.circle(
+        cx: 836, cy: legendTop - 4, r: 4.5, fill: "#ffffff", stroke: "#444444",
+        strokeWidth: 2)
       svg.text("best epoch", x: 846, y: legendTop, size: 12)
     }
     return svg.xml

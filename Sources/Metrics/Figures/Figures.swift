@@ -83,7 +83,9 @@ public enum Figures {
     let (f0, c0) = stops[index]
     let (f1, c1) = stops[index + 1]
     let t = (f - f0) / (f1 - f0)
-    let channels = [(c0.0, c1.0), (c0.1, c1.1), (c0.2, c1.2)].map { Int(($0 + t * ($1 - $0)).rounded()) }
+    let channels = [(c0.0, c1.0), (c0.1, c1.1), (c0.2, c1.2)].map {
+      Int(($0 + t * ($1 - $0)).rounded())
+    }
     return "#" + channels.map { String(format: "%02X", $0) }.joined()
   }
 }

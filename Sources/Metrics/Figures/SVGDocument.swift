@@ -46,7 +46,9 @@ public struct SVGDocument: Sendable {
       ("x", Self.number(x)), ("y", Self.number(y)), ("width", Self.number(max(0, width))),
       ("height", Self.number(max(0, height))), ("fill", fill),
     ]
-    if let stroke { attributes += [("stroke", stroke), ("stroke-width", Self.number(strokeWidth))] }
+    if let stroke {
+      attributes += [("stroke", stroke), ("stroke-width", Self.number(strokeWidth))]
+    }
     if opacity < 1 { attributes.append(("fill-opacity", Self.number(opacity))) }
     append("rect", attributes)
   }
@@ -73,7 +75,9 @@ public struct SVGDocument: Sendable {
       ("cx", Self.number(cx)), ("cy", Self.number(cy)), ("r", Self.number(max(0, r))),
       ("fill", fill),
     ]
-    if let stroke { attributes += [("stroke", stroke), ("stroke-width", Self.number(strokeWidth))] }
+    if let stroke {
+      attributes += [("stroke", stroke), ("stroke-width", Self.number(strokeWidth))]
+    }
     if opacity < 1 { attributes.append(("fill-opacity", Self.number(opacity))) }
     append("circle", attributes)
   }
