@@ -28,6 +28,7 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The longest quotation of file text a message carries.
   static let quoteLimit = 60
 
+  /// The message: `path:line:column: expected …, found "…"` for problems inside a file.
   public var description: String {
     switch self {
     case .missing(let path, let expected):
