@@ -127,8 +127,8 @@ extension LabeledWindows {
   /// picks. Windows whose label would be ``LabeledStream/unlabeled`` are skipped.
   ///
   /// - Returns: Windows shaped `[windows, options.length, channels]`; possibly none.
-  /// - Throws: ``DatasetError/invalidOption(name:value:expected:)`` for a bad option or streams
-  ///   with different channel counts.
+  /// - Throws: ``DatasetError/invalidOption(name:value:expected:)`` for a bad option, streams
+  ///   with different channel counts, or a label that is neither unlabelled nor a class index.
   public init(
     windowing streams: [LabeledStream], options: WindowingOptions, classNames: [String]
   ) throws(DatasetError) {
@@ -138,6 +138,13 @@ extension LabeledWindows {
       throw .invalidOption(
         name: "stream channels", value: "\(other.channelCount)",
         expected: "\(channels) like the first stream")
+    }
+    for stream in streams {
+      if let bad = stream.labels.first(where: { $0 < -1 || $0 >= classNames.count }) {
+        throw .invalidOption(
+          name: "stream label", value: "\(bad)",
+          expected: "\(LabeledStream.unlabeled) or a class index in 0..<\(classNames.count)")
+      }
     }
     let length = options.length
     var values: [Float] = []

@@ -79,6 +79,17 @@ struct WindowingTests {
     }
   }
 
+  @Test func labelsOutsideTheClassesAreRejected() {
+    #expect(
+      throws: DatasetError.invalidOption(
+        name: "stream label", value: "3", expected: "-1 or a class index in 0..<3")
+    ) {
+      try LabeledWindows(
+        windowing: [stream([0, 3])], options: WindowingOptions(length: 1, step: 1),
+        classNames: names)
+    }
+  }
+
   @Test func streamsWithDifferentChannelCountsAreRejected() {
     let two = LabeledStream(values: [1, 2], channelCount: 2, labels: [0], subject: 1)
     #expect(
