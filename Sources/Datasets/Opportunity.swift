@@ -89,6 +89,8 @@ public enum Opportunity {
   /// - Parameters:
   ///   - path: The `.dat` file.
   ///   - subject: The subject number to record (1–4).
+  ///   - channels: Which sensor columns become channels.
+  ///   - labels: Which label column becomes the class.
   /// - Returns: A stream with `channels.columns.count` channels, NaNs filled.
   /// - Throws: ``DatasetError`` for a missing file, a line without 250 numbers, an infinite value
   ///   or a label value not among `labels.codes`.
