@@ -5,6 +5,7 @@ extension Figures {
   /// count and is shaded by its share of the row (the class's recall on the diagonal).
   ///
   /// - Parameters:
+  ///   - matrix: The counts to draw.
   ///   - classNames: Display names by class id, e.g. `[0: "walking"]`; ids without a name are
   ///     shown as numbers.
   ///   - title: The heading, e.g. `"Confusion matrix — RAB-KD"`.

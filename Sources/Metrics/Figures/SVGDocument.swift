@@ -24,7 +24,7 @@ public struct SVGDocument: Sendable {
   public let width: Double
   /// The canvas height.
   public let height: Double
-  /// The font used by ``text(_:x:y:size:anchor:weight:fill:rotation:)``.
+  /// The font used by ``text(_:x:y:size:anchor:weight:fill:rotation:halo:)``.
   public var fontFamily = "DejaVu Sans, Helvetica, Arial, sans-serif"
   private var elements: [String] = []
 
