@@ -219,19 +219,27 @@ struct ByteScanner {
       negative = bytes[p] == .minus
       p += 1
     }
-    var word: [UInt8] = []
-    while p < bytes.count, !Self.isDelimiter(bytes[p]), word.count < 9 {
-      word.append(bytes[p] | 0x20)
-      p += 1
+    // Compared in place: OPPORTUNITY files hold millions of `NaN` fields.
+    func matches(_ word: StaticString) -> Bool {
+      let count = word.utf8CodeUnitCount
+      guard p + count <= bytes.count, p + count == bytes.count || Self.isDelimiter(bytes[p + count])
+      else { return false }
+      let text = word.utf8Start
+      for i in 0..<count where bytes[p + i] | 0x20 != text[i] { return false }
+      return true
     }
-    guard p == bytes.count || Self.isDelimiter(bytes[p]) else { return nil }
     let value: Float
-    switch word {
-    case Array("nan".utf8): value = .nan
-    case Array("inf".utf8), Array("infinity".utf8): value = negative ? -.infinity : .infinity
-    default: return nil
+    let count: Int
+    if matches("nan") {
+      (value, count) = (.nan, 3)
+    } else if matches("inf") {
+      (value, count) = (negative ? -.infinity : .infinity, 3)
+    } else if matches("infinity") {
+      (value, count) = (negative ? -.infinity : .infinity, 8)
+    } else {
+      return nil
     }
-    position = p
+    position = p + count
     return value
   }
 

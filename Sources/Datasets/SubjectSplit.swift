@@ -77,8 +77,12 @@ extension LabeledWindows {
       throw .invalidOption(
         name: "validation subjects", value: "\(ids)", expected: "at least two subjects")
     }
+    // Fisher–Yates with our own generator, not `shuffle(using:)`, whose algorithm the standard
+    // library may change: the same seed must pick the same people on every toolchain.
     var generator = SplitMix64(seed: seed)
-    ids.shuffle(using: &generator)
+    for i in stride(from: ids.count - 1, to: 0, by: -1) {
+      ids.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+    }
     let count = Swift.min(
       ids.count - 1, Swift.max(1, Int((fraction * Double(ids.count)).rounded())))
     let held = Set(ids.prefix(count))

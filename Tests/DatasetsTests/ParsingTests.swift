@@ -50,3 +50,25 @@ struct ParsingTests {
     ) { try CSV.loadRecordings(path, layout: layout) }
   }
 }
+
+@Suite("Special values")
+struct SpecialValueTests {
+  @Test func opportunityKeepsNaNAndRejectsInfinity() throws {
+    let folder = FixtureFolder()
+    let fields = ["0", "nan", "-NaN", "INF"] + [String](repeating: "1", count: 246)
+    let path = folder.write("S1-ADL1.dat", fields.joined(separator: " ") + "\n")
+    #expect(throws: DatasetError.nonFiniteValue(path: path, line: 1, column: 12, found: "INF")) {
+      try Opportunity.loadRecording(path, subject: 1)
+    }
+  }
+
+  @Test func wordsThatOnlyStartLikeSpecialValuesAreNotNumbers() {
+    let folder = FixtureFolder()
+    let path = folder.write("numbers.csv", "subject,label,v\n1,a,nanny\n")
+    let layout = CSV.Layout(subject: "subject", label: "label", channels: ["v"])
+    #expect(
+      throws: DatasetError.malformedLine(
+        path: path, line: 2, column: 5, expected: "a number", found: "nanny")
+    ) { try CSV.loadRecordings(path, layout: layout) }
+  }
+}
