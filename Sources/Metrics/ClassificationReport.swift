@@ -73,6 +73,29 @@ public struct ClassificationReport: Sendable, Equatable, Codable {
   /// The support-weighted mean of the per-class F1 scores.
   public var weightedF1: Double { weighted(\.f1) }
 
+  /// A Markdown table in the layout of scikit-learn's `classification_report`: precision,
+  /// recall, F1 and support per class, then accuracy and the macro and weighted averages.
+  ///
+  /// - Parameter classNames: Display names by class id; ids without one are shown as numbers.
+  public func markdownTable(classNames: [Int: String] = [:]) -> String {
+    func row(_ name: String, _ values: [Double], _ support: Int) -> String {
+      "| \(name) | " + values.map { Format.fixed($0, 4) }.joined(separator: " | ")
+        + " | \(support) |"
+    }
+    let total = confusionMatrix.total
+    var lines = ["| class | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
+    for scores in perClass {
+      lines.append(
+        row(
+          classNames[scores.classID] ?? "\(scores.classID)",
+          [scores.precision, scores.recall, scores.f1], scores.support))
+    }
+    lines.append("| accuracy | | | \(Format.fixed(accuracy, 4)) | \(total) |")
+    lines.append(row("macro avg", [macroPrecision, macroRecall, macroF1], total))
+    lines.append(row("weighted avg", [weightedPrecision, weightedRecall, weightedF1], total))
+    return lines.joined(separator: "\n") + "\n"
+  }
+
   private func weighted(_ score: KeyPath<ClassScores, Double>) -> Double {
     let total = perClass.reduce(0) { $0 + $1.support }
     guard total > 0 else { return 0 }

@@ -134,6 +134,20 @@ struct ClassificationTests {
     #expect(report.macroPrecision == 1 && report.macroRecall == 1)
   }
 
+  // classification_report([0, 1, 2, 2, 1, 0, 2, 1, 0, 2], [0, 2, 2, 2, 1, 0, 1, 1, 1, 2],
+  //                       digits=4) -> "macro avg 0.7500 0.6944 0.7071 10",
+  //                                    "weighted avg 0.7500 0.7000 0.7114 10"
+  @Test func markdownTableFollowsScikitLearnsClassificationReport() throws {
+    let report = try ClassificationReport(
+      labels: [0, 1, 2, 2, 1, 0, 2, 1, 0, 2], predictions: [0, 2, 2, 2, 1, 0, 1, 1, 1, 2])
+    let table = report.markdownTable(classNames: [0: "walking"])
+    #expect(table.contains("| walking | 1.0000 | 0.6667 | 0.8000 | 3 |"))
+    #expect(table.contains("| 2 | 0.7500 | 0.7500 | 0.7500 | 4 |"))
+    #expect(table.contains("| accuracy | | | 0.7000 | 10 |"))
+    #expect(table.contains("| macro avg | 0.7500 | 0.6944 | 0.7071 | 10 |"))
+    #expect(table.contains("| weighted avg | 0.7500 | 0.7000 | 0.7114 | 10 |"))
+  }
+
   @Test func matricesAddElementWise() throws {
     let a = try ConfusionMatrix(labels: [0, 1], predictions: [0, 0], classes: [0, 1])
     let b = try ConfusionMatrix(labels: [1, 1], predictions: [1, 0], classes: [0, 1])

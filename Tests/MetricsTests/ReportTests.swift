@@ -12,8 +12,11 @@ final class XMLSummary: NSObject, XMLParserDelegate {
   /// The text content of each element that has some, entities resolved.
   var texts: [String] = []
   var rootAttributes: [String: String] = [:]
+  /// Every `<text>` element: its content and attributes.
+  var textElements: [(text: String, attributes: [String: String])] = []
   var error: Error?
   private var buffer = ""
+  private var textAttributes: [String: String] = [:]
 
   func parser(
     _ parser: XMLParser, didStartElement name: String, namespaceURI: String?,
@@ -21,6 +24,7 @@ final class XMLSummary: NSObject, XMLParserDelegate {
   ) {
     if elements.isEmpty { rootAttributes = attributes }
     elements.append(name)
+    if name == "text" { textAttributes = attributes }
     buffer = ""
   }
 
@@ -33,6 +37,7 @@ final class XMLSummary: NSObject, XMLParserDelegate {
   ) {
     let trimmed = buffer.trimmingCharacters(in: .whitespacesAndNewlines)
     if !trimmed.isEmpty { texts.append(trimmed) }
+    if name == "text" { textElements.append((trimmed, textAttributes)) }
     buffer = ""
   }
 
@@ -184,6 +189,36 @@ struct ReportTests {
     #expect(parsed.texts.contains("Forward FLOPs per window (log scale)"))
     #expect(parsed.texts.contains("Test accuracy (%)") && parsed.texts.contains("Parameters"))
     #expect(parsed.elements.filter { $0 == "circle" }.count >= 2 * 7)
+  }
+
+  @Test func bubbleLabelsOfTiedConfigurationsDoNotOverlap() throws {
+    // Five students at nearly the same FLOPs and accuracy: their labels must be moved apart.
+    let runs = ["LM", "RB-KD", "LM-Att", "RB-KD-Att", "RAB-KD", "teacher"].enumerated().map {
+      index, name in
+      RunResult(
+        configuration: name, seed: 0, accuracy: 0.9 + 0.0005 * Double(index % 2), macroF1: 0.9,
+        weightedF1: 0.9, parameters: index == 5 ? 160_000 : 3_500 + index,
+        flops: index == 5 ? 21_000_000 : 512_000 + 100 * index, sizeBytes: 0, epochs: 1,
+        trainSeconds: 1)
+    }
+    let svg = Figures.accuracyVersusFLOPs(try StudyResults(dataset: "d", family: "f", runs: runs))
+    let parsed = try #require(XMLSummary.parse(svg))
+    let labels = parsed.textElements.filter { $0.text.hasSuffix(" %)") }
+    #expect(labels.count == 6)
+    let boxes = labels.compactMap { label -> (x: Double, y: Double, width: Double)? in
+      guard let x = label.attributes["x"].flatMap(Double.init),
+        let y = label.attributes["y"].flatMap(Double.init)
+      else { return nil }
+      let width = Double(label.text.count) * 12 * 0.6
+      return (label.attributes["text-anchor"] == "end" ? x - width : x, y, width)
+    }
+    for i in boxes.indices {
+      for j in boxes.indices where j > i {
+        let (a, b) = (boxes[i], boxes[j])
+        let overlapX = a.x < b.x + b.width && b.x < a.x + a.width
+        #expect(!overlapX || abs(a.y - b.y) >= 14, "\(labels[i].text) and \(labels[j].text)")
+      }
+    }
   }
 
   @Test func confusionHeatmapShowsEveryCountAndClassName() throws {
