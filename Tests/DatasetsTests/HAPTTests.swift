@@ -194,17 +194,16 @@ struct HAPTTests {
   }
 }
 
+/// Runs only where the real recordings are; otherwise the test is reported as skipped with this
+/// reason.
+private let needsRealHAPT = ConditionTrait.enabled(
+  if: RealData.hapt != nil,
+  "no RawData/labels.txt under ../shared/datasets/uci-hapt (set HARDISTILL_HAPT to the folder)")
+
 @Suite("UCI HAPT, real recordings")
 struct HAPTRealDataTests {
-  static let skipReason =
-    "Skipping: no RawData/labels.txt under ../shared/datasets/uci-hapt "
-    + "(set HARDISTILL_HAPT to the folder to run this test)"
-
-  @Test func windowAndClassCountsPerSplit() throws {
-    guard let root = RealData.hapt else {
-      print(Self.skipReason)
-      return
-    }
+  @Test(needsRealHAPT) func windowAndClassCountsPerSplit() throws {
+    let root = try #require(RealData.hapt)
     let clock = ContinuousClock()
     var split: TrainTestSplit?
     let elapsed = try clock.measure { split = try HAPT.load(from: root) }
@@ -212,6 +211,7 @@ struct HAPTRealDataTests {
     // A timing print only: speed is never asserted in tests.
     print("HAPT: all 61 experiments loaded and windowed in \(elapsed)")
     print(hapt.summary)
+    // Cross-checked with labels.txt alone: Σ over intervals of ⌊(length − 128) / 64⌋ + 1.
     #expect(hapt.train.shape == [7415, 128, 6])
     #expect(hapt.test.shape == [2996, 128, 6])
     #expect(hapt.train.classCounts() == [1226, 1073, 987, 1293, 1423, 1413])
@@ -227,11 +227,17 @@ struct HAPTRealDataTests {
     #expect(hapt.train.labels[0] == 4)
   }
 
-  @Test func byteParserMatchesFloatParsingOnEveryValue() throws {
-    guard let root = RealData.hapt else {
-      print(Self.skipReason)
-      return
-    }
+  @Test(needsRealHAPT) func transitionsAddSixClasses() throws {
+    let root = try #require(RealData.hapt)
+    let hapt = try HAPT.load(from: root, includeTransitions: true)
+    // Transitions last 2–5 s, so most give one window of 2.56 s, some none.
+    #expect(
+      hapt.train.classCounts() == [1226, 1073, 987, 1293, 1423, 1413, 47, 23, 75, 60, 90, 57])
+    #expect(hapt.test.classCounts() == [496, 471, 420, 508, 556, 545, 23, 10, 32, 25, 49, 27])
+  }
+
+  @Test(needsRealHAPT) func byteParserMatchesFloatParsingOnEveryValue() throws {
+    let root = try #require(RealData.hapt)
     let (streams, _) = try HAPT.loadRecordings(from: root, includeTransitions: true)
     for (index, name) in [(0, "acc_exp01_user01"), (60, "gyro_exp61_user30")].map({ $0 }) {
       let text = try String(contentsOfFile: root + "/RawData/\(name).txt", encoding: .utf8)
