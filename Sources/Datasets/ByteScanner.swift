@@ -4,11 +4,11 @@ import Foundation
 /// `String` per field, and knows its line and column for error messages.
 ///
 /// Implementation goals: one pass over the bytes, no allocation per field, and results
-/// bit-identical to `Float(String)`. Decimal numbers with at most 15 significant digits and a
-/// small exponent take Clinger's fast path (exact `Double` arithmetic, then one rounding to
-/// `Float`); everything else, and the rare `Double` that lands exactly halfway between two
-/// `Float`s (where rounding twice could differ from rounding once), falls back to the standard
-/// library's parser.
+/// bit-identical to `Float(String)`. Decimal numbers whose digits form an integer of at most
+/// 2^53 and whose exponent is within ±22 take Clinger's fast path (exact `Double` operands, one
+/// correctly rounded operation, then one rounding to `Float`); everything else, and the rare
+/// `Double` that lands exactly halfway between two `Float`s (where rounding twice could differ
+/// from rounding once), falls back to the standard library's parser.
 struct ByteScanner {
   let bytes: UnsafeBufferPointer<UInt8>
   let path: String
