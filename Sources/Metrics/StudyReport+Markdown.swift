@@ -114,7 +114,7 @@ extension StudyReport {
     out.append("![Test accuracy vs. forward FLOPs](accuracy-vs-flops.svg)")
     out.append("")
     out.append("![Model size](model-size.svg)")
-    if !trainingHistories.isEmpty {
+    if !trainingCurves.isEmpty {
       out.append("")
       out.append("![Training curves](training-curves.svg)")
     }

@@ -12,7 +12,7 @@ import Foundation
 /// - `confusion-<configuration>.svg`: ``Figures/confusionMatrix(_:classNames:title:)``, one per
 ///   entry of ``confusionMatrices`` (file name from ``confusionFileName(for:)``);
 /// - `training-curves.svg`: ``Figures/trainingCurves(_:colors:title:)``, if there are
-///   ``trainingHistories``.
+///   ``trainingCurves``.
 public struct StudyReport: Sendable {
   /// The runs and their summary.
   public var results: StudyResults
@@ -21,7 +21,7 @@ public struct StudyReport: Sendable {
   /// A confusion matrix per configuration, e.g. summed over its seeds.
   public var confusionMatrices: [String: ConfusionMatrix]
   /// Training curves to draw, e.g. one run per configuration.
-  public var trainingHistories: [TrainingHistory]
+  public var trainingCurves: [TrainingCurve]
   /// Display names by class id, e.g. `[0: "walking"]`.
   public var classNames: [Int: String]
   /// Checkpoint file sizes by configuration, drawn beside the float32 sizes.
@@ -30,13 +30,13 @@ public struct StudyReport: Sendable {
   /// A report of `results`; the other inputs are optional.
   public init(
     results: StudyResults, baseline: String = "LM",
-    confusionMatrices: [String: ConfusionMatrix] = [:], trainingHistories: [TrainingHistory] = [],
+    confusionMatrices: [String: ConfusionMatrix] = [:], trainingCurves: [TrainingCurve] = [],
     classNames: [Int: String] = [:], checkpointBytes: [String: Int] = [:]
   ) {
     self.results = results
     self.baseline = baseline
     self.confusionMatrices = confusionMatrices
-    self.trainingHistories = trainingHistories
+    self.trainingCurves = trainingCurves
     self.classNames = classNames
     self.checkpointBytes = checkpointBytes
   }
@@ -49,15 +49,15 @@ public struct StudyReport: Sendable {
 
   /// Every file of the report: name and contents, in writing order.
   ///
-  /// - Throws: ``MetricsError/inconsistentReport(_:)`` if a confusion matrix or a history names a
+  /// - Throws: ``MetricsError/inconsistentReport(_:)`` if a confusion matrix or a training curve names a
   ///   configuration without runs, or the results cannot be encoded.
   public func files() throws(MetricsError) -> [(name: String, contents: Data)] {
     let known = Set(results.configurations)
     for name in confusionMatrices.keys.sorted() where !known.contains(name) {
       throw .inconsistentReport("confusion matrix for \(name), which has no runs")
     }
-    for history in trainingHistories where !known.contains(history.configuration) {
-      throw .inconsistentReport("training history for \(history.configuration), which has no runs")
+    for curve in trainingCurves where !known.contains(curve.configuration) {
+      throw .inconsistentReport("training curve for \(curve.configuration), which has no runs")
     }
     var files: [(name: String, contents: Data)] = [
       ("results.json", try results.jsonData()),
@@ -71,13 +71,13 @@ public struct StudyReport: Sendable {
         matrix, classNames: classNames, title: "Confusion matrix — \(name) (\(results.dataset))")
       files.append((Self.confusionFileName(for: name), Data(svg.utf8)))
     }
-    if !trainingHistories.isEmpty {
+    if !trainingCurves.isEmpty {
       let order = results.configurations
-      let colors = trainingHistories.map { history in
-        Figures.color(index: order.firstIndex(of: history.configuration) ?? 0)
+      let colors = trainingCurves.map { curve in
+        Figures.color(index: order.firstIndex(of: curve.configuration) ?? 0)
       }
       let svg = Figures.trainingCurves(
-        trainingHistories, colors: colors, title: "Training curves — \(results.dataset)")
+        trainingCurves, colors: colors, title: "Training curves — \(results.dataset)")
       files.append(("training-curves.svg", Data(svg.utf8)))
     }
     return files

@@ -58,12 +58,12 @@ enum Fixtures {
     return try ConfusionMatrix(classes: Array(0..<6), counts: counts)
   }
 
-  static func history(_ name: String, epochs: Int, ceiling: Double) throws -> TrainingHistory {
+  static func history(_ name: String, epochs: Int, ceiling: Double) throws -> TrainingCurve {
     let floor = 1.05 - ceiling  // better models reach a lower loss
     let loss = (1...epochs).map { 1.7 * exp(-Double($0) / 6) + floor + 0.01 * sin(Double($0)) }
     let f1 = (1...epochs).map { ceiling * (1 - exp(-Double($0) / 4)) + 0.005 * cos(Double($0)) }
     let best = f1.indices.max { f1[$0] < f1[$1] }.map { $0 + 1 }
-    return try TrainingHistory(
+    return try TrainingCurve(
       configuration: name, trainingLoss: loss, validationMacroF1: f1, bestEpoch: best)
   }
 
@@ -81,7 +81,7 @@ enum Fixtures {
         history("RAB-KD", epochs: 28, ceiling: 0.905),
       ]
       return StudyReport(
-        results: results, confusionMatrices: matrices, trainingHistories: histories,
+        results: results, confusionMatrices: matrices, trainingCurves: histories,
         classNames: classNames, checkpointBytes: ["teacher": 656_512, "LM": 14_928])
     }
   }

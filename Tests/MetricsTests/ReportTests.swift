@@ -231,15 +231,22 @@ struct ReportTests {
     #expect(parsed.elements.filter { $0 == "rect" }.count >= 9)
   }
 
-  @Test func trainingHistoryRejectsMismatchedSeries() {
+  @Test func trainingCurveMayLackValidationScores() throws {
+    let curve = try TrainingCurve(configuration: "LM", trainingLoss: [1, 0.8, 0.7], bestEpoch: 3)
+    #expect(curve.epochs == 3 && curve.validationMacroF1.isEmpty)
+    let svg = Figures.trainingCurves([curve])
+    #expect(XMLSummary.parse(svg) != nil)
+  }
+
+  @Test func trainingCurveRejectsMismatchedSeries() {
     #expect(
       throws: MetricsError.inconsistentReport("LM: 3 training losses but 2 validation scores")
     ) {
-      try TrainingHistory(
+      try TrainingCurve(
         configuration: "LM", trainingLoss: [1, 0.8, 0.7], validationMacroF1: [0.5, 0.6])
     }
     #expect(throws: MetricsError.inconsistentReport("LM: best epoch 4 outside 1...3")) {
-      try TrainingHistory(
+      try TrainingCurve(
         configuration: "LM", trainingLoss: [1, 0.8, 0.7], validationMacroF1: [0.5, 0.6, 0.7],
         bestEpoch: 4)
     }
