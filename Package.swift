@@ -11,11 +11,14 @@ let package = Package(
   products: [
     .library(name: "HARDistill", targets: ["HARDistill"])
   ] + libraries.map { .library(name: $0, targets: [$0]) } + [
-    .executable(name: "study", targets: ["Study"])
+    .executable(name: "study", targets: ["Study"]),
+    .executable(name: "har-bench", targets: ["HarBench"]),
   ],
   targets: [
     // Libraries (DESIGN §2).
-    .target(name: "Tensor"),
+    .target(name: "Tensor", dependencies: ["CKernels"]),
+    // The hot loops in C: per-function AVX2/AVX-512 variants chosen at run time, no unsafe flags.
+    .target(name: "CKernels"),
     .target(name: "Layers", dependencies: ["Tensor"]),
     .target(name: "Distillation", dependencies: ["Layers", "Metrics"]),
     .target(name: "Datasets"),
@@ -27,10 +30,12 @@ let package = Package(
 
     // Executables.
     .executableTarget(name: "Study", dependencies: ["HARDistill"], path: "Examples/Study"),
+    .executableTarget(name: "HarBench", dependencies: ["Tensor", "Layers"], path: "Benchmarks/HarBench"),
 
     // Tests import their module and TestSupport, never `@testable`, so `swift test -c release` works.
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"]),
+    .testTarget(name: "DistillationTests", dependencies: ["Distillation", "Metrics", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
   ]

@@ -1,4 +1,60 @@
+import CKernels
+
 extension Kernels {
+  /// `C[m, n] (+)= op(A) · op(B)` as ``referenceGEMM(m:n:k:a:transposeA:b:transposeB:c:accumulate:)``
+  /// (same operands, same result up to rounding), with the kernels of `configuration`.
+  ///
+  /// The C kernels pack both operands, so the transposed forms cost the same as the plain one.
+  /// Products of more than ``parallelGEMMFLOPs`` are split over threads along the longer of M
+  /// and N, in whole micro-tiles: each worker writes its own rows or columns of C, and the split
+  /// changes no sum's order, so the result is bitwise the same for any thread count.
+  static func gemm(
+    m: Int, n: Int, k: Int,
+    a: UnsafePointer<Float>, transposeA: Bool,
+    b: UnsafePointer<Float>, transposeB: Bool,
+    c: UnsafeMutablePointer<Float>, accumulate: Bool,
+    configuration: KernelConfiguration = .current
+  ) {
+    guard let variant = configuration.variant.cValue else {
+      referenceGEMM(
+        m: m, n: n, k: k, a: a, transposeA: transposeA, b: b, transposeB: transposeB, c: c,
+        accumulate: accumulate)
+      return
+    }
+    let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
+    let (ta, tb): (Int32, Int32) = (transposeA ? 1 : 0, transposeB ? 1 : 0)
+    let beta: Float = accumulate ? 1 : 0
+    let workers = 2 * m * n * k >= parallelGEMMFLOPs ? Swift.min(configuration.threadCount, 2) : 1
+    if workers == 1 {
+      hd_sgemm(variant, ta, tb, m, n, k, a, lda, b, ldb, beta, c, n)
+      return
+    }
+    let (pa, pb) = (DisjointWrites(reading: a, count: 0), DisjointWrites(reading: b, count: 0))
+    let pc = DisjointWrites(c, count: m * n)
+    let splitRows = m >= n
+    parallelFor(workers) { worker in
+      if splitRows {
+        let rows = share(of: m, worker: worker, workers: workers, granule: 32)
+        guard !rows.isEmpty else { return }
+        let aStart = transposeA ? rows.lowerBound : rows.lowerBound * lda
+        hd_sgemm(
+          variant, ta, tb, rows.count, n, k, pa.base + aStart, lda, pb.base, ldb, beta,
+          pc.base + rows.lowerBound * n, n)
+      } else {
+        let cols = share(of: n, worker: worker, workers: workers, granule: 32)
+        guard !cols.isEmpty else { return }
+        let bStart = transposeB ? cols.lowerBound * ldb : cols.lowerBound
+        hd_sgemm(
+          variant, ta, tb, m, cols.count, k, pa.base, lda, pb.base + bStart, ldb, beta,
+          pc.base + cols.lowerBound, n)
+      }
+    }
+  }
+
+  /// Below this many FLOPs (2·m·n·k) a GEMM runs on one thread: ~80 µs of work, where the
+  /// hand-off to a second thread stops costing more than it saves (PERFORMANCE-NOTES §5).
+  static let parallelGEMMFLOPs = 8_000_000
+
   /// `C[m, n] (+)= op(A) · op(B)` on row-major buffers, where `op(A)` is `[m, k]` (`A` stored
   /// `[k, m]` when `transposeA`) and `op(B)` is `[k, n]` (`B` stored `[n, k]` when `transposeB`).
   ///
@@ -6,7 +62,7 @@ extension Kernels {
   /// `c += a·b` over a row of `B` and `C`, which the compiler vectorizes. A transposed `B` is
   /// copied to `[k, n]` first, because the alternative inner dot product is a float reduction the
   /// compiler may not reorder. The fast blocked kernels are checked against this one.
-  static func gemm(
+  static func referenceGEMM(
     m: Int, n: Int, k: Int,
     a: UnsafePointer<Float>, transposeA: Bool,
     b: UnsafePointer<Float>, transposeB: Bool,
@@ -20,8 +76,9 @@ extension Kernels {
       for j in 0..<n {
         for p in 0..<k { bt[p * n + j] = b[j * k + p] }
       }
-      gemm(m: m, n: n, k: k, a: a, transposeA: transposeA, b: bt, transposeB: false, c: c,
-           accumulate: true)
+      referenceGEMM(
+        m: m, n: n, k: k, a: a, transposeA: transposeA, b: bt, transposeB: false, c: c,
+        accumulate: true)
       return
     }
     for i in 0..<m {

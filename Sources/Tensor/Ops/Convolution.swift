@@ -68,10 +68,13 @@ extension Tensor {
     guard let tape = Tape.of(inputs) else { return value }
     let (x, w) = (detached(), filter.detached())
     let hasBias = bias != nil
+    // A model's first convolution reads data, not a tracked value: skip its input gradient.
+    let needsInput = isTracked
     return tape.record(.conv1D, value, inputs: inputs) { grad in
       // ∂L/∂x[s, i] = Σ_{t, j: s = t·stride + j·dilation − pad} Σ_o g[t, o]·w[j, i, o];
       // ∂L/∂w[j, i, o] = Σ_t x[t·stride + j·dilation − pad, i]·g[t, o]; ∂L/∂bias[o] = Σ_t g[t, o].
-      let (gx, gw, gb) = Kernels.conv1DBackward(grad, x, w, geometry: geometry)
+      let (gx, gw, gb) = Kernels.conv1DBackward(
+        grad, x, w, geometry: geometry, needsInput: needsInput)
       return hasBias ? [gx, gw, gb] : [gx, gw]
     }
   }

@@ -1,0 +1,122 @@
+import Foundation
+import Layers
+import Tensor
+
+/// The anchors' workload: 7,352 windows of 128×9, batch 64, reshuffled every epoch, the last
+/// partial batch kept (115 steps per epoch).
+let batchSize = 64
+
+/// Runs `steps` optimizer steps (or whole epochs when `steps` is nil), returning samples/s.
+func trainThroughput(
+  _ trainer: inout Trainer, data: SyntheticWindows, epochs: Int, steps: Int? = nil, seed: UInt64
+) -> Double {
+  var rng = SplitMix64(seed: seed)
+  var samples = 0
+  let start = now()
+  outer: for _ in 0..<epochs {
+    var order = Array(0..<data.count)
+    order.shuffle(using: &rng)
+    var first = 0
+    while first < order.count {
+      let last = Swift.min(first + batchSize, order.count)
+      let (x, labels) = data.batch(order[first..<last])
+      trainer.step(x, labels)
+      samples += last - first
+      first = last
+      if let steps, samples >= steps * batchSize { break outer }
+    }
+  }
+  return Double(samples) / (now() - start)
+}
+
+func runTrainingCases(_ options: Options, _ report: inout Report) throws {
+  let cases = TrainingCase.allCases.filter { options.selects("train.\($0.rawValue)") }
+  guard !cases.isEmpty else { return }
+  let data = SyntheticWindows(count: options.quick ? 1_024 : 7_352)
+  for trainingCase in cases {
+    let name = "train.\(trainingCase.rawValue)"
+    // Check: one step's loss and gradients with the fast kernels against the reference kernels.
+    let (x, labels) = data.batch(Array(0..<batchSize)[...])
+    var checker = Trainer(trainingCase)
+    var referenceChecker = checker
+    let fast = checker.lossAndGradients(x, labels)
+    let reference = KernelConfiguration.with(variant: .reference) {
+      referenceChecker.lossAndGradients(x, labels)
+    }
+    try check("\(name) loss", [reference.value], [fast.value], tolerance: 1e-4)
+    for (parameter, expected) in reference.gradients.byName {
+      try check(
+        "\(name) gradient \(parameter)", expected.scalars, fast.gradients[parameter]!.scalars,
+        tolerance: 1e-3)
+    }
+    // Baseline: the reference kernels for a few steps; candidate: whole epochs, warm-up first.
+    let isTeacher = trainingCase == .teacher || trainingCase == .teacherAtt
+    let baselineSteps = options.quick ? 1 : (isTeacher ? 2 : 10)
+    var baselineTrainer = Trainer(trainingCase)
+    _ = trainThroughput(&baselineTrainer, data: data, epochs: 1, steps: 1, seed: 3)
+    var trainer = Trainer(trainingCase)
+    _ = trainThroughput(&trainer, data: data, epochs: 1, steps: options.quick ? 2 : 20, seed: 3)
+    var rates: [Double] = []
+    var baselineRates: [Double] = []
+    let cpu0 = cpuSeconds()
+    let start = now()
+    for epoch in 0..<(options.quick ? 1 : options.epochs) {
+      // Interleaved: baseline steps, then one candidate epoch, so load bursts hit both.
+      baselineRates.append(
+        KernelConfiguration.with(variant: .reference) {
+          trainThroughput(&baselineTrainer, data: data, epochs: 1, steps: baselineSteps, seed: UInt64(epoch))
+        })
+      rates.append(trainThroughput(&trainer, data: data, epochs: 1, seed: UInt64(10 + epoch)))
+    }
+    let cpu1 = cpuSeconds()
+    let foreign = Swift.max(0, (cpu1.machine - cpu0.machine) - (cpu1.own - cpu0.own)) / (now() - start)
+    report.add(
+      name, metric: "samples_per_sec", value: median(rates),
+      baseline: ("reference", median(baselineRates)),
+      note: String(format: "epochs %@; other jobs used %.2f cores", rates.map { String(format: "%.0f", $0) }.joined(separator: "/"), foreign))
+  }
+}
+
+func runInferenceCases(_ options: Options, _ report: inout Report) throws {
+  for model in [ReferenceModel.lm, .lmAtt, .teacherAtt] {
+    for batch in [1, 256] {
+      let name = batch == 1 ? "infer1.\(model.rawValue)" : "infer256.\(model.rawValue)"
+      guard options.selects(name) else { continue }
+      var rng = SplitMix64(seed: 8)
+      let network = model.make(channels: 9, classes: 6, generator: &rng)
+      let x = Tensor.normal([batch, 128, 9], using: &rng)
+      let expected = KernelConfiguration.with(variant: .reference) { network(x) }
+      try check(name, expected.scalars, network(x).scalars, tolerance: 1e-4)
+      if batch == 1 {
+        // Median of single calls, as the anchors do (median of 1,000 calls).
+        let calls = options.quick ? 100 : 1_000
+        func latencies(_ variant: KernelVariant) -> [Double] {
+          KernelConfiguration.with(variant: variant) {
+            (0..<calls).map { _ in
+              let start = now()
+              _ = network(x)
+              return now() - start
+            }
+          }
+        }
+        _ = latencies(configurationVariant())
+        let (reference, fast) = (latencies(.reference), latencies(configurationVariant()))
+        report.add(
+          name, metric: "median_us", value: median(fast) * 1e6,
+          baseline: ("reference", median(reference) * 1e6))
+      } else {
+        let (medians, _) = interleaved(
+          rounds: options.quick ? 1 : 5, minimumSeconds: options.quick ? 0.05 : 0.2,
+          [
+            { _ = KernelConfiguration.with(variant: .reference) { network(x) } },
+            { _ = network(x) },
+          ])
+        report.add(
+          name, metric: "samples_per_sec", value: Double(batch) / medians[1],
+          baseline: ("reference", Double(batch) / medians[0]))
+      }
+    }
+  }
+}
+
+func configurationVariant() -> KernelVariant { KernelConfiguration.current.variant }

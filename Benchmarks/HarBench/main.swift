@@ -1,0 +1,105 @@
+// har-bench: GEMM, Conv1D, training and inference benchmarks of HARDistill's kernels.
+//
+// Every case first checks the fast kernels against the Swift reference kernels, then times them,
+// interleaved with a baseline measured in the same run; see Benchmarks/README.md.
+import Foundation
+@_spi(Kernels) import Tensor
+import Layers
+
+let usage = """
+  usage: har-bench [--filter PREFIX]... [--threads N] [--json] [--quick] [--epochs N]
+
+    --filter PREFIX  run only cases whose name starts with PREFIX (repeatable), e.g. gemm, conv,
+                     train.lm, infer1
+    --threads N      threads per operation (default: active processors)
+    --json           one JSON object per line: {"case", "metric", "value", "variant", ...}
+    --quick          fewer and shorter samples (a smoke run)
+    --epochs N       timed training epochs per case (default 2; one untimed warm-up epoch first)
+
+  Cases: variant, gemm.<m>x<k>x<n>[.at|.bt], gemm-variant.<variant>.<m>x<k>x<n>,
+  conv.<layer>.forward|backward, train.<model>, infer1.<model>, infer256.<model>, memory.
+  """
+
+struct Options {
+  var filters: [String] = []
+  var threads = KernelConfiguration.automatic.threadCount
+  var json = false
+  var quick = false
+  var epochs = 2
+
+  init(_ arguments: [String]) throws {
+    var rest = arguments[...]
+    func value(_ flag: String) throws -> String {
+      guard let v = rest.popFirst() else { throw BenchmarkError(description: "\(flag) needs a value") }
+      return v
+    }
+    while let argument = rest.popFirst() {
+      switch argument {
+      case "--filter": filters.append(try value(argument))
+      case "--threads":
+        guard let n = Int(try value(argument)), n >= 1 else {
+          throw BenchmarkError(description: "--threads needs a whole number ≥ 1")
+        }
+        threads = n
+      case "--epochs":
+        guard let n = Int(try value(argument)), n >= 1 else {
+          throw BenchmarkError(description: "--epochs needs a whole number ≥ 1")
+        }
+        epochs = n
+      case "--json": json = true
+      case "--quick": quick = true
+      case "--help", "-h":
+        print(usage)
+        exit(0)
+      default: throw BenchmarkError(description: "unknown option \(argument)\n\(usage)")
+      }
+    }
+  }
+
+  func selects(_ name: String) -> Bool {
+    filters.isEmpty || filters.contains { name.hasPrefix($0) }
+  }
+}
+
+let options: Options
+do {
+  options = try Options(Array(CommandLine.arguments.dropFirst()))
+} catch {
+  FileHandle.standardError.write(Data("har-bench: \(error)\n".utf8))
+  exit(64)
+}
+
+guard !isDebugBuild else {
+  FileHandle.standardError.write(
+    Data("har-bench: refusing to time a debug build; run `swift run -c release har-bench`\n".utf8))
+  exit(1)
+}
+
+let configuration = KernelConfiguration(
+  variant: KernelConfiguration.automatic.variant, threadCount: options.threads)
+var report = Report(json: options.json)
+
+do {
+  try KernelConfiguration.with(configuration) {
+    if options.selects("variant") {
+      let supported = KernelVariant.allCases.filter(\.isSupported).map(\.rawValue)
+      if options.json {
+        print(
+          "{\"case\": \"variant\", \"metric\": \"name\", \"value\": \"\(configuration.variant)\", "
+            + "\"threads\": \(configuration.threadCount), \"supported\": [\(supported.map { "\"\($0)\"" }.joined(separator: ", "))]}")
+      } else {
+        print("kernel variant: \(configuration.variant) (supported: \(supported.joined(separator: ", "))); threads: \(configuration.threadCount)")
+      }
+    }
+    try runGEMMCases(options, &report)
+    try runConvCases(options, &report)
+    try runTrainingCases(options, &report)
+    try runInferenceCases(options, &report)
+    if options.selects("memory") {
+      report.add("memory", metric: "peak_rss_mb", value: Double(peakResidentBytes()) / 1_048_576)
+    }
+  }
+} catch {
+  FileHandle.standardError.write(Data("har-bench: \(error)\n".utf8))
+  exit(1)
+}

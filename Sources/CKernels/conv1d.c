@@ -1,0 +1,120 @@
+// Conv1D on channels-last data as im2col + GEMM, a block of whole samples at a time.
+//
+// Why im2col and not a direct loop: with channels last, one im2col row is `kernel` contiguous
+// runs of `in_channels` floats (a memcpy each), 2–7 % of the GEMM's time (PERFORMANCE-NOTES
+// §4), and the GEMM then runs at its full rate for every layer shape, stride and dilation.
+// Why blocks: a block of ~256 KiB of columns stays in L2 between being written and being
+// packed, and the buffer is reused, so the whole batch's columns never exist at once.
+#include "CKernels.h"
+#include "internal.h"
+
+#include <string.h>
+
+static long block_samples(const hd_conv1d_geometry *g) {
+  long row_floats = g->kernel * g->in_channels;
+  long per_sample = g->out_length * row_floats;
+  long samples = per_sample > 0 ? (64 * 1024) / per_sample : g->batch;
+  if (samples < 1) samples = 1;
+  return samples < g->batch ? samples : g->batch;
+}
+
+// Columns for samples [b0, b0 + nb): row (b, t), column j·in_channels + i = x[b, s, i] with
+// s = t·stride + j·dilation − pad, or 0 on padding.
+static void im2col(const hd_conv1d_geometry *g, const float *x, long b0, long nb, float *cols) {
+  const long cin = g->in_channels, row_floats = g->kernel * cin;
+  for (long b = 0; b < nb; b++) {
+    const float *sample = x + (b0 + b) * g->in_length * cin;
+    for (long t = 0; t < g->out_length; t++) {
+      float *row = cols + (b * g->out_length + t) * row_floats;
+      long s0 = t * g->stride - g->pad_before;
+      if (g->dilation == 1 && s0 >= 0 && s0 + g->kernel <= g->in_length) {
+        // All taps inside: the row is one contiguous run of the input.
+        memcpy(row, sample + s0 * cin, (size_t)row_floats * sizeof(float));
+        continue;
+      }
+      for (long j = 0; j < g->kernel; j++) {
+        long s = s0 + j * g->dilation;
+        if (s >= 0 && s < g->in_length)
+          memcpy(row + j * cin, sample + s * cin, (size_t)cin * sizeof(float));
+        else
+          memset(row + j * cin, 0, (size_t)cin * sizeof(float));
+      }
+    }
+  }
+}
+
+// gx[b, s, :] += dcols[(b, t), j·cin : (j+1)·cin] for every tap that read s (overlap-add).
+static void col2im_add(const hd_conv1d_geometry *g, const float *dcols, long b0, long nb,
+                       float *gx) {
+  const long cin = g->in_channels, row_floats = g->kernel * cin;
+  for (long b = 0; b < nb; b++) {
+    float *sample = gx + (b0 + b) * g->in_length * cin;
+    for (long t = 0; t < g->out_length; t++) {
+      const float *row = dcols + (b * g->out_length + t) * row_floats;
+      for (long j = 0; j < g->kernel; j++) {
+        long s = t * g->stride - g->pad_before + j * g->dilation;
+        if (s < 0 || s >= g->in_length) continue;
+        float *target = sample + s * cin;
+        const float *source = row + j * cin;
+        for (long i = 0; i < cin; i++) target[i] += source[i];
+      }
+    }
+  }
+}
+
+void hd_conv1d_forward(int variant, const hd_conv1d_geometry *g, const float *x, const float *w,
+                       const float *bias, float *y) {
+  const long row_floats = g->kernel * g->in_channels, cout = g->out_channels;
+  const long block = block_samples(g);
+  float *cols = hd_scratch(HD_SCRATCH_COLS, (size_t)(block * g->out_length * row_floats));
+  for (long b0 = 0; b0 < g->batch; b0 += block) {
+    long nb = g->batch - b0 < block ? g->batch - b0 : block;
+    long rows = nb * g->out_length;
+    float *out = y + b0 * g->out_length * cout;
+    float beta = 0.0f;
+    if (bias) {
+      // The bias goes in first and the GEMM accumulates onto it: no separate pass over y.
+      for (long r = 0; r < rows; r++) memcpy(out + r * cout, bias, (size_t)cout * sizeof(float));
+      beta = 1.0f;
+    }
+    im2col(g, x, b0, nb, cols);
+    hd_sgemm(variant, 0, 0, rows, cout, row_floats, cols, row_floats, w, cout, beta, out, cout);
+  }
+}
+
+void hd_conv1d_backward_filter(int variant, const hd_conv1d_geometry *g, const float *x, const float *gy,
+                               float *gw, float *gb, int accumulate) {
+  const long row_floats = g->kernel * g->in_channels, cout = g->out_channels;
+  const long block = block_samples(g);
+  float *cols = hd_scratch(HD_SCRATCH_COLS, (size_t)(block * g->out_length * row_floats));
+  if (gb && !accumulate) memset(gb, 0, (size_t)cout * sizeof(float));
+  if (!accumulate && g->batch == 0) memset(gw, 0, (size_t)(row_floats * cout) * sizeof(float));
+  for (long b0 = 0; b0 < g->batch; b0 += block) {
+    long nb = g->batch - b0 < block ? g->batch - b0 : block;
+    long rows = nb * g->out_length;
+    const float *upstream = gy + b0 * g->out_length * cout;
+    im2col(g, x, b0, nb, cols);
+    // gw (+)= colsᵀ · gy: the transpose is absorbed by packing.
+    float beta = (b0 == 0 && !accumulate) ? 0.0f : 1.0f;
+    hd_sgemm(variant, 1, 0, row_floats, cout, rows, cols, row_floats, upstream, cout, beta, gw, cout);
+    if (gb)
+      for (long r = 0; r < rows; r++)
+        for (long o = 0; o < cout; o++) gb[o] += upstream[r * cout + o];
+  }
+}
+
+void hd_conv1d_backward_input(int variant, const hd_conv1d_geometry *g, const float *gy, const float *w,
+                              float *gx) {
+  const long row_floats = g->kernel * g->in_channels, cout = g->out_channels;
+  const long block = block_samples(g);
+  float *dcols = hd_scratch(HD_SCRATCH_COLS, (size_t)(block * g->out_length * row_floats));
+  memset(gx, 0, (size_t)(g->batch * g->in_length * g->in_channels) * sizeof(float));
+  for (long b0 = 0; b0 < g->batch; b0 += block) {
+    long nb = g->batch - b0 < block ? g->batch - b0 : block;
+    long rows = nb * g->out_length;
+    // dcols = gy · wᵀ, with w stored [kernel·cin, cout].
+    hd_sgemm(variant, 0, 1, rows, row_floats, cout, gy + b0 * g->out_length * cout, cout, w, cout, 0.0f,
+             dcols, row_floats);
+    col2im_add(g, dcols, b0, nb, gx);
+  }
+}

@@ -1,0 +1,61 @@
+// HARDistill's hot loops in C, so that a plain `swift build -c release` (no unsafe flags) still
+// runs AVX-512 / AVX2+FMA code: each variant is compiled with a per-function
+// `__attribute__((target(...)))` and chosen at run time from what the CPU supports.
+//
+// Matrices are row-major with explicit leading dimensions (elements between rows). Everything
+// here is single-threaded and re-entrant; the Swift side splits work across threads.
+#ifndef HARDISTILL_CKERNELS_H
+#define HARDISTILL_CKERNELS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Kernel variants, slowest first. `HD_VARIANT_GENERIC` is portable C at the default target.
+enum {
+  HD_VARIANT_GENERIC = 0,
+  HD_VARIANT_AVX2_FMA = 1,
+  HD_VARIANT_AVX512F = 2,
+  HD_VARIANT_COUNT = 3
+};
+
+/// A variant's name: "generic", "avx2+fma" or "avx512f".
+const char *hd_variant_name(int variant);
+
+/// Whether this CPU can run `variant`.
+int hd_variant_supported(int variant);
+
+/// `C = op(A)·op(B) + beta·C` for an `m×n` C, `op(A)` `m×k`, `op(B)` `k×n`, with kernel
+/// `variant` (which must be supported; the caller chooses, so that tests can compare them).
+///
+/// `op(A)` is `A` (stored `m×k`, row stride `lda`) or, when `trans_a`, `Aᵀ` with `A` stored `k×m`;
+/// likewise `B`. `beta` 0 ignores C's old contents (it may be uninitialized).
+void hd_sgemm(int variant, int trans_a, int trans_b, long m, long n, long k, const float *a,
+              long lda, const float *b, long ldb, float beta, float *c, long ldc);
+
+/// Geometry of a 1-D convolution over time on channels-last `[batch, time, channels]` data.
+typedef struct {
+  long batch, in_length, in_channels, out_length, out_channels;
+  long kernel, stride, dilation, pad_before;
+} hd_conv1d_geometry;
+
+/// `y[b, t, o] = bias[o] + Σ_j Σ_i w[j, i, o]·x[b, t·stride + j·dilation − pad, i]`
+/// (zeros outside the input); `bias` may be NULL. `y` is fully written.
+void hd_conv1d_forward(int variant, const hd_conv1d_geometry *g, const float *x, const float *w,
+                       const float *bias, float *y);
+
+/// The filter and bias gradients of `hd_conv1d_forward` for upstream `gy`:
+/// `gw = Σ colsᵀ·gy` written (or added to, when `accumulate`), `gb = Σ_t gy` likewise when
+/// `gb` is not NULL.
+void hd_conv1d_backward_filter(int variant, const hd_conv1d_geometry *g, const float *x, const float *gy,
+                               float *gw, float *gb, int accumulate);
+
+/// The input gradient of `hd_conv1d_forward`: `gx` is fully written.
+void hd_conv1d_backward_input(int variant, const hd_conv1d_geometry *g, const float *gy, const float *w,
+                              float *gx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,44 @@
+// Per-thread scratch buffers: packing panels and im2col blocks live here, so a training loop
+// that calls the same shapes again allocates nothing. A pthread key frees them at thread exit.
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  float *buffer[HD_SCRATCH_COUNT];
+  size_t capacity[HD_SCRATCH_COUNT];
+} scratch_set;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *value) {
+  scratch_set *set = value;
+  for (int i = 0; i < HD_SCRATCH_COUNT; i++) free(set->buffer[i]);
+  free(set);
+}
+
+static void scratch_init(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+float *hd_scratch(int slot, size_t count) {
+  pthread_once(&scratch_once, scratch_init);
+  scratch_set *set = pthread_getspecific(scratch_key);
+  if (!set) {
+    set = calloc(1, sizeof *set);
+    if (!set) abort();
+    pthread_setspecific(scratch_key, set);
+  }
+  if (count == 0) count = 1;
+  if (set->capacity[slot] < count) {
+    free(set->buffer[slot]);
+    // Round up so that slowly growing requests do not reallocate every call.
+    size_t capacity = count + count / 4 + 16;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, capacity * sizeof(float)) != 0) abort();
+    set->buffer[slot] = p;
+    set->capacity[slot] = capacity;
+  }
+  return set->buffer[slot];
+}

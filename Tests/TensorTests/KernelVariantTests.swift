@@ -1,0 +1,148 @@
+import Tensor
+import Testing
+
+/// Every fast kernel variant against the Swift reference kernels, on sizes that are not
+/// multiples of any tile (1, primes, one past a tile) and on sizes that cross the cache blocks.
+@Suite("Kernel variants")
+struct KernelVariantTests {
+  static let fastVariants = KernelVariant.allCases.filter { $0 != .reference && $0.isSupported }
+
+  /// The largest difference between two tensors of the same shape, relative to `scale`.
+  func worstDifference(_ a: Tensor, _ b: Tensor) -> Float {
+    #expect(a.shape == b.shape)
+    let scale = Swift.max(1, a.scalars.map(abs).max() ?? 0)
+    return zip(a.scalars, b.scalars).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
+  }
+
+  func random(_ shape: [Int], seed: UInt64) -> Tensor {
+    var rng = SplitMix64(seed: seed)
+    return Tensor.uniform(shape, in: -1...1, using: &rng)
+  }
+
+  @Test func bestVariantIsSupportedAndReportedByName() {
+    let automatic = KernelConfiguration.automatic
+    #expect(automatic.variant.isSupported)
+    #expect(automatic.variant != .reference)
+    #expect(automatic.threadCount >= 1)
+    #expect(KernelVariant.reference.isSupported && KernelVariant.generic.isSupported)
+  }
+
+  // (m, k, n): 1 and odd sizes, one past the AVX-512 tile (9, 33), past MC = 96 rows and
+  // KC = 512 / 256 depths.
+  static let gemmShapes: [(Int, Int, Int)] = [
+    (1, 1, 1), (1, 7, 5), (5, 1, 3), (7, 5, 1), (9, 33, 17), (8, 32, 32), (33, 9, 65),
+    (13, 300, 45), (97, 17, 31), (130, 70, 129), (40, 600, 33), (3, 520, 200),
+  ]
+
+  @Test(arguments: fastVariants)
+  func gemmMatchesReferenceWithAndWithoutTransposes(_ variant: KernelVariant) {
+    for (index, (m, k, n)) in Self.gemmShapes.enumerated() {
+      let a = random([m, k], seed: UInt64(2 * index))
+      let b = random([k, n], seed: UInt64(2 * index + 1))
+      let g = random([m, n], seed: UInt64(100 + index))
+      // matmul's backward runs g·bᵀ and aᵀ·g: all three operand layouts.
+      func run(_ v: KernelVariant) -> (Tensor, [Tensor]) {
+        KernelConfiguration.with(variant: v) {
+          let y = a.matmul(b)
+          let (_, grads) = valueWithGradients(at: [a, b]) { p in (p[0].matmul(p[1]) * g).sum() }
+          return (y, grads)
+        }
+      }
+      let (expected, expectedGrads) = run(.reference)
+      let (actual, actualGrads) = run(variant)
+      // Float32 sums of up to 600 products in a different order: relative 1e-5 of the largest.
+      #expect(worstDifference(expected, actual) <= 1e-5, "\(variant) \(m)×\(k)×\(n)")
+      for (e, x) in zip(expectedGrads, actualGrads) {
+        #expect(worstDifference(e, x) <= 1e-5, "\(variant) \(m)×\(k)×\(n) gradient")
+      }
+    }
+  }
+
+  @Test(arguments: fastVariants)
+  func batchedMatmulMatchesReference(_ variant: KernelVariant) {
+    let a = random([3, 17, 40], seed: 1)
+    let b = random([40, 33], seed: 2)
+    let expected = KernelConfiguration.with(variant: .reference) { a.matmul(b) }
+    let actual = KernelConfiguration.with(variant: variant) { a.matmul(b) }
+    #expect(worstDifference(expected, actual) <= 1e-5)
+  }
+
+  struct ConvCase: Sendable, CustomTestStringConvertible {
+    let input: [Int]
+    let filter: [Int]
+    var stride = 1
+    var dilation = 1
+    var padding = Padding.same
+    var bias = true
+    var testDescription: String {
+      "\(input) ⊛ \(filter) stride \(stride) dilation \(dilation) \(padding)"
+    }
+  }
+
+  static let convCases: [ConvCase] = [
+    ConvCase(input: [1, 1, 1], filter: [1, 1, 1]),
+    ConvCase(input: [1, 5, 1], filter: [5, 1, 1], bias: false),
+    ConvCase(input: [3, 13, 9], filter: [5, 9, 16]),
+    ConvCase(input: [2, 17, 7], filter: [3, 7, 33], stride: 2),
+    ConvCase(input: [2, 20, 5], filter: [4, 5, 11], stride: 3, dilation: 2, padding: .valid),
+    ConvCase(input: [2, 11, 3], filter: [7, 3, 45], dilation: 2),
+    ConvCase(input: [5, 64, 16], filter: [5, 16, 32]),
+    ConvCase(input: [4, 9, 2], filter: [7, 2, 1], bias: false),
+    // Large enough to run on two threads and to use several im2col blocks.
+    ConvCase(input: [24, 64, 64], filter: [5, 64, 48]),
+  ]
+
+  @Test(arguments: fastVariants, convCases)
+  func conv1DForwardAndBackwardMatchReference(_ variant: KernelVariant, _ c: ConvCase) {
+    let x = random(c.input, seed: 11)
+    let w = random(c.filter, seed: 12)
+    let b = random([c.filter[2]], seed: 13)
+    func run(_ v: KernelVariant) -> [Tensor] {
+      KernelConfiguration.with(variant: v) {
+        let inputs = c.bias ? [x, w, b] : [x, w]
+        func apply(_ p: [Tensor]) -> Tensor {
+          p[0].conv1D(
+            filter: p[1], bias: c.bias ? p[2] : nil, stride: c.stride, dilation: c.dilation,
+            padding: c.padding)
+        }
+        let y = apply(inputs)
+        let g = random(y.shape, seed: 14)
+        let (_, grads) = valueWithGradients(at: inputs) { p in (apply(p) * g).sum() }
+        return [y] + grads
+      }
+    }
+    let expected = run(.reference)
+    let actual = run(variant)
+    for (index, (e, a)) in zip(expected, actual).enumerated() {
+      #expect(worstDifference(e, a) <= 1e-5, "\(variant) \(c.testDescription) output \(index)")
+    }
+  }
+
+  @Test func conv1DAndGEMMGiveTheSameBitsOnOneAndTwoThreads() {
+    let x = random([32, 64, 64], seed: 21)
+    let w = random([5, 64, 128], seed: 22)
+    let a = random([300, 200], seed: 23)
+    let b = random([200, 150], seed: 24)
+    let one = KernelConfiguration.with(threadCount: 1) { (x.conv1D(filter: w), a.matmul(b)) }
+    let two = KernelConfiguration.with(threadCount: 2) { (x.conv1D(filter: w), a.matmul(b)) }
+    #expect(one.0.scalars == two.0.scalars)
+    #expect(one.1.scalars == two.1.scalars)
+  }
+
+  @Test func conv1DFilterGradientOnTwoThreadsMatchesOneWithinRounding() {
+    let x = random([32, 64, 64], seed: 31)
+    let w = random([5, 64, 128], seed: 32)
+    let g = random([32, 64, 128], seed: 33)
+    func grads(_ threads: Int) -> [Tensor] {
+      KernelConfiguration.with(threadCount: threads) {
+        valueWithGradients(at: [x, w]) { p in (p[0].conv1D(filter: p[1], padding: .same) * g).sum() }
+          .gradients
+      }
+    }
+    let (one, two) = (grads(1), grads(2))
+    // The input gradient is split by samples (same bits); the filter gradient adds two partial
+    // sums over half the batch each.
+    #expect(one[0].scalars == two[0].scalars)
+    #expect(worstDifference(one[1], two[1]) <= 1e-5)
+  }
+}
