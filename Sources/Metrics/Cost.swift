@@ -6,10 +6,21 @@ import Foundation
 /// matrix work (every kernel tap counts, including taps on padding zeros; bias adds are not counted
 /// separately). Element-wise work (bias, activations, pooling, attention products) is kept apart in
 /// ``elementwiseOperations`` and is not part of ``flops``.
+///
+/// Metrics does not import Layers; the experiment code converts the rows of Layers'
+/// `ModelSummary` (from `Sequential.summary(inputShape:)`):
+///
+/// ```swift
+/// let cost = try ModelCost(layers: summary.rows.map {
+///   LayerCost(name: $0.layer, outputShape: $0.outputShape, parameters: $0.parameters,
+///             flops: $0.flops)
+/// })
+/// ```
 public struct LayerCost: Sendable, Equatable, Codable {
   /// The layer's dotted path and kind, e.g. `"3 (Conv1D)"`.
   public var name: String
-  /// The shape of the layer's output for one example, e.g. `[64, 32]` for `[time, channels]`.
+  /// The shape of the layer's output as the layer reports it, e.g. `[1, 64, 32]` for
+  /// `[batch, time, channels]`; only shown, never computed with.
   public var outputShape: [Int]
   /// The number of trainable scalars.
   public var parameters: Int
