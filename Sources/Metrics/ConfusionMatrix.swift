@@ -67,6 +67,16 @@ public struct ConfusionMatrix: Sendable, Equatable, Codable {
     self.counts = counts
   }
 
+  /// The element-wise sum of `matrices`, e.g. one configuration's matrices over its seeds.
+  ///
+  /// - Throws: ``MetricsError/empty(what:)`` for no matrices, and
+  ///   ``MetricsError/inconsistentReport(_:)`` if their class lists differ.
+  public init(summing matrices: [ConfusionMatrix]) throws(MetricsError) {
+    guard var sum = matrices.first else { throw .empty(what: "confusion matrices to sum") }
+    for matrix in matrices.dropFirst() { sum = try sum.adding(matrix) }
+    self = sum
+  }
+
   /// The number of samples counted.
   public var total: Int { counts.reduce(0) { $0 + $1.reduce(0, +) } }
 

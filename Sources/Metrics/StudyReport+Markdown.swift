@@ -28,21 +28,27 @@ extension StudyReport {
     out.append("")
     out.append("## Results (mean ± std over seeds)")
     out.append("")
+    let showFiles = !checkpointBytes.isEmpty
     out.append(
       "| configuration | seeds | accuracy (%) | macro-F1 (%) | weighted-F1 (%) | parameters | "
-        + "FLOPs | size (float32) | epochs | train time (s) |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        + "FLOPs | size (float32) |" + (showFiles ? " checkpoint file |" : "")
+        + " epochs | train time (s) |")
+    out.append(
+      "|---|---:|---:|---:|---:|---:|---:|---:|" + (showFiles ? "---:|" : "") + "---:|---:|")
     for entry in results.summary {
       let (mean, std) = (entry.mean, entry.std)
       func percent(_ metric: RunMetric) -> String {
         Self.meanStd(100 * mean[metric], 100 * std[metric], digits: 2)
       }
-      let cells = [
+      var cells = [
         entry.configuration, "\(results.runs(of: entry.configuration).count)",
         percent(.accuracy), percent(.macroF1), percent(.weightedF1),
         Self.countCell(mean[.parameters], std[.parameters], format: { Format.grouped(Int($0)) }),
         Self.countCell(mean[.flops], std[.flops], format: Format.si),
         Self.countCell(mean[.sizeBytes], std[.sizeBytes], format: { Format.bytes(Int($0)) }),
+      ]
+      if showFiles { cells.append(checkpointBytes[entry.configuration].map(Format.bytes) ?? "—") }
+      cells += [
         Self.meanStd(mean[.epochs], std[.epochs], digits: 1),
         Self.meanStd(mean[.trainSeconds], std[.trainSeconds], digits: 1),
       ]

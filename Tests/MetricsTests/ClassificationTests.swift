@@ -154,6 +154,10 @@ struct ClassificationTests {
     #expect(try a.adding(b).counts == [[1, 0], [2, 1]])
     let c = try ConfusionMatrix(labels: [0], predictions: [0], classes: [0, 2])
     #expect(throws: MetricsError.self) { try a.adding(c) }
+    #expect(try ConfusionMatrix(summing: [a, b, a]).counts == [[2, 0], [3, 1]])
+    #expect(throws: MetricsError.empty(what: "confusion matrices to sum")) {
+      try ConfusionMatrix(summing: [])
+    }
   }
 
   @Test func lengthMismatchNamesBothLengths() {

@@ -136,6 +136,8 @@ struct ReportTests {
         "| configuration | seeds | accuracy (%) | macro-F1 (%) | weighted-F1 (%) | parameters |"))
     // LM: accuracies 0.884 + 0.004·{0, −2, 1} → mean 88.13, std 0.30 (pp).
     #expect(markdown.contains("| LM | 3 | 88.27 ± 0.31 |") || markdown.contains("| LM | 3 |"))
+    #expect(markdown.contains("| 16.2 kB | — | 23.0 ± 3.0 |"))  // RAB-KD: no checkpoint given
+    #expect(markdown.contains("| 14.1 kB | 14.9 kB | 25.0 ± 3.0 |"))  // LM's checkpoint file
     #expect(markdown.contains("## Change relative to LM"))
     let rabkd = try #require(markdown.split(separator: "\n").first { $0.hasPrefix("| RAB-KD | +") })
     #expect(rabkd.contains("1.15×"))  // 4,052 / 3,526 parameters
