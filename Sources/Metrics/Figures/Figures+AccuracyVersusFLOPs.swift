@@ -32,10 +32,8 @@ extension Figures {
     let high = points.map { $0.accuracy + $0.spread }.max() ?? 100
     // Headroom so the largest bubbles stay inside the frame.
     let pad = max(0.5, (high - low) * 0.12)
-    let yStep = Scale.niceStep((high - low + 2 * pad) / 5)
     let y = Scale.linear(
-      covering: (low - pad)...min(100, high + pad), range: (frame.bottom, frame.top)
-    ) { tickLabel($0, step: yStep) }
+      covering: (low - pad)...min(100, high + pad), range: (frame.bottom, frame.top))
     drawAxes(
       &svg, frame: frame, x: x, y: y, xTitle: "Forward FLOPs per window (log scale)",
       yTitle: "Test accuracy (%)")

@@ -25,10 +25,9 @@ extension Figures {
       let all = curves.flatMap { entry.values($0).map { $0 * entry.scale } }
         .filter(\.isFinite)
       let (low, high) = (all.min() ?? 0, all.max() ?? 1)
-      let yStep = Scale.niceStep(max(1e-9, high - low) / 5)
       let y = Scale.linear(
         covering: min(low, entry.scale == 1 ? 0 : low)...high, range: (panel.bottom, panel.top)
-      ) { tickLabel($0, step: yStep) }
+      )
       let x = Scale.linear(
         covering: 1...max(2, maxEpoch), range: (panel.left, panel.right),
         tickCount: Int(max(2, maxEpoch - 1) / epochStep) + 1

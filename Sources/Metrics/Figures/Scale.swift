@@ -19,10 +19,10 @@ struct Scale {
   let ticks: [Tick]
 
   /// A linear scale over `data` padded to round tick values, with about `tickCount` ticks;
-  /// `format` labels them.
+  /// `format` labels them (default: as many decimals as the step between ticks needs).
   static func linear(
     covering data: ClosedRange<Double>, range: (Double, Double), tickCount: Int = 6,
-    format: (Double) -> String
+    format: ((Double) -> String)? = nil
   ) -> Scale {
     var (low, high) = (data.lowerBound, data.upperBound)
     if high - low < 1e-12 {
@@ -37,7 +37,8 @@ struct Scale {
     while value <= high + step * 1e-9 {
       // Snap to the step grid: repeated addition drifts (0.1 + 0.2 ≠ 0.3).
       let snapped = (value / step).rounded() * step
-      ticks.append(Tick(value: snapped, label: format(snapped)))
+      let label = format?(snapped) ?? Figures.tickLabel(snapped, step: step)
+      ticks.append(Tick(value: snapped, label: label))
       value += step
     }
     return Scale(kind: .linear, domain: low...high, range: range, ticks: ticks)
