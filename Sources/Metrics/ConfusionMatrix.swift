@@ -77,6 +77,16 @@ public struct ConfusionMatrix: Sendable, Equatable, Codable {
     self = sum
   }
 
+  private enum CodingKeys: String, CodingKey { case classes, counts }
+
+  /// Decodes `{"classes": […], "counts": [[…]]}`, checked as ``init(classes:counts:)`` checks.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    try self.init(
+      classes: container.decode([Int].self, forKey: .classes),
+      counts: container.decode([[Int]].self, forKey: .counts))
+  }
+
   /// The number of samples counted.
   public var total: Int { counts.reduce(0) { $0 + $1.reduce(0, +) } }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 import Testing
 
@@ -191,6 +192,15 @@ struct ClassificationTests {
   @Test func duplicateDeclaredClassThrows() {
     #expect(throws: MetricsError.duplicateClass(1)) {
       try ConfusionMatrix(labels: [0], predictions: [0], classes: [0, 1, 1])
+    }
+  }
+
+  @Test func decodingChecksTheCounts() throws {
+    let good = Data(#"{"classes": [0, 1], "counts": [[3, 1], [0, 2]]}"#.utf8)
+    #expect(try JSONDecoder().decode(ConfusionMatrix.self, from: good).total == 6)
+    let ragged = Data(#"{"classes": [0, 1], "counts": [[3, 1], [0]]}"#.utf8)
+    #expect(throws: MetricsError.malformedMatrix(classes: 2, rowLengths: [2, 1])) {
+      try JSONDecoder().decode(ConfusionMatrix.self, from: ragged)
     }
   }
 
