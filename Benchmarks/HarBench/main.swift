@@ -14,7 +14,8 @@ let usage = """
     --threads N      threads per operation (default: active processors)
     --json           one JSON object per line: {"case", "metric", "value", "variant", ...}
     --quick          fewer and shorter samples (a smoke run)
-    --epochs N       timed training epochs per case (default 2; one untimed warm-up epoch first)
+    --epochs N       timed training epochs per case (default 2; 20 untimed warm-up steps first)
+    --skip-baseline  do not time the reference kernels in training cases (for profiling)
 
   Cases: variant, gemm.<m>x<k>x<n>[.at|.bt], gemm-variant.<variant>.<m>x<k>x<n>,
   conv.<layer>.forward|backward, train.<model>, infer1.<model>, infer256.<model>, memory.
@@ -26,6 +27,7 @@ struct Options {
   var json = false
   var quick = false
   var epochs = 2
+  var skipBaseline = false
 
   init(_ arguments: [String]) throws {
     var rest = arguments[...]
@@ -48,6 +50,7 @@ struct Options {
         epochs = n
       case "--json": json = true
       case "--quick": quick = true
+      case "--skip-baseline": skipBaseline = true
       case "--help", "-h":
         print(usage)
         exit(0)

@@ -62,8 +62,91 @@ static void col2im_add(const hd_conv1d_geometry *g, const float *dcols, long b0,
   }
 }
 
+// Convolutions with very few output channels (CBAM's spatial gate: 2 → 1) are too narrow for a
+// GEMM to pay for packing; direct loops over the taps are several times faster there.
+static int is_narrow(const hd_conv1d_geometry *g) { return g->out_channels <= 4; }
+
+// Whether every tap of output step t reads a real, contiguous input run (no padding, dilation 1):
+// then the window is one run of kernel·cin floats.
+static inline int is_interior(const hd_conv1d_geometry *g, long t) {
+  long s0 = t * g->stride - g->pad_before;
+  return g->dilation == 1 && s0 >= 0 && s0 + g->kernel <= g->in_length;
+}
+
+static void direct_forward(const hd_conv1d_geometry *g, const float *x, const float *w,
+                           const float *bias, float *y) {
+  const long cin = g->in_channels, cout = g->out_channels, row = g->kernel * cin;
+  for (long b = 0; b < g->batch; b++) {
+    const float *sample = x + b * g->in_length * cin;
+    for (long t = 0; t < g->out_length; t++) {
+      float *out = y + (b * g->out_length + t) * cout;
+      for (long o = 0; o < cout; o++) out[o] = bias ? bias[o] : 0.0f;
+      if (is_interior(g, t)) {
+        const float *in = sample + (t * g->stride - g->pad_before) * cin;
+        for (long o = 0; o < cout; o++) {
+          float total = 0.0f;
+          for (long q = 0; q < row; q++) total += in[q] * w[q * cout + o];
+          out[o] += total;
+        }
+        continue;
+      }
+      for (long j = 0; j < g->kernel; j++) {
+        long s = t * g->stride - g->pad_before + j * g->dilation;
+        if (s < 0 || s >= g->in_length) continue;
+        const float *in = sample + s * cin, *tap = w + j * cin * cout;
+        for (long i = 0; i < cin; i++)
+          for (long o = 0; o < cout; o++) out[o] += in[i] * tap[i * cout + o];
+      }
+    }
+  }
+}
+
+static void direct_backward(const hd_conv1d_geometry *g, const float *x, const float *gy,
+                            const float *w, float *gx, float *gw, float *gb) {
+  const long cin = g->in_channels, cout = g->out_channels, row = g->kernel * cin;
+  for (long b = 0; b < g->batch; b++) {
+    const float *sample = x ? x + b * g->in_length * cin : NULL;
+    float *gsample = gx ? gx + b * g->in_length * cin : NULL;
+    for (long t = 0; t < g->out_length; t++) {
+      const float *up = gy + (b * g->out_length + t) * cout;
+      if (gb)
+        for (long o = 0; o < cout; o++) gb[o] += up[o];
+      if (is_interior(g, t)) {
+        long s0 = t * g->stride - g->pad_before;
+        for (long o = 0; o < cout; o++) {
+          float u = up[o];
+          if (gw) {
+            const float *in = sample + s0 * cin;
+            for (long q = 0; q < row; q++) gw[q * cout + o] += in[q] * u;
+          }
+          if (gsample) {
+            float *gin = gsample + s0 * cin;
+            for (long q = 0; q < row; q++) gin[q] += u * w[q * cout + o];
+          }
+        }
+        continue;
+      }
+      for (long j = 0; j < g->kernel; j++) {
+        long s = t * g->stride - g->pad_before + j * g->dilation;
+        if (s < 0 || s >= g->in_length) continue;
+        for (long i = 0; i < cin; i++) {
+          long f = (j * cin + i) * cout;
+          if (gw)
+            for (long o = 0; o < cout; o++) gw[f + o] += sample[s * cin + i] * up[o];
+          if (gsample)
+            for (long o = 0; o < cout; o++) gsample[s * cin + i] += up[o] * w[f + o];
+        }
+      }
+    }
+  }
+}
+
 void hd_conv1d_forward(int variant, const hd_conv1d_geometry *g, const float *x, const float *w,
                        const float *bias, float *y) {
+  if (is_narrow(g)) {
+    direct_forward(g, x, w, bias, y);
+    return;
+  }
   const long row_floats = g->kernel * g->in_channels, cout = g->out_channels;
   const long block = block_samples(g);
   float *cols = hd_scratch(HD_SCRATCH_COLS, (size_t)(block * g->out_length * row_floats));
@@ -88,6 +171,11 @@ void hd_conv1d_backward_filter(int variant, const hd_conv1d_geometry *g, const f
   const long block = block_samples(g);
   float *cols = hd_scratch(HD_SCRATCH_COLS, (size_t)(block * g->out_length * row_floats));
   if (gb && !accumulate) memset(gb, 0, (size_t)cout * sizeof(float));
+  if (is_narrow(g)) {
+    if (!accumulate) memset(gw, 0, (size_t)(row_floats * cout) * sizeof(float));
+    direct_backward(g, x, gy, NULL, NULL, gw, gb);
+    return;
+  }
   if (!accumulate && g->batch == 0) memset(gw, 0, (size_t)(row_floats * cout) * sizeof(float));
   for (long b0 = 0; b0 < g->batch; b0 += block) {
     long nb = g->batch - b0 < block ? g->batch - b0 : block;
@@ -109,6 +197,10 @@ void hd_conv1d_backward_input(int variant, const hd_conv1d_geometry *g, const fl
   const long block = block_samples(g);
   float *dcols = hd_scratch(HD_SCRATCH_COLS, (size_t)(block * g->out_length * row_floats));
   memset(gx, 0, (size_t)(g->batch * g->in_length * g->in_channels) * sizeof(float));
+  if (is_narrow(g)) {
+    direct_backward(g, NULL, gy, w, gx, NULL, NULL);
+    return;
+  }
   for (long b0 = 0; b0 < g->batch; b0 += block) {
     long nb = g->batch - b0 < block ? g->batch - b0 : block;
     long rows = nb * g->out_length;
@@ -116,5 +208,41 @@ void hd_conv1d_backward_input(int variant, const hd_conv1d_geometry *g, const fl
     hd_sgemm(variant, 0, 1, rows, row_floats, cout, gy + b0 * g->out_length * cout, cout, w, cout, 0.0f,
              dcols, row_floats);
     col2im_add(g, dcols, b0, nb, gx);
+  }
+}
+
+void hd_max_pool1d(const hd_conv1d_geometry *g, const float *x, float *y, long *argmax) {
+  const long channels = g->in_channels;
+  for (long b = 0; b < g->batch; b++) {
+    for (long t = 0; t < g->out_length; t++) {
+      float *out = y + (b * g->out_length + t) * channels;
+      long *arg = argmax + (b * g->out_length + t) * channels;
+      int first = 1;
+      for (long j = 0; j < g->kernel; j++) {
+        long s = t * g->stride - g->pad_before + j * g->dilation;
+        if (s < 0 || s >= g->in_length) continue;
+        long base = (b * g->in_length + s) * channels;
+        const float *in = x + base;
+        if (first) {
+          for (long c = 0; c < channels; c++) {
+            out[c] = in[c];
+            arg[c] = base + c;
+          }
+          first = 0;
+        } else {
+          // Selects, not branches: the loop vectorizes. `>` keeps the first maximum.
+          for (long c = 0; c < channels; c++) {
+            int better = in[c] > out[c];
+            out[c] = better ? in[c] : out[c];
+            arg[c] = better ? base + c : arg[c];
+          }
+        }
+      }
+      if (first)
+        for (long c = 0; c < channels; c++) {
+          out[c] = -__builtin_inff();
+          arg[c] = -1;
+        }
+    }
   }
 }

@@ -145,4 +145,60 @@ struct KernelVariantTests {
     #expect(one[0].scalars == two[0].scalars)
     #expect(worstDifference(one[1], two[1]) <= 1e-5)
   }
+
+  /// Broadcasts, reductions and pooling: the row-wise fast paths against the per-element
+  /// reference loops, values and gradients, on odd shapes.
+  static let layoutCases: [(String, [[Int]], @Sendable ([Tensor]) -> Tensor)] = [
+    ("[3,5,7] × [3,1,7]", [[3, 5, 7], [3, 1, 7]], { $0[0] * $0[1] }),
+    ("[3,5,7] × [3,5,1]", [[3, 5, 7], [3, 5, 1]], { $0[0] * $0[1] }),
+    ("[2,1,3] + [4,1]", [[2, 1, 3], [4, 1]], { $0[0] + $0[1] }),
+    ("[5] − [2,3,5]", [[5], [2, 3, 5]], { $0[0] - $0[1] }),
+    ("[1,1] / [3,1,4]", [[1, 1], [3, 1, 4]], { $0[0] / ($0[1] * $0[1] + 1) }),
+    ("[2,3,1,4] × [3,5,1]", [[2, 3, 1, 4], [3, 5, 1]], { $0[0] * $0[1] }),
+    ("sum over 1", [[3, 5, 7]], { $0[0].sum(alongAxis: 1) }),
+    ("mean over 0, 1", [[3, 5, 7]], { $0[0].mean(alongAxes: [0, 1]) }),
+    ("mean over 2", [[3, 5, 7]], { $0[0].mean(alongAxis: 2, keepingDimensions: true) }),
+    ("sum over 0, 2", [[3, 5, 7]], { $0[0].sum(alongAxes: [0, 2]) }),
+    ("max over 1", [[3, 5, 7]], { $0[0].max(alongAxis: 1) }),
+    ("max over 2", [[3, 5, 7]], { $0[0].max(alongAxis: 2, keepingDimensions: true) }),
+    ("max over 0, 2", [[3, 5, 7]], { $0[0].max(alongAxes: [0, 2]) }),
+    ("max over all", [[1, 1, 1]], { $0[0].max() }),
+    ("maxPool 2", [[3, 9, 5]], { $0[0].maxPool1D(kernelSize: 2) }),
+    ("maxPool 3/2 same", [[2, 7, 3]], { $0[0].maxPool1D(kernelSize: 3, stride: 2, padding: .same) }),
+    ("maxPool 1", [[1, 1, 1]], { $0[0].maxPool1D(kernelSize: 1) }),
+  ]
+
+  @Test(arguments: 0..<layoutCases.count)
+  func layoutFastPathsMatchReference(_ index: Int) {
+    let (name, shapes, apply) = Self.layoutCases[index]
+    let inputs = shapes.enumerated().map { random($0.element, seed: UInt64(40 + $0.offset)) }
+    func run(_ variant: KernelVariant) -> [Tensor] {
+      KernelConfiguration.with(variant: variant) {
+        let y = apply(inputs)
+        let g = random(y.shape, seed: 49)
+        return [y] + valueWithGradients(at: inputs) { p in (apply(p) * g).sum() }.gradients
+      }
+    }
+    let (expected, actual) = (run(.reference), run(KernelConfiguration.automatic.variant))
+    for (e, a) in zip(expected, actual) {
+      #expect(e.shape == a.shape, "\(name)")
+      #expect(worstDifference(e, a) <= 1e-6, "\(name)")
+    }
+  }
+
+  @Test(arguments: fastVariants)
+  func conv1DOnUntrackedInputGivesFilterGradientsOnly(_ variant: KernelVariant) {
+    // A model's first layer: the data is not tracked, so no input gradient is computed.
+    let x = random([3, 17, 9], seed: 51)
+    let w = random([5, 9, 16], seed: 52)
+    let b = random([16], seed: 53)
+    func run(_ v: KernelVariant) -> [Tensor] {
+      KernelConfiguration.with(variant: v) {
+        valueWithGradients(at: [w, b]) { p in
+          x.conv1D(filter: p[0], bias: p[1], padding: .same).relu().sum()
+        }.gradients
+      }
+    }
+    for (e, a) in zip(run(.reference), run(variant)) { #expect(worstDifference(e, a) <= 1e-5) }
+  }
 }

@@ -54,6 +54,11 @@ void hd_conv1d_backward_filter(int variant, const hd_conv1d_geometry *g, const f
 void hd_conv1d_backward_input(int variant, const hd_conv1d_geometry *g, const float *gy, const float *w,
                               float *gx);
 
+/// Max pooling over time, `g->out_channels == g->in_channels`, no filter: `y[b, t, c]` is the
+/// maximum of `x` over the window's real steps and `argmax` its flat input index (the first
+/// maximum); windows of padding only give −∞ and −1.
+void hd_max_pool1d(const hd_conv1d_geometry *g, const float *x, float *y, long *argmax);
+
 #ifdef __cplusplus
 }
 #endif

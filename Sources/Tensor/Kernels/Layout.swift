@@ -101,6 +101,19 @@ extension Kernels {
   static func reduce(
     _ x: Tensor, axes: Set<Int>, initial: Float, _ combine: (Float, Float) -> Float
   ) -> Tensor {
+    if KernelConfiguration.current.variant != .reference,
+      let result = reduceBlock(x, axes: axes, initial: initial, combine)
+    {
+      return result
+    }
+    return referenceReduce(x, axes: axes, initial: initial, combine)
+  }
+
+  /// The reference for ``reduce(_:axes:initial:_:)``: per-element offsets.
+  @inline(__always)
+  static func referenceReduce(
+    _ x: Tensor, axes: Set<Int>, initial: Float, _ combine: (Float, Float) -> Float
+  ) -> Tensor {
     let shape = x.shape.indices.map { axes.contains($0) ? 1 : x.shape[$0] }
     var result = [Float](repeating: initial, count: shape.reduce(1, *))
     let writeStrides = broadcastStrides(of: shape, to: x.shape)
@@ -117,6 +130,58 @@ extension Kernels {
   /// The maximum of `x` over `axes`, keeping reduced axes with extent 1, and for every result
   /// element the flat input index of its (first) maximum.
   static func reduceMax(_ x: Tensor, axes: Set<Int>) -> (value: Tensor, argmax: [Int]) {
+    guard KernelConfiguration.current.variant != .reference,
+      let (outer, extent, inner) = reductionBlock(x.shape, axes: axes), extent > 0
+    else { return referenceReduceMax(x, axes: axes) }
+    let shape = x.shape.indices.map { axes.contains($0) ? 1 : x.shape[$0] }
+    let count = outer * inner
+    var result = [Float](repeating: 0, count: count)
+    var argmax = [Int](repeating: 0, count: count)
+    result.withUnsafeMutableBufferPointer { out in
+      argmax.withUnsafeMutableBufferPointer { arg in
+        x.withUnsafeBufferPointer { source in
+          let (o, a, px) = (out.baseAddress!, arg.baseAddress!, source.baseAddress!)
+          if inner == 1 {
+            // Maximum along contiguous runs (over channels, CBAM's spatial pooling).
+            for r in 0..<outer {
+              let first = r * extent
+              var best = px[first]
+              var index = first
+              for e in 1..<extent where px[first + e] > best {
+                best = px[first + e]
+                index = first + e
+              }
+              o[r] = best
+              a[r] = index
+            }
+            return
+          }
+          for r in 0..<outer {
+            let (row, rowArg) = (o + r * inner, a + r * inner)
+            let first = r * extent * inner
+            for i in 0..<inner {
+              row[i] = px[first + i]
+              rowArg[i] = first + i
+            }
+            for e in 1..<extent {
+              let base = first + e * inner
+              // `>` keeps the first maximum, as the reference does; NaN never replaces.
+              // A select rather than a branch, so the loop vectorizes.
+              for i in 0..<inner {
+                let (v, better) = (px[base + i], px[base + i] > row[i])
+                row[i] = better ? v : row[i]
+                rowArg[i] = better ? base + i : rowArg[i]
+              }
+            }
+          }
+        }
+      }
+    }
+    return (Tensor(uncheckedShape: shape, scalars: result), argmax)
+  }
+
+  /// The reference for ``reduceMax(_:axes:)``.
+  static func referenceReduceMax(_ x: Tensor, axes: Set<Int>) -> (value: Tensor, argmax: [Int]) {
     let shape = x.shape.indices.map { axes.contains($0) ? 1 : x.shape[$0] }
     let count = shape.reduce(1, *)
     var result = [Float](repeating: -.infinity, count: count)
@@ -141,8 +206,12 @@ extension Kernels {
   /// A tensor of `shape` that is zero except `values[i]` added at flat index `indices[i]`.
   static func scatter(_ values: Tensor, at indices: [Int], shape: [Int]) -> Tensor {
     var result = [Float](repeating: 0, count: shape.reduce(1, *))
-    values.withUnsafeBufferPointer { source in
-      for (i, index) in indices.enumerated() where index >= 0 { result[index] += source[i] }
+    result.withUnsafeMutableBufferPointer { out in
+      values.withUnsafeBufferPointer { source in
+        indices.withUnsafeBufferPointer { targets in
+          for i in 0..<targets.count where targets[i] >= 0 { out[targets[i]] += source[i] }
+        }
+      }
     }
     return Tensor(uncheckedShape: shape, scalars: result)
   }

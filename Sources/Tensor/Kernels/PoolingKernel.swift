@@ -1,7 +1,30 @@
+import CKernels
+
 extension Kernels {
   /// Max pooling over time of `x` `[batch, time, channels]`, with, for each output element, the
   /// flat input index of its maximum (−1 when the window holds only padding).
+  ///
+  /// ``referenceMaxPool1D(_:geometry:)`` in C: the first tap of a window is copied, later taps
+  /// are compared row against row with selects, which the compiler vectorizes.
   static func maxPool1D(_ x: Tensor, geometry g: WindowGeometry) -> (Tensor, [Int]) {
+    if KernelConfiguration.current.variant == .reference { return referenceMaxPool1D(x, geometry: g) }
+    let (batch, channels) = (x.shape[0], x.shape[2])
+    let count = batch * g.outputLength * channels
+    var argmax = [Int](repeating: 0, count: count)
+    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+      argmax.withUnsafeMutableBufferPointer { pa in
+        x.withUnsafeBufferPointer { px in
+          var geometry = cGeometry(g, batch: batch, inC: channels, outC: channels)
+          hd_max_pool1d(&geometry, px.baseAddress!, out.baseAddress!, pa.baseAddress!)
+        }
+      }
+      initialized = count
+    }
+    return (Tensor(uncheckedShape: [batch, g.outputLength, channels], scalars: result), argmax)
+  }
+
+  /// The reference for ``maxPool1D(_:geometry:)``.
+  static func referenceMaxPool1D(_ x: Tensor, geometry g: WindowGeometry) -> (Tensor, [Int]) {
     let (batch, channels) = (x.shape[0], x.shape[2])
     let count = batch * g.outputLength * channels
     var result = [Float](repeating: -.infinity, count: count)
