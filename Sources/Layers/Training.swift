@@ -43,8 +43,8 @@ public struct Gradients {
 /// Every parameter is tracked on a fresh tape, `loss` runs once, and one backward pass gives the
 /// gradients, keyed by the parameters' dotted names.
 public func valueWithGradients<Model: Layer>(
-  of model: Model, _ loss: (Model) -> Tensor
-) -> (value: Float, gradients: Gradients) {
+  of model: Model, _ loss: (Model) throws -> Tensor
+) rethrows -> (value: Float, gradients: Gradients) {
   let tape = Tape()
   var tracked = model
   var parameters: [(name: String, value: Tensor)] = []
@@ -52,7 +52,7 @@ public func valueWithGradients<Model: Layer>(
     value = tape.variable(value)
     parameters.append((name, value))
   }
-  let value = loss(tracked)
+  let value = try loss(tracked)
   let grads = tape.gradients(of: value, wrt: parameters.map(\.value))
   let byName = Dictionary(uniqueKeysWithValues: zip(parameters.map(\.name), grads))
   return (value.scalar, Gradients(byName: byName))

@@ -96,3 +96,33 @@ public func isClose(_ actual: Tensor, _ expected: [Float], shape: [Int], toleran
   actual.shape == shape && actual.scalars.count == expected.count
     && zip(actual.scalars, expected).allSatisfy { abs($0 - $1) <= tolerance }
 }
+
+/// The anchors' synthetic task (`anchors/common.py`): class `y` is a sine of frequency `y + 1`
+/// cycles per window with a per-channel phase, `0.5·sin(2π(y+1)t/L + 0.5c)`, in unit Gaussian
+/// noise. Returns inputs `[count, length, channels]` and labels.
+public func sineWindows(count: Int, length: Int, channels: Int, classes: Int, seed: UInt64)
+  -> (inputs: Tensor, labels: [Int])
+{
+  var rng = SplitMix64(seed: seed)
+  var values: [Float] = []
+  values.reserveCapacity(count * length * channels)
+  var labels: [Int] = []
+  let noise = Tensor.normal([count * length * channels], using: &rng).scalars
+  for n in 0..<count {
+    let y = Int(rng.next() % UInt64(classes))
+    labels.append(y)
+    for t in 0..<length {
+      for c in 0..<channels {
+        let phase = 2 * Double.pi * Double(y + 1) * Double(t) / Double(length) + 0.5 * Double(c)
+        values.append(Float(0.5 * sin(phase)) + noise[(n * length + t) * channels + c])
+      }
+    }
+  }
+  return (try! Tensor(shape: [count, length, channels], scalars: values), labels)
+}
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif

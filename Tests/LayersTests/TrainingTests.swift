@@ -1,31 +1,10 @@
 import Layers
 import Tensor
+import TestSupport
 import Testing
 
 @Suite("Training")
 struct ModelTrainingTests {
-  /// The anchors' synthetic task (`anchors/common.py`): class y is a sine of frequency y + 1
-  /// with a per-channel phase, buried in unit Gaussian noise.
-  func sineWindows(count: Int, length: Int, channels: Int, classes: Int, seed: UInt64)
-    -> (Tensor, [Int])
-  {
-    var rng = SplitMix64(seed: seed)
-    var values: [Float] = []
-    var labels: [Int] = []
-    let noise = Tensor.normal([count * length * channels], using: &rng).scalars
-    for n in 0..<count {
-      let y = Int(rng.next() % UInt64(classes))
-      labels.append(y)
-      for t in 0..<length {
-        for c in 0..<channels {
-          let phase = 2 * Float.pi * Float(y + 1) * Float(t) / Float(length) + 0.5 * Float(c)
-          values.append(0.5 * sinf(phase) + noise[(n * length + t) * channels + c])
-        }
-      }
-    }
-    return (try! Tensor(shape: [count, length, channels], scalars: values), labels)
-  }
-
   @Test func lmLearnsWithAdam() {
     let (x, y) = sineWindows(count: 384, length: 128, channels: 3, classes: 4, seed: 1)
     let (testX, testY) = sineWindows(count: 200, length: 128, channels: 3, classes: 4, seed: 2)
@@ -58,8 +37,3 @@ struct ModelTrainingTests {
   }
 }
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif

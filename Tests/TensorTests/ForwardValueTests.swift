@@ -31,6 +31,7 @@ struct ForwardValueTests {
   @Test func unaryFunctions() {
     let x = Tensor([-2, 0, 0.5, 3])
     #expect(isClose(x.relu(), [0, 0, 0.5, 3], shape: [4]))
+    #expect(Tensor([.nan]).relu().scalars[0].isNaN)  // NaN propagates, as in PyTorch
     #expect(isClose(-x, [2, 0, -0.5, -3], shape: [4]))
     // e^-2 = 0.135335, e^0 = 1, e^0.5 = 1.648721, e^3 = 20.085537.
     #expect(isClose(x.exp(), [0.135335, 1, 1.648721, 20.085537], shape: [4], tolerance: 1e-5))

@@ -140,7 +140,7 @@ extension Tensor {
   /// Elementwise `max(0, x)`.
   public func relu() -> Tensor {
     // ∂relu/∂x = 1 where x > 0, else 0 (the subgradient at 0 is taken as 0).
-    unary(.relu, { Swift.max(0, $0) }) { grad, x, _ in
+    unary(.relu, { $0 < 0 ? 0 : $0 }) { grad, x, _ in
       Kernels.zipMap(grad, x) { $1 > 0 ? $0 : 0 }
     }
   }
