@@ -97,6 +97,8 @@ extension StudyReport {
       out.append("No runs of \(baseline), so no change relative to it is shown.")
     }
 
+    out += perClassSection()
+
     out.append("")
     out.append("## Runs")
     out.append("")
@@ -119,6 +121,8 @@ extension StudyReport {
     out.append("")
     out.append("![Test accuracy vs. forward FLOPs](accuracy-vs-flops.svg)")
     out.append("")
+    out.append("![Test macro-F1 vs. forward FLOPs](macro-f1-vs-flops.svg)")
+    out.append("")
     out.append("![Model size](model-size.svg)")
     if !trainingCurves.isEmpty {
       out.append("")
@@ -129,6 +133,33 @@ extension StudyReport {
       out.append("![Confusion matrix of \(name)](\(Self.confusionFileName(for: name)))")
     }
     return out.joined(separator: "\n") + "\n"
+  }
+
+  /// Per-class F1 of every configuration with a confusion matrix, one column per class.
+  private func perClassSection() -> [String] {
+    let withMatrices = results.configurations.compactMap { name in
+      confusionMatrices[name].map {
+        (name: name, scores: ClassificationReport(confusionMatrix: $0))
+      }
+    }
+    guard let first = withMatrices.first else { return [] }
+    let classes = first.scores.classes
+    var out = ["", "## Per-class F1 (%)", ""]
+    out.append(
+      "From each configuration's confusion matrix (as passed to the report, e.g. summed over "
+        + "seeds).")
+    out.append("")
+    out.append(
+      "| configuration | " + classes.map { classNames[$0] ?? "\($0)" }.joined(separator: " | ")
+        + " |")
+    out.append("|---|" + String(repeating: "---:|", count: classes.count))
+    for entry in withMatrices {
+      let byClass = Dictionary(
+        entry.scores.perClass.map { ($0.classID, $0.f1) }, uniquingKeysWith: { a, _ in a })
+      let cells = classes.map { byClass[$0].map { Format.fixed(100 * $0, 1) } ?? "—" }
+      out.append("| \(entry.name) | " + cells.joined(separator: " | ") + " |")
+    }
+    return out
   }
 
   /// The paired comparison of `configuration` with ``baseline`` on `metric`, over the seeds both

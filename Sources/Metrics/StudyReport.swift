@@ -7,7 +7,8 @@ import Foundation
 /// - `results.json`: ``results``, in the schema of DESIGN §10;
 /// - `report.md`: ``markdown()``, the summary table (mean ± std), the change relative to
 ///   ``baseline`` with paired tests, every run, and links to the figures;
-/// - `accuracy-vs-flops.svg`: ``Figures/accuracyVersusFLOPs(_:title:)``;
+/// - `accuracy-vs-flops.svg` and `macro-f1-vs-flops.svg`:
+///   ``Figures/accuracyVersusFLOPs(_:metric:title:)`` for accuracy and for macro-F1;
 /// - `model-size.svg`: ``Figures/modelSize(_:checkpointBytes:title:)``;
 /// - `confusion-<configuration>.svg`: ``Figures/confusionMatrix(_:classNames:title:)``, one per
 ///   entry of ``confusionMatrices`` (file name from ``confusionFileName(for:)``);
@@ -63,6 +64,10 @@ public struct StudyReport: Sendable {
       ("results.json", try results.jsonData()),
       ("report.md", Data(markdown().utf8)),
       ("accuracy-vs-flops.svg", Data(Figures.accuracyVersusFLOPs(results).utf8)),
+      (
+        "macro-f1-vs-flops.svg",
+        Data(Figures.accuracyVersusFLOPs(results, metric: .macroF1).utf8)
+      ),
       ("model-size.svg", Data(Figures.modelSize(results, checkpointBytes: checkpointBytes).utf8)),
     ]
     for name in results.configurations {

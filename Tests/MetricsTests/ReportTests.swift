@@ -143,6 +143,7 @@ struct ReportTests {
     #expect(rabkd.contains("1.15×"))  // 4,052 / 3,526 parameters
     #expect(!markdown.split(separator: "\n").contains { $0.hasPrefix("| LM | +") })
     #expect(markdown.contains("![Confusion matrix of RAB-KD](confusion-rab-kd.svg)"))
+    #expect(markdown.contains("| configuration | walking | upstairs | downstairs | sitting |"))
   }
 
   @Test func markdownWithoutTheBaselineSaysSo() throws {
@@ -166,9 +167,13 @@ struct ReportTests {
     let written = try Fixtures.report.write(to: folder)
     let names = written.map(\.lastPathComponent)
     #expect(
-      names.prefix(4) == ["results.json", "report.md", "accuracy-vs-flops.svg", "model-size.svg"])
+      names.prefix(5) == [
+        "results.json", "report.md", "accuracy-vs-flops.svg", "macro-f1-vs-flops.svg",
+        "model-size.svg",
+      ])
     #expect(names.contains("confusion-rb-kd-att.svg") && names.contains("training-curves.svg"))
-    #expect(names.count == 4 + 7 + 1)
+    #expect(names.contains("macro-f1-vs-flops.svg"))
+    #expect(names.count == 5 + 7 + 1)
     for url in written where url.pathExtension == "svg" {
       let xml = try String(contentsOf: url, encoding: .utf8)
       let parsed = try #require(XMLSummary.parse(xml), "\(url.lastPathComponent) is not valid XML")

@@ -1,27 +1,43 @@
 import Foundation
 
 extension Figures {
-  /// A bubble chart of mean test accuracy against forward FLOPs per window, one bubble per
-  /// configuration.
+  /// A bubble chart of mean test accuracy (or another score, `metric`) against forward FLOPs per
+  /// window, one bubble per configuration.
   ///
   /// The FLOPs axis is logarithmic; bubble *area* is proportional to the parameter count (a
   /// legend shows reference sizes); vertical bars show ± one sample standard deviation of the
   /// accuracy over seeds. Each bubble is labelled with its configuration and mean accuracy;
   /// labels that would overlap are moved apart and joined to their bubble by a thin line.
-  public static func accuracyVersusFLOPs(_ results: StudyResults, title: String? = nil) -> String {
-    var svg = SVGDocument(
-      width: 840, height: 560, title: title ?? "Accuracy vs. FLOPs (\(results.dataset))")
+  ///
+  /// - Parameters:
+  ///   - results: The study; its summary gives means, standard deviations and costs.
+  ///   - metric: The score on the vertical axis: ``RunMetric/accuracy`` (default),
+  ///     ``RunMetric/macroF1`` or ``RunMetric/weightedF1``, shown in percent; any other metric
+  ///     falls back to accuracy.
+  ///   - title: The heading; by default it names the score and the data set.
+  public static func accuracyVersusFLOPs(
+    _ results: StudyResults, metric: RunMetric = .accuracy, title: String? = nil
+  ) -> String {
+    let metric: RunMetric = [.macroF1, .weightedF1].contains(metric) ? metric : .accuracy
+    let scoreName =
+      switch metric {
+      case .macroF1: "macro-F1"
+      case .weightedF1: "weighted-F1"
+      default: "accuracy"
+      }
+    let heading = title ?? "Test \(scoreName) vs. forward FLOPs — \(results.dataset)"
+    var svg = SVGDocument(width: 840, height: 560, title: heading)
     let frame = Frame(left: 90, top: 70, right: 640, bottom: 480)
     let seeds = results.summary.map { results.runs(of: $0.configuration).count }.max() ?? 1
     drawTitle(
-      &svg, title ?? "Test accuracy vs. forward FLOPs — \(results.dataset)",
+      &svg, heading,
       subtitle: "\(results.family) models; mean over \(seeds) seed\(seeds == 1 ? "" : "s"); "
         + "bubble area ∝ parameters")
 
     let points = results.summary.enumerated().map { index, entry in
       (
         name: entry.configuration, color: color(index: index), flops: max(1, entry.mean[.flops]),
-        accuracy: 100 * entry.mean[.accuracy], spread: 100 * entry.std[.accuracy],
+        accuracy: 100 * entry.mean[metric], spread: 100 * entry.std[metric],
         parameters: entry.mean[.parameters]
       )
     }
@@ -36,7 +52,7 @@ extension Figures {
       covering: (low - pad)...min(100, high + pad), range: (frame.bottom, frame.top))
     drawAxes(
       &svg, frame: frame, x: x, y: y, xTitle: "Forward FLOPs per window (log scale)",
-      yTitle: "Test accuracy (%)")
+      yTitle: "Test \(scoreName) (%)")
 
     let maxParameters = max(1, points.map(\.parameters).max() ?? 1)
     let maxRadius = 34.0
