@@ -39,7 +39,8 @@ func runGEMMCases(_ options: Options, _ report: inout Report) throws {
   let fastVariants = KernelVariant.allCases.filter { $0 != .reference && $0.isSupported }
   for shape in gemmShapes {
     let name = "gemm." + shape.name
-    let wantsVariants = options.selects("gemm-variant.")
+    let variantName = { (variant: KernelVariant) in "gemm-variant.\(variant).\(shape.name)" }
+    let wantsVariants = KernelVariant.allCases.contains { options.selects(variantName($0)) }
     guard options.selects(name) || wantsVariants else { continue }
     let a = randomArray(shape.m * shape.k, seed: 1)
     let b = randomArray(shape.k * shape.n, seed: 2)
@@ -70,9 +71,10 @@ func runGEMMCases(_ options: Options, _ report: inout Report) throws {
       report.add(name, metric: "gflops", value: gflops[active], baseline: ("reference", gflops[0]), note: note)
     }
     if wantsVariants {
-      for (index, variant) in variants.enumerated() where index != active {
+      for (index, variant) in variants.enumerated()
+      where index != active && options.selects(variantName(variant)) {
         report.add(
-          "gemm-variant.\(variant).\(shape.name)", metric: "gflops", value: gflops[index],
+          variantName(variant), metric: "gflops", value: gflops[index],
           baseline: ("reference", gflops[0]), note: note)
       }
     }

@@ -87,11 +87,11 @@ do {
     if options.selects("variant") {
       let supported = KernelVariant.allCases.filter(\.isSupported).map(\.rawValue)
       if options.json {
-        print(
+        emit(
           "{\"case\": \"variant\", \"metric\": \"name\", \"value\": \"\(configuration.variant)\", "
             + "\"threads\": \(configuration.threadCount), \"supported\": [\(supported.map { "\"\($0)\"" }.joined(separator: ", "))]}")
       } else {
-        print("kernel variant: \(configuration.variant) (supported: \(supported.joined(separator: ", "))); threads: \(configuration.threadCount)")
+        emit("kernel variant: \(configuration.variant) (supported: \(supported.joined(separator: ", "))); threads: \(configuration.threadCount)")
       }
     }
     try runGEMMCases(options, &report)

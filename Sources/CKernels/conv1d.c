@@ -44,8 +44,8 @@ static void im2col(const hd_conv1d_geometry *g, const float *x, long b0, long nb
 }
 
 // gx[b, s, :] += dcols[(b, t), j·cin : (j+1)·cin] for every tap that read s (overlap-add).
-static void col2im_add(const hd_conv1d_geometry *g, const float *dcols, long b0, long nb,
-                       float *gx) {
+static void col2im_add(const hd_conv1d_geometry *g, const float *restrict dcols, long b0,
+                       long nb, float *restrict gx) {
   const long cin = g->in_channels, row_floats = g->kernel * cin;
   for (long b = 0; b < nb; b++) {
     float *sample = gx + (b0 + b) * g->in_length * cin;
@@ -73,8 +73,9 @@ static inline int is_interior(const hd_conv1d_geometry *g, long t) {
   return g->dilation == 1 && s0 >= 0 && s0 + g->kernel <= g->in_length;
 }
 
-static void direct_forward(const hd_conv1d_geometry *g, const float *x, const float *w,
-                           const float *bias, float *y) {
+static void direct_forward(const hd_conv1d_geometry *g, const float *restrict x,
+                           const float *restrict w, const float *restrict bias,
+                           float *restrict y) {
   const long cin = g->in_channels, cout = g->out_channels, row = g->kernel * cin;
   for (long b = 0; b < g->batch; b++) {
     const float *sample = x + b * g->in_length * cin;
@@ -101,8 +102,9 @@ static void direct_forward(const hd_conv1d_geometry *g, const float *x, const fl
   }
 }
 
-static void direct_backward(const hd_conv1d_geometry *g, const float *x, const float *gy,
-                            const float *w, float *gx, float *gw, float *gb) {
+static void direct_backward(const hd_conv1d_geometry *g, const float *restrict x,
+                            const float *restrict gy, const float *restrict w,
+                            float *restrict gx, float *restrict gw, float *restrict gb) {
   const long cin = g->in_channels, cout = g->out_channels, row = g->kernel * cin;
   for (long b = 0; b < g->batch; b++) {
     const float *sample = x ? x + b * g->in_length * cin : NULL;
@@ -211,18 +213,19 @@ void hd_conv1d_backward_input(int variant, const hd_conv1d_geometry *g, const fl
   }
 }
 
-void hd_max_pool1d(const hd_conv1d_geometry *g, const float *x, float *y, long *argmax) {
+void hd_max_pool1d(const hd_conv1d_geometry *g, const float *restrict x, float *restrict y,
+                   long *restrict argmax) {
   const long channels = g->in_channels;
   for (long b = 0; b < g->batch; b++) {
     for (long t = 0; t < g->out_length; t++) {
-      float *out = y + (b * g->out_length + t) * channels;
-      long *arg = argmax + (b * g->out_length + t) * channels;
+      float *restrict out = y + (b * g->out_length + t) * channels;
+      long *restrict arg = argmax + (b * g->out_length + t) * channels;
       int first = 1;
       for (long j = 0; j < g->kernel; j++) {
         long s = t * g->stride - g->pad_before + j * g->dilation;
         if (s < 0 || s >= g->in_length) continue;
         long base = (b * g->in_length + s) * channels;
-        const float *in = x + base;
+        const float *restrict in = x + base;
         if (first) {
           for (long c = 0; c < channels; c++) {
             out[c] = in[c];

@@ -84,20 +84,35 @@ static inline void store_tile(const float *tile, long tile_ld, float *c, long ld
   }
 }
 
-// Portable kernel: plain loops the compiler vectorizes for whatever the default target has
-// (SSE2 on x86-64, NEON on arm64). 4×8 keeps the accumulators inside 16 vector registers.
+// Portable kernel: 4-wide vectors through clang's vector extension, which lowers to SSE on
+// x86-64 and NEON on arm64 at the default target. Plain scalar loops over a float[4][8] tile
+// were measured at 5–10 GFLOP/s here (not vectorized); 4×8 keeps the accumulators in 8 of the
+// 16 SSE registers.
 #define GEN_MR 4
 #define GEN_NR 8
+typedef float hd_v4 __attribute__((vector_size(16), aligned(4)));
 static void micro_generic(long kc, const float *a, const float *b, float *c, long ldc, long mr,
                           long nr, float beta) {
-  float acc[GEN_MR][GEN_NR] = {{0}};
+  hd_v4 c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
   for (long p = 0; p < kc; p++) {
-    for (int r = 0; r < GEN_MR; r++) {
-      float av = a[p * GEN_MR + r];
-      for (int j = 0; j < GEN_NR; j++) acc[r][j] += av * b[p * GEN_NR + j];
-    }
+    hd_v4 b0, b1;
+    memcpy(&b0, b, sizeof b0);
+    memcpy(&b1, b + 4, sizeof b1);
+    hd_v4 x0 = {a[0], a[0], a[0], a[0]}, x1 = {a[1], a[1], a[1], a[1]};
+    hd_v4 x2 = {a[2], a[2], a[2], a[2]}, x3 = {a[3], a[3], a[3], a[3]};
+    c00 += x0 * b0; c01 += x0 * b1;
+    c10 += x1 * b0; c11 += x1 * b1;
+    c20 += x2 * b0; c21 += x2 * b1;
+    c30 += x3 * b0; c31 += x3 * b1;
+    a += GEN_MR;
+    b += GEN_NR;
   }
-  store_tile(&acc[0][0], GEN_NR, c, ldc, mr, nr, beta);
+  float tile[GEN_MR * GEN_NR];
+  memcpy(tile + 0, &c00, 16); memcpy(tile + 4, &c01, 16);
+  memcpy(tile + 8, &c10, 16); memcpy(tile + 12, &c11, 16);
+  memcpy(tile + 16, &c20, 16); memcpy(tile + 20, &c21, 16);
+  memcpy(tile + 24, &c30, 16); memcpy(tile + 28, &c31, 16);
+  store_tile(tile, GEN_NR, c, ldc, mr, nr, beta);
 }
 
 #if HD_X86

@@ -50,17 +50,7 @@ extension Kernels {
           let (o, px, py) = (out.baseAddress!, x.baseAddress!, y.baseAddress!)
           @inline(__always)
           func row(_ index: Int, _ offsetX: Int, _ offsetY: Int, _ inner: Int, _ sx: Int, _ sy: Int) {
-            let (xa, yb, z) = (px + offsetX, py + offsetY, o + index)
-            switch (sx, sy) {
-            case (1, 1): for i in 0..<inner { z[i] = op(xa[i], yb[i]) }
-            case (1, 0):
-              let v = yb[0]
-              for i in 0..<inner { z[i] = op(xa[i], v) }
-            case (0, 1):
-              let v = xa[0]
-              for i in 0..<inner { z[i] = op(v, yb[i]) }
-            default: for i in 0..<inner { z[i] = op(xa[i * sx], yb[i * sy]) }
-            }
+            broadcastRow(o + index, px + offsetX, py + offsetY, inner, sx, sy, op)
           }
           // Up to two outer axes (every broadcast in the reference models) as plain loops; the
           // odometer only beyond that.
@@ -90,6 +80,26 @@ extension Kernels {
       initialized = count
     }
     return Tensor(uncheckedShape: shape, scalars: result)
+  }
+
+  /// One row of ``broadcastZipMap(_:_:to:_:)``: `z[i] = op(x[i·sx], y[i·sy])`, with the
+  /// contiguous and repeated-operand cases as separate loops so each vectorizes. A static
+  /// function taking `op` (not a local closure capturing it) so `op` inlines into every loop.
+  @inline(__always)
+  static func broadcastRow(
+    _ z: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+    _ inner: Int, _ sx: Int, _ sy: Int, _ op: (Float, Float) -> Float
+  ) {
+    switch (sx, sy) {
+    case (1, 1): for i in 0..<inner { z[i] = op(x[i], y[i]) }
+    case (1, 0):
+      let v = y[0]
+      for i in 0..<inner { z[i] = op(x[i], v) }
+    case (0, 1):
+      let v = x[0]
+      for i in 0..<inner { z[i] = op(v, y[i]) }
+    default: for i in 0..<inner { z[i] = op(x[i * sx], y[i * sy]) }
+    }
   }
 
   /// The reference for ``broadcastZipMap(_:_:to:_:)``: per-element offsets.

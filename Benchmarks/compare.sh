@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs har-bench and the PyTorch / Keras anchors interleaved, model by model, in one time window,
+# and prints the ratio per case (the machine is shared and noisy: only same-window ratios count).
+#
+# Needs a copy of ../shared/anchors with its virtual environment (its setup.sh; ~7 GB):
+#   d=$(mktemp -d) && cp -r ../shared/anchors "$d" && "$d/anchors/setup.sh"
+#   Benchmarks/compare.sh "$d/anchors"            # from the package root
+# Options after the anchors folder: --threads N (default 2), --reps N (default 2).
+set -euo pipefail
+anchors=${1:?usage: Benchmarks/compare.sh ANCHORS_DIR [--threads N] [--reps N]}
+shift
+threads=2
+reps=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --threads) threads=$2; shift 2 ;;
+    --reps) reps=$2; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 64 ;;
+  esac
+done
+python=$anchors/.venv/bin/python
+[ -x "$python" ] || { echo "no venv at $anchors/.venv (run its setup.sh)" >&2; exit 1; }
+
+cd "$(dirname "$0")/.."
+swift build -c release --product har-bench >&2
+bench=$(swift build -c release --show-bin-path)/har-bench
+out=$(mktemp -d)
+echo "raw results in $out" >&2
+
+# Our case name, the anchors' model name, epochs for the anchors (first one untimed).
+cases="teacher-att:teacher:3 lm:lm:4 lm-att:lm_att:4 rab-kd:rabkd:3"
+for rep in $(seq "$reps"); do
+  for entry in $cases; do
+    IFS=: read -r ours theirs epochs <<<"$entry"
+    echo "== rep $rep: $ours" >&2
+    "$bench" --json --threads "$threads" --skip-baseline \
+      --filter "train.$ours" >>"$out/swift.jsonl"
+    "$python" "$anchors/bench_torch.py" --model "$theirs" --mode eager --epochs "$epochs" \
+      --threads "$threads" --out "$out/torch.jsonl" >/dev/null
+    "$python" "$anchors/bench_keras.py" --model "$theirs" --mode tf_function --epochs "$epochs" \
+      --threads "$threads" --out "$out/keras.jsonl" >/dev/null
+  done
+  "$bench" --json --threads "$threads" --filter infer1 >>"$out/swift.jsonl"
+done
+
+"$python" - "$out" <<'PY'
+import json, statistics, sys, pathlib
+out = pathlib.Path(sys.argv[1])
+def lines(name):
+    p = out / name
+    return [json.loads(l) for l in p.read_text().splitlines() if l.strip().startswith("{")] if p.exists() else []
+swift, torch, keras = lines("swift.jsonl"), lines("torch.jsonl"), lines("keras.jsonl")
+names = {"teacher-att": "teacher", "lm": "lm", "lm-att": "lm_att", "rab-kd": "rabkd"}
+def med(xs): return statistics.median(xs) if xs else float("nan")
+print(f"{'case':<20}{'swift':>12}{'torch eager':>14}{'keras tf.fn':>14}{'× torch':>10}{'× keras':>10}")
+for ours, theirs in names.items():
+    s = med([r["value"] for r in swift if r["case"] == f"train.{ours}"])
+    t = med([r["samples_per_sec"] for r in torch if r["model"] == theirs])
+    k = med([r["samples_per_sec"] for r in keras if r["model"] == theirs])
+    print(f"{'train.' + ours:<20}{s:>12.0f}{t:>14.0f}{k:>14.0f}{s / t:>10.2f}{s / k:>10.2f}")
+for ours, theirs in [("lm", "lm"), ("lm-att", "lm_att")]:
+    s = med([r["value"] for r in swift if r["case"] == f"infer1.{ours}"])
+    t = med([r["infer_latency_us_b1"] for r in torch if r["model"] == theirs])
+    k = med([r["infer_latency_us_b1"] for r in keras if r["model"] == theirs])
+    # Latency: lower is better, so the ratio is theirs / ours.
+    print(f"{'infer1.' + ours + ' µs':<20}{s:>12.1f}{t:>14.1f}{k:>14.1f}{t / s:>10.2f}{k / s:>10.2f}")
+PY
