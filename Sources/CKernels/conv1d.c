@@ -3,17 +3,22 @@
 // Why im2col and not a direct loop: with channels last, one im2col row is `kernel` contiguous
 // runs of `in_channels` floats (a memcpy each), 2–7 % of the GEMM's time (PERFORMANCE-NOTES
 // §4), and the GEMM then runs at its full rate for every layer shape, stride and dilation.
-// Why blocks: a block of ~256 KiB of columns stays in L2 between being written and being
-// packed, and the buffer is reused, so the whole batch's columns never exist at once.
+// Why blocks: the column buffer is reused block after block, so the whole batch's columns never
+// exist at once (10 MB for the teacher's last layer), while each block is tall enough (≥ 512
+// rows) for the GEMMs to run at full speed.
 #include "CKernels.h"
 #include "internal.h"
 
 #include <string.h>
 
 static long block_samples(const hd_conv1d_geometry *g) {
+  // At least 512 rows (one KC block of the filter-gradient GEMM, whose depth is the row count:
+  // one sample of 64 rows per call ran at half speed), and at least 256 KiB of columns.
   long row_floats = g->kernel * g->in_channels;
   long per_sample = g->out_length * row_floats;
-  long samples = per_sample > 0 ? (64 * 1024) / per_sample : g->batch;
+  long by_rows = g->out_length > 0 ? (512 + g->out_length - 1) / g->out_length : g->batch;
+  long by_size = per_sample > 0 ? (64 * 1024) / per_sample : g->batch;
+  long samples = by_rows > by_size ? by_rows : by_size;
   if (samples < 1) samples = 1;
   return samples < g->batch ? samples : g->batch;
 }
