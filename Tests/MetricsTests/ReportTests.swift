@@ -279,6 +279,24 @@ struct ReportTests {
     }
   }
 
+  @Test func degenerateInputsStillGiveWellFormedFigures() throws {
+    let run = RunResult(
+      configuration: "only", seed: 0, accuracy: 1, macroF1: 1, weightedF1: 1, parameters: 0,
+      flops: 0, sizeBytes: 0, epochs: 1, trainSeconds: 0)
+    let results = try StudyResults(dataset: "d", family: "f", runs: [run])
+    let single = try ConfusionMatrix(labels: [3, 3], predictions: [3, 3])
+    let curve = try TrainingCurve(
+      configuration: "only", trainingLoss: [0.5], validationMacroF1: [.nan], bestEpoch: 1)
+    let figures = [
+      Figures.accuracyVersusFLOPs(results), Figures.modelSize(results),
+      Figures.confusionMatrix(single, title: "one class"), Figures.trainingCurves([curve]),
+      Figures.trainingCurves([]),
+    ]
+    for svg in figures { #expect(XMLSummary.parse(svg) != nil) }
+    let markdown = StudyReport(results: results, baseline: "only").markdown()
+    #expect(markdown.contains("| only | 1 | 100.00 | 100.00 | 100.00 | 0 | 0 | 0 B |"))
+  }
+
   @Test func svgEscapesSpecialCharacters() {
     #expect(
       SVGDocument.escaped("a<b & \"c\" 'd'>") == "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;")
