@@ -89,9 +89,9 @@ do {
       if options.json {
         emit(
           "{\"case\": \"variant\", \"metric\": \"name\", \"value\": \"\(configuration.variant)\", "
-            + "\"threads\": \(configuration.threadCount), \"supported\": [\(supported.map { "\"\($0)\"" }.joined(separator: ", "))]}")
+            + "\"threads\": \(configuration.threadCount), \"allocator_tuned\": \(KernelConfiguration.allocatorIsTuned), \"supported\": [\(supported.map { "\"\($0)\"" }.joined(separator: ", "))]}")
       } else {
-        emit("kernel variant: \(configuration.variant) (supported: \(supported.joined(separator: ", "))); threads: \(configuration.threadCount)")
+        emit("kernel variant: \(configuration.variant) (supported: \(supported.joined(separator: ", "))); threads: \(configuration.threadCount); glibc malloc tuned: \(KernelConfiguration.allocatorIsTuned)")
       }
     }
     try runGEMMCases(options, &report)

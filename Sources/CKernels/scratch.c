@@ -2,9 +2,14 @@
 // that calls the same shapes again allocates nothing. A pthread key frees them at thread exit.
 #include "internal.h"
 
+#include "CKernels.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 typedef struct {
   float *buffer[HD_SCRATCH_COUNT];
@@ -41,4 +46,26 @@ float *hd_scratch(int slot, size_t count) {
     set->capacity[slot] = capacity;
   }
   return set->buffer[slot];
+}
+
+static pthread_once_t allocator_once = PTHREAD_ONCE_INIT;
+static int allocator_tuned = 0;
+
+static void tune_allocator(void) {
+#if defined(__GLIBC__)
+  const char *opt_out = getenv("HARDISTILL_MALLOC_TUNING");
+  if (opt_out && strcmp(opt_out, "0") == 0) return;
+  const char *tunables = getenv("GLIBC_TUNABLES");
+  if (tunables && strstr(tunables, "glibc.malloc.")) return;  // the user chose already
+  // 32 MiB is glibc's largest mmap threshold on 64-bit; activations of the reference models at
+  // batch 64 are at most 4 MiB. The trim threshold bounds how much freed memory stays mapped.
+  int ok = mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  ok &= mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+  allocator_tuned = ok != 0;
+#endif
+}
+
+int hd_tune_allocator(void) {
+  pthread_once(&allocator_once, tune_allocator);
+  return allocator_tuned;
 }
