@@ -218,39 +218,124 @@ void hd_conv1d_backward_input(int variant, const hd_conv1d_geometry *g, const fl
   }
 }
 
-void hd_max_pool1d(const hd_conv1d_geometry *g, const float *restrict x, float *restrict y,
-                   long *restrict argmax) {
-  const long channels = g->in_channels;
-  for (long b = 0; b < g->batch; b++) {
-    for (long t = 0; t < g->out_length; t++) {
-      float *restrict out = y + (b * g->out_length + t) * channels;
-      long *restrict arg = argmax + (b * g->out_length + t) * channels;
-      int first = 1;
-      for (long j = 0; j < g->kernel; j++) {
-        long s = t * g->stride - g->pad_before + j * g->dilation;
-        if (s < 0 || s >= g->in_length) continue;
-        long base = (b * g->in_length + s) * channels;
-        const float *restrict in = x + base;
-        if (first) {
-          for (long c = 0; c < channels; c++) {
-            out[c] = in[c];
-            arg[c] = base + c;
-          }
-          first = 0;
-        } else {
-          // Selects, not branches: the loop vectorizes. `>` keeps the first maximum.
-          for (long c = 0; c < channels; c++) {
-            int better = in[c] > out[c];
-            out[c] = better ? in[c] : out[c];
-            arg[c] = better ? base + c : arg[c];
-          }
-        }
-      }
-      if (first)
-        for (long c = 0; c < channels; c++) {
-          out[c] = -__builtin_inff();
-          arg[c] = -1;
-        }
-    }
+// Max pooling and max reductions keep an arg-max (64-bit) beside each maximum (32-bit): the
+// select over mixed widths vectorizes only with AVX2/AVX-512 blends, so these loops are compiled
+// per variant like the GEMM (at the default target they stay scalar).
+#define HD_MAX_POOL_BODY                                                                     \
+  const long channels = g->in_channels;                                                      \
+  for (long b = 0; b < g->batch; b++) {                                                      \
+    for (long t = 0; t < g->out_length; t++) {                                               \
+      float *restrict out = y + (b * g->out_length + t) * channels;                          \
+      long *restrict arg = argmax + (b * g->out_length + t) * channels;                      \
+      int first = 1;                                                                         \
+      for (long j = 0; j < g->kernel; j++) {                                                 \
+        long s = t * g->stride - g->pad_before + j * g->dilation;                            \
+        if (s < 0 || s >= g->in_length) continue;                                            \
+        long base = (b * g->in_length + s) * channels;                                       \
+        const float *restrict in = x + base;                                                 \
+        if (first) {                                                                         \
+          for (long c = 0; c < channels; c++) {                                              \
+            out[c] = in[c];                                                                  \
+            arg[c] = base + c;                                                               \
+          }                                                                                  \
+          first = 0;                                                                         \
+        } else {                                                                             \
+          /* `>` keeps the first maximum; NaN never replaces. */                             \
+          for (long c = 0; c < channels; c++) {                                              \
+            int better = in[c] > out[c];                                                     \
+            out[c] = better ? in[c] : out[c];                                                \
+            arg[c] = better ? base + c : arg[c];                                             \
+          }                                                                                  \
+        }                                                                                    \
+      }                                                                                      \
+      if (first)                                                                             \
+        for (long c = 0; c < channels; c++) {                                                \
+          out[c] = -__builtin_inff();                                                        \
+          arg[c] = -1;                                                                       \
+        }                                                                                    \
+    }                                                                                        \
   }
+
+#define HD_MAX_BLOCK_BODY                                                                    \
+  for (long r = 0; r < outer; r++) {                                                         \
+    const float *restrict xs = x + r * extent * inner;                                       \
+    float *restrict out = y + r * inner;                                                     \
+    long *restrict arg = argmax + r * inner;                                                 \
+    long first = r * extent * inner;                                                         \
+    if (inner == 1) {                                                                        \
+      float best = xs[0];                                                                    \
+      long index = 0;                                                                        \
+      for (long e = 1; e < extent; e++)                                                      \
+        if (xs[e] > best) {                                                                  \
+          best = xs[e];                                                                      \
+          index = e;                                                                         \
+        }                                                                                    \
+      out[0] = best;                                                                         \
+      arg[0] = first + index;                                                                \
+      continue;                                                                              \
+    }                                                                                        \
+    for (long i = 0; i < inner; i++) {                                                       \
+      out[i] = xs[i];                                                                        \
+      arg[i] = first + i;                                                                    \
+    }                                                                                        \
+    for (long e = 1; e < extent; e++) {                                                      \
+      const float *restrict row = xs + e * inner;                                            \
+      long base = first + e * inner;                                                         \
+      for (long i = 0; i < inner; i++) {                                                     \
+        int better = row[i] > out[i];                                                        \
+        out[i] = better ? row[i] : out[i];                                                   \
+        arg[i] = better ? base + i : arg[i];                                                 \
+      }                                                                                      \
+    }                                                                                        \
+  }
+
+#define HD_POOL_ARGS                                                                         \
+  const hd_conv1d_geometry *g, const float *restrict x, float *restrict y,                   \
+      long *restrict argmax
+#define HD_BLOCK_ARGS                                                                        \
+  long outer, long extent, long inner, const float *restrict x, float *restrict y,           \
+      long *restrict argmax
+
+static void max_pool_generic(HD_POOL_ARGS) { HD_MAX_POOL_BODY }
+static void max_block_generic(HD_BLOCK_ARGS) { HD_MAX_BLOCK_BODY }
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static void max_pool_avx2(HD_POOL_ARGS) { HD_MAX_POOL_BODY }
+__attribute__((target("avx2"))) static void max_block_avx2(HD_BLOCK_ARGS) { HD_MAX_BLOCK_BODY }
+__attribute__((target("avx512f"))) static void max_pool_avx512(HD_POOL_ARGS) { HD_MAX_POOL_BODY }
+__attribute__((target("avx512f"))) static void max_block_avx512(HD_BLOCK_ARGS) {
+  HD_MAX_BLOCK_BODY
+}
+#endif
+
+void hd_max_pool1d(int variant, const hd_conv1d_geometry *g, const float *x, float *y,
+                   long *argmax) {
+#if defined(__x86_64__)
+  if (hd_variant_supported(variant) && variant == HD_VARIANT_AVX512F) {
+    max_pool_avx512(g, x, y, argmax);
+    return;
+  }
+  if (hd_variant_supported(variant) && variant == HD_VARIANT_AVX2_FMA) {
+    max_pool_avx2(g, x, y, argmax);
+    return;
+  }
+#endif
+  (void)variant;
+  max_pool_generic(g, x, y, argmax);
+}
+
+void hd_max_block(int variant, long outer, long extent, long inner, const float *x, float *y,
+                  long *argmax) {
+  if (extent <= 0) return;
+#if defined(__x86_64__)
+  if (hd_variant_supported(variant) && variant == HD_VARIANT_AVX512F) {
+    max_block_avx512(outer, extent, inner, x, y, argmax);
+    return;
+  }
+  if (hd_variant_supported(variant) && variant == HD_VARIANT_AVX2_FMA) {
+    max_block_avx2(outer, extent, inner, x, y, argmax);
+    return;
+  }
+#endif
+  (void)variant;
+  max_block_generic(outer, extent, inner, x, y, argmax);
 }

@@ -206,6 +206,39 @@ HD_AVX512 static void micro_avx512(long kc, const float *a, const float *b, floa
 }
 #endif
 
+#if HD_X86
+// AVX-512 for narrow products (N ≤ 16: the students' 16-channel convolutions, where the 8×32
+// tile would compute half zeros): 12×16, 12 zmm accumulators.
+HD_AVX512 static void micro_avx512_narrow(long kc, const float *a, const float *b, float *c,
+                                          long ldc, long mr, long nr, float beta) {
+  __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps(), c2 = _mm512_setzero_ps();
+  __m512 c3 = _mm512_setzero_ps(), c4 = _mm512_setzero_ps(), c5 = _mm512_setzero_ps();
+  __m512 c6 = _mm512_setzero_ps(), c7 = _mm512_setzero_ps(), c8 = _mm512_setzero_ps();
+  __m512 c9 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+  for (long p = 0; p < kc; p++) {
+    __m512 b0 = _mm512_loadu_ps(b);
+#define HD_ROWN(r) c##r = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, c##r);
+    HD_ROWN(0) HD_ROWN(1) HD_ROWN(2) HD_ROWN(3) HD_ROWN(4) HD_ROWN(5)
+    HD_ROWN(6) HD_ROWN(7) HD_ROWN(8) HD_ROWN(9) HD_ROWN(10) HD_ROWN(11)
+#undef HD_ROWN
+    a += 12;
+    b += 16;
+  }
+  __mmask16 m = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
+  __m512 vb = _mm512_set1_ps(beta);
+#define HD_STOREN(r)                                                                         \
+  if (r < mr) {                                                                              \
+    float *row = c + r * ldc;                                                                \
+    if (beta != 0.0f) c##r = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, row), c##r);       \
+    _mm512_mask_storeu_ps(row, m, c##r);                                                     \
+  }
+  HD_STOREN(0) HD_STOREN(1) HD_STOREN(2) HD_STOREN(3) HD_STOREN(4) HD_STOREN(5)
+  HD_STOREN(6) HD_STOREN(7) HD_STOREN(8) HD_STOREN(9) HD_STOREN(10) HD_STOREN(11)
+#undef HD_STOREN
+}
+static const gemm_config narrow_avx512 = {12, 16, 96, 512, 4096, micro_avx512_narrow};
+#endif
+
 static const gemm_config configs[HD_VARIANT_COUNT] = {
     [HD_VARIANT_GENERIC] = {GEN_MR, GEN_NR, 64, 256, 4096, micro_generic},
 #if HD_X86
@@ -338,6 +371,9 @@ void hd_sgemm(int variant, int trans_a, int trans_b, long m, long n, long k,
     return;
   }
   const gemm_config *cfg = &configs[variant];
+#if HD_X86
+  if (variant == HD_VARIANT_AVX512F && n <= 16) cfg = &narrow_avx512;
+#endif
   const long MR = cfg->mr, NR = cfg->nr;
   long nc_max = cfg->nc < n ? cfg->nc : n;
   long kc_max = cfg->kc < k ? cfg->kc : k;

@@ -32,6 +32,8 @@ struct KernelVariantTests {
   static let gemmShapes: [(Int, Int, Int)] = [
     (1, 1, 1), (1, 7, 5), (5, 1, 3), (7, 5, 1), (9, 33, 17), (8, 32, 32), (33, 9, 65),
     (13, 300, 45), (97, 17, 31), (130, 70, 129), (40, 600, 33), (3, 520, 200),
+    // N ≤ 16 takes the narrow AVX-512 tile (12×16).
+    (300, 70, 16), (130, 200, 9), (25, 700, 3), (13, 1300, 1),
   ]
 
   @Test(arguments: fastVariants)
@@ -116,6 +118,22 @@ struct KernelVariantTests {
     for (index, (e, a)) in zip(expected, actual).enumerated() {
       #expect(worstDifference(e, a) <= 1e-5, "\(variant) \(c.testDescription) output \(index)")
     }
+  }
+
+  @Test(arguments: fastVariants)
+  func maxReductionsAndPoolingMatchReferenceInEveryVariant(_ variant: KernelVariant) {
+    let x = random([3, 10, 37], seed: 61)
+    func run(_ v: KernelVariant) -> [Tensor] {
+      KernelConfiguration.with(variant: v) {
+        let g = random([3, 5, 37], seed: 62)
+        let pooled = valueWithGradients(at: [x]) { p in (p[0].maxPool1D(kernelSize: 2) * g).sum() }
+        return [
+          x.max(alongAxis: 1), x.max(alongAxis: 2), x.max(alongAxes: [0, 1]),
+          x.maxPool1D(kernelSize: 3, stride: 2, padding: .same),
+        ] + pooled.gradients
+      }
+    }
+    for (e, a) in zip(run(.reference), run(variant)) { #expect(e.scalars == a.scalars) }
   }
 
   @Test func conv1DAndGEMMGiveTheSameBitsOnOneAndTwoThreads() {

@@ -67,7 +67,13 @@ int hd_tune_allocator(void);
 /// Max pooling over time, `g->out_channels == g->in_channels`, no filter: `y[b, t, c]` is the
 /// maximum of `x` over the window's real steps and `argmax` its flat input index (the first
 /// maximum); windows of padding only give −∞ and −1.
-void hd_max_pool1d(const hd_conv1d_geometry *g, const float *x, float *y, long *argmax);
+void hd_max_pool1d(int variant, const hd_conv1d_geometry *g, const float *x, float *y,
+                   long *argmax);
+
+/// The maximum of `x` viewed as `[outer, extent, inner]` over its middle axis (`extent` ≥ 1):
+/// `y[o, i]` and the flat index of the first maximum in `argmax[o, i]`.
+void hd_max_block(int variant, long outer, long extent, long inner, const float *x, float *y,
+                  long *argmax);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,5 @@
+import CKernels
+
 extension Kernels {
   /// `x` with its axes reordered: result axis `i` is input axis `permutation[i]`.
   static func transpose(_ x: Tensor, permutation: [Int]) -> Tensor {
@@ -130,52 +132,20 @@ extension Kernels {
   /// The maximum of `x` over `axes`, keeping reduced axes with extent 1, and for every result
   /// element the flat input index of its (first) maximum.
   static func reduceMax(_ x: Tensor, axes: Set<Int>) -> (value: Tensor, argmax: [Int]) {
-    guard KernelConfiguration.current.variant != .reference,
+    guard let variant = KernelConfiguration.current.variant.cValue,
       let (outer, extent, inner) = reductionBlock(x.shape, axes: axes), extent > 0
     else { return referenceReduceMax(x, axes: axes) }
     let shape = x.shape.indices.map { axes.contains($0) ? 1 : x.shape[$0] }
     let count = outer * inner
-    var result = [Float](repeating: 0, count: count)
     var argmax = [Int](repeating: 0, count: count)
-    result.withUnsafeMutableBufferPointer { out in
+    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
       argmax.withUnsafeMutableBufferPointer { arg in
         x.withUnsafeBufferPointer { source in
-          let (o, a, px) = (out.baseAddress!, arg.baseAddress!, source.baseAddress!)
-          if inner == 1 {
-            // Maximum along contiguous runs (over channels, CBAM's spatial pooling).
-            for r in 0..<outer {
-              let first = r * extent
-              var best = px[first]
-              var index = first
-              for e in 1..<extent where px[first + e] > best {
-                best = px[first + e]
-                index = first + e
-              }
-              o[r] = best
-              a[r] = index
-            }
-            return
-          }
-          for r in 0..<outer {
-            let (row, rowArg) = (o + r * inner, a + r * inner)
-            let first = r * extent * inner
-            for i in 0..<inner {
-              row[i] = px[first + i]
-              rowArg[i] = first + i
-            }
-            for e in 1..<extent {
-              let base = first + e * inner
-              // `>` keeps the first maximum, as the reference does; NaN never replaces.
-              // A select rather than a branch, so the loop vectorizes.
-              for i in 0..<inner {
-                let (v, better) = (px[base + i], px[base + i] > row[i])
-                row[i] = better ? v : row[i]
-                rowArg[i] = better ? base + i : rowArg[i]
-              }
-            }
-          }
+          hd_max_block(
+            variant, outer, extent, inner, source.baseAddress!, out.baseAddress!, arg.baseAddress!)
         }
       }
+      initialized = count
     }
     return (Tensor(uncheckedShape: shape, scalars: result), argmax)
   }

@@ -5,7 +5,8 @@ extension Kernels {
   /// flat input index of its maximum (−1 when the window holds only padding).
   ///
   /// ``referenceMaxPool1D(_:geometry:)`` in C: the first tap of a window is copied, later taps
-  /// are compared row against row with selects, which the compiler vectorizes.
+  /// are compared row against row with selects, which vectorize in the AVX2 and AVX-512
+  /// variants.
   static func maxPool1D(_ x: Tensor, geometry g: WindowGeometry) -> (Tensor, [Int]) {
     if KernelConfiguration.current.variant == .reference { return referenceMaxPool1D(x, geometry: g) }
     let (batch, channels) = (x.shape[0], x.shape[2])
@@ -15,7 +16,9 @@ extension Kernels {
       argmax.withUnsafeMutableBufferPointer { pa in
         x.withUnsafeBufferPointer { px in
           var geometry = cGeometry(g, batch: batch, inC: channels, outC: channels)
-          hd_max_pool1d(&geometry, px.baseAddress!, out.baseAddress!, pa.baseAddress!)
+          hd_max_pool1d(
+            KernelConfiguration.current.variant.cValue!, &geometry, px.baseAddress!,
+            out.baseAddress!, pa.baseAddress!)
         }
       }
       initialized = count

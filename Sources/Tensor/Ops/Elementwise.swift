@@ -27,7 +27,7 @@ extension Tensor {
   @inline(__always)
   private static func binary(
     _ operation: Tape.Operation, _ lhs: Tensor, _ rhs: Tensor,
-    _ op: (Float, Float) -> Float,
+    _ op: Kernels.BinaryOperator,
     backward: @escaping (_ grad: Tensor, _ lhs: Tensor, _ rhs: Tensor) -> (Tensor?, Tensor?)
   ) -> Tensor {
     let shape = checked { () throws(ShapeError) in
@@ -45,30 +45,30 @@ extension Tensor {
   /// Elementwise sum, broadcasting.
   public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
     // ∂(a+b)/∂a = ∂(a+b)/∂b = 1.
-    binary(.add, lhs, rhs, +) { grad, _, _ in (grad, grad) }
+    binary(.add, lhs, rhs, .add) { grad, _, _ in (grad, grad) }
   }
 
   /// Elementwise difference, broadcasting.
   public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
     // ∂(a−b)/∂a = 1, ∂(a−b)/∂b = −1.
-    binary(.subtract, lhs, rhs, -) { grad, _, _ in (grad, -grad) }
+    binary(.subtract, lhs, rhs, .subtract) { grad, _, _ in (grad, -grad) }
   }
 
   /// Elementwise product, broadcasting.
   public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
     // ∂(ab)/∂a = b, ∂(ab)/∂b = a.
-    binary(.multiply, lhs, rhs, *) { grad, a, b in
-      (Kernels.broadcastZipMap(grad, b, to: grad.shape, *),
-       Kernels.broadcastZipMap(grad, a, to: grad.shape, *))
+    binary(.multiply, lhs, rhs, .multiply) { grad, a, b in
+      (Kernels.broadcastZipMap(grad, b, to: grad.shape, .multiply),
+       Kernels.broadcastZipMap(grad, a, to: grad.shape, .multiply))
     }
   }
 
   /// Elementwise quotient, broadcasting.
   public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
     // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b².
-    binary(.divide, lhs, rhs, /) { grad, a, b in
-      let gb = Kernels.broadcastZipMap(grad, a, to: grad.shape, *)
-      return (Kernels.broadcastZipMap(grad, b, to: grad.shape, /),
+    binary(.divide, lhs, rhs, .divide) { grad, a, b in
+      let gb = Kernels.broadcastZipMap(grad, a, to: grad.shape, .multiply)
+      return (Kernels.broadcastZipMap(grad, b, to: grad.shape, .divide),
               Kernels.broadcastZipMap(gb, b, to: grad.shape) { -$0 / ($1 * $1) })
     }
   }
@@ -111,13 +111,13 @@ extension Tensor {
   /// Elementwise `eˣ`.
   public func exp() -> Tensor {
     // ∂eˣ/∂x = eˣ.
-    unary(.exp, Libm.exp) { grad, _, y in Kernels.zipMap(grad, y, *) }
+    unary(.exp, Libm.exp) { grad, _, y in Kernels.zipMap(grad, y) { $0 * $1 } }
   }
 
   /// Elementwise natural logarithm.
   public func log() -> Tensor {
     // ∂ln x/∂x = 1/x.
-    unary(.log, Libm.log) { grad, x, _ in Kernels.zipMap(grad, x, /) }
+    unary(.log, Libm.log) { grad, x, _ in Kernels.zipMap(grad, x) { $0 / $1 } }
   }
 
   /// Elementwise square root.

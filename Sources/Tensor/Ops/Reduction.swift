@@ -37,7 +37,7 @@ extension Tensor {
   /// - Parameter keepingDimensions: Keep reduced axes with extent 1 (for broadcasting back).
   public func sum(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
     let set = reductionAxes(axes, "sum")
-    let kept = Kernels.reduce(self, axes: set, initial: 0, +)
+    let kept = Kernels.reduce(self, axes: set, initial: 0) { $0 + $1 }
     let value = kept.reshapedUnchecked(reducedShape(set, keepingDimensions: keepingDimensions))
     guard let tape = Tape.of(self) else { return value }
     let (inputShape, keptShape) = (shape, kept.shape)
@@ -60,7 +60,7 @@ extension Tensor {
     let set = reductionAxes(axes, "mean")
     let count = set.reduce(1) { $0 * shape[$1] }
     let scale = 1 / Float(Swift.max(count, 1))
-    let kept = Kernels.map(Kernels.reduce(self, axes: set, initial: 0, +)) { $0 * scale }
+    let kept = Kernels.map(Kernels.reduce(self, axes: set, initial: 0) { $0 + $1 }) { $0 * scale }
     let value = kept.reshapedUnchecked(reducedShape(set, keepingDimensions: keepingDimensions))
     guard let tape = Tape.of(self) else { return value }
     let (inputShape, keptShape) = (shape, kept.shape)

@@ -17,9 +17,10 @@ extension Tensor {
     let y = value
     return tape.record(.softmax, value, inputs: [self]) { grad in
       // ∂L/∂x = y ⊙ (g − Σ(g ⊙ y)) along the axis.
-      let dot = Kernels.reduce(Kernels.zipMap(grad, y, *), axes: [position], initial: 0, +)
-      let centered = Kernels.broadcastZipMap(grad, dot, to: grad.shape, -)
-      return [Kernels.zipMap(centered, y, *)]
+      let products = Kernels.zipMap(grad, y) { $0 * $1 }
+      let dot = Kernels.reduce(products, axes: [position], initial: 0) { $0 + $1 }
+      let centered = Kernels.broadcastZipMap(grad, dot, to: grad.shape, .subtract)
+      return [Kernels.zipMap(centered, y) { $0 * $1 }]
     }
   }
 
@@ -31,10 +32,10 @@ extension Tensor {
     let y = value
     return tape.record(.logSoftmax, value, inputs: [self]) { grad in
       // ∂L/∂x = g − softmax(x) · Σ g along the axis.
-      let total = Kernels.reduce(grad, axes: [position], initial: 0, +)
+      let total = Kernels.reduce(grad, axes: [position], initial: 0) { $0 + $1 }
       let p = Kernels.map(y, Libm.exp)
-      let spread = Kernels.broadcastZipMap(p, total, to: p.shape, *)
-      return [Kernels.zipMap(grad, spread, -)]
+      let spread = Kernels.broadcastZipMap(p, total, to: p.shape, .multiply)
+      return [Kernels.zipMap(grad, spread) { $0 - $1 }]
     }
   }
 }
