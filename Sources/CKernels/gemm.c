@@ -65,9 +65,14 @@ int hd_variant_supported(int variant) {
 typedef void (*micro_kernel)(long kc, const float *a, const float *b, float *c, long ldc,
                              long mr, long nr, float beta);
 
+// The same product reading A in place: element (r, p) of the tile at a[r·rs + p·ps].
+typedef void (*strided_kernel)(long kc, const float *a, long rs, long ps, const float *b,
+                               float *c, long ldc, long mr, long nr, float beta);
+
 typedef struct {
   long mr, nr, mc, kc, nc;
   micro_kernel kernel;
+  strided_kernel strided;  // NULL: A is always packed
 } gemm_config;
 
 // Stores a finished tile through a temporary when it is partial (kernels without masking).
@@ -163,8 +168,9 @@ HD_AVX2 static void micro_avx2(long kc, const float *a, const float *b, float *c
 // AVX-512: 8×32, 16 zmm accumulators (the probe's best tile on Zen 4, PERFORMANCE-NOTES §3);
 // partial tiles are handled with lane masks, rows by skipping.
 #define HD_AVX512 __attribute__((target("avx512f")))
-HD_AVX512 static void micro_avx512(long kc, const float *a, const float *b, float *c, long ldc,
-                                   long mr, long nr, float beta) {
+HD_AVX512 static inline __attribute__((always_inline)) void
+avx512_8x32(long kc, const float *a, long rs, long ps, const float *b, float *c, long ldc,
+            long mr, long nr, float beta) {
   __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
   __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
   __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
@@ -177,12 +183,12 @@ HD_AVX512 static void micro_avx512(long kc, const float *a, const float *b, floa
     __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
     __m512 x;
 #define HD_ROW5(r)                                                                           \
-  x = _mm512_set1_ps(a[r]);                                                                  \
+  x = _mm512_set1_ps(a[(r) * rs]);                                                                \
   c##r##0 = _mm512_fmadd_ps(x, b0, c##r##0);                                                 \
   c##r##1 = _mm512_fmadd_ps(x, b1, c##r##1);
     HD_ROW5(0) HD_ROW5(1) HD_ROW5(2) HD_ROW5(3) HD_ROW5(4) HD_ROW5(5) HD_ROW5(6) HD_ROW5(7)
 #undef HD_ROW5
-    a += 8;
+    a += ps;
     b += 32;
   }
   __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
@@ -204,24 +210,35 @@ HD_AVX512 static void micro_avx512(long kc, const float *a, const float *b, floa
   HD_STORE5(4) HD_STORE5(5) HD_STORE5(6) HD_STORE5(7)
 #undef HD_STORE5
 }
+
+HD_AVX512 static void micro_avx512(long kc, const float *a, const float *b, float *c, long ldc,
+                                   long mr, long nr, float beta) {
+  avx512_8x32(kc, a, 1, 8, b, c, ldc, mr, nr, beta);
+}
+
+HD_AVX512 static void strided_avx512(long kc, const float *a, long rs, long ps, const float *b,
+                                     float *c, long ldc, long mr, long nr, float beta) {
+  avx512_8x32(kc, a, rs, ps, b, c, ldc, mr, nr, beta);
+}
 #endif
 
 #if HD_X86
 // AVX-512 for narrow products (N ≤ 16: the students' 16-channel convolutions, where the 8×32
 // tile would compute half zeros): 12×16, 12 zmm accumulators.
-HD_AVX512 static void micro_avx512_narrow(long kc, const float *a, const float *b, float *c,
-                                          long ldc, long mr, long nr, float beta) {
+HD_AVX512 static inline __attribute__((always_inline)) void
+avx512_12x16(long kc, const float *a, long rs, long ps, const float *b, float *c, long ldc,
+             long mr, long nr, float beta) {
   __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps(), c2 = _mm512_setzero_ps();
   __m512 c3 = _mm512_setzero_ps(), c4 = _mm512_setzero_ps(), c5 = _mm512_setzero_ps();
   __m512 c6 = _mm512_setzero_ps(), c7 = _mm512_setzero_ps(), c8 = _mm512_setzero_ps();
   __m512 c9 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
   for (long p = 0; p < kc; p++) {
     __m512 b0 = _mm512_loadu_ps(b);
-#define HD_ROWN(r) c##r = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b0, c##r);
+#define HD_ROWN(r) c##r = _mm512_fmadd_ps(_mm512_set1_ps(a[(r) * rs]), b0, c##r);
     HD_ROWN(0) HD_ROWN(1) HD_ROWN(2) HD_ROWN(3) HD_ROWN(4) HD_ROWN(5)
     HD_ROWN(6) HD_ROWN(7) HD_ROWN(8) HD_ROWN(9) HD_ROWN(10) HD_ROWN(11)
 #undef HD_ROWN
-    a += 12;
+    a += ps;
     b += 16;
   }
   __mmask16 m = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
@@ -236,17 +253,30 @@ HD_AVX512 static void micro_avx512_narrow(long kc, const float *a, const float *
   HD_STOREN(6) HD_STOREN(7) HD_STOREN(8) HD_STOREN(9) HD_STOREN(10) HD_STOREN(11)
 #undef HD_STOREN
 }
-static const gemm_config narrow_avx512 = {12, 16, 96, 512, 4096, micro_avx512_narrow};
+
+HD_AVX512 static void micro_avx512_narrow(long kc, const float *a, const float *b, float *c,
+                                          long ldc, long mr, long nr, float beta) {
+  avx512_12x16(kc, a, 1, 12, b, c, ldc, mr, nr, beta);
+}
+
+HD_AVX512 static void strided_avx512_narrow(long kc, const float *a, long rs, long ps,
+                                            const float *b, float *c, long ldc, long mr, long nr,
+                                            float beta) {
+  avx512_12x16(kc, a, rs, ps, b, c, ldc, mr, nr, beta);
+}
+
+static const gemm_config narrow_avx512 = {12, 16, 96, 512, 4096, micro_avx512_narrow,
+                                          strided_avx512_narrow};
 #endif
 
 static const gemm_config configs[HD_VARIANT_COUNT] = {
-    [HD_VARIANT_GENERIC] = {GEN_MR, GEN_NR, 64, 256, 4096, micro_generic},
+    [HD_VARIANT_GENERIC] = {GEN_MR, GEN_NR, 64, 256, 4096, micro_generic, NULL},
 #if HD_X86
-    [HD_VARIANT_AVX2_FMA] = {6, 16, 96, 256, 4096, micro_avx2},
-    [HD_VARIANT_AVX512F] = {8, 32, 96, 512, 4096, micro_avx512},
+    [HD_VARIANT_AVX2_FMA] = {6, 16, 96, 256, 4096, micro_avx2, NULL},
+    [HD_VARIANT_AVX512F] = {8, 32, 96, 512, 4096, micro_avx512, strided_avx512},
 #else
-    [HD_VARIANT_AVX2_FMA] = {GEN_MR, GEN_NR, 64, 256, 4096, micro_generic},
-    [HD_VARIANT_AVX512F] = {GEN_MR, GEN_NR, 64, 256, 4096, micro_generic},
+    [HD_VARIANT_AVX2_FMA] = {GEN_MR, GEN_NR, 64, 256, 4096, micro_generic, NULL},
+    [HD_VARIANT_AVX512F] = {GEN_MR, GEN_NR, 64, 256, 4096, micro_generic, NULL},
 #endif
 };
 
@@ -378,6 +408,9 @@ void hd_sgemm(int variant, int trans_a, int trans_b, long m, long n, long k,
   long nc_max = cfg->nc < n ? cfg->nc : n;
   long kc_max = cfg->kc < k ? cfg->kc : k;
   long mc_max = cfg->mc < m ? cfg->mc : m;
+  // With one or two column panels each element of A feeds at most 2·NR multiply-adds, so
+  // packing A (one pass over M·K) costs about as much as the product itself: read it in place.
+  int in_place_a = cfg->strided != NULL && n <= 2 * NR;
   float *packed_b = hd_scratch(HD_SCRATCH_PACK_B, (size_t)kc_max * (size_t)((nc_max + NR - 1) / NR * NR));
   float *packed_a = hd_scratch(HD_SCRATCH_PACK_A, (size_t)kc_max * (size_t)((mc_max + MR - 1) / MR * MR));
   for (long jc = 0; jc < n; jc += cfg->nc) {
@@ -388,13 +421,25 @@ void hd_sgemm(int variant, int trans_a, int trans_b, long m, long n, long k,
       pack_b(trans_b, b, ldb, pc, jc, kc, nc, NR, packed_b);
       for (long ic = 0; ic < m; ic += cfg->mc) {
         long mc = m - ic < cfg->mc ? m - ic : cfg->mc;
-        pack_a(trans_a, a, lda, ic, pc, mc, kc, MR, packed_a);
+        if (!in_place_a) pack_a(trans_a, a, lda, ic, pc, mc, kc, MR, packed_a);
         for (long jr = 0; jr < nc; jr += NR) {
           long nr = nc - jr < NR ? nc - jr : NR;
           for (long ir = 0; ir < mc; ir += MR) {
             long mr = mc - ir < MR ? mc - ir : MR;
-            cfg->kernel(kc, packed_a + ir * kc, packed_b + jr * kc,
-                        c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, beta_block);
+            float *tile = c + (ic + ir) * ldc + jc + jr;
+            if (!in_place_a) {
+              cfg->kernel(kc, packed_a + ir * kc, packed_b + jr * kc, tile, ldc, mr, nr,
+                          beta_block);
+            } else if (mr == MR) {
+              long i = ic + ir;
+              const float *source = trans_a ? a + pc * lda + i : a + i * lda + pc;
+              cfg->strided(kc, source, trans_a ? 1 : lda, trans_a ? lda : 1,
+                           packed_b + jr * kc, tile, ldc, mr, nr, beta_block);
+            } else {
+              // The last rows: reading MR rows in place would run past A, so pack them.
+              pack_a(trans_a, a, lda, ic + ir, pc, mr, kc, MR, packed_a);
+              cfg->kernel(kc, packed_a, packed_b + jr * kc, tile, ldc, mr, nr, beta_block);
+            }
           }
         }
       }
