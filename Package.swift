@@ -6,12 +6,20 @@ import PackageDescription
 
 let libraries = ["Tensor", "Layers", "Distillation", "Datasets", "Metrics"]
 
+/// One executable per configuration, plus the study that runs them all: (product, target, folder).
+let examples = [
+  ("study", "Study", "Study"), ("teacher", "Teacher", "Teacher"),
+  ("teacher-att", "TeacherAtt", "Teacher-Att"), ("mm", "MM", "MM"), ("lm", "LM", "LM"),
+  ("rb-kd", "RBKD", "RB-KD"), ("lm-att", "LMAtt", "LM-Att"), ("rb-kd-att", "RBKDAtt", "RB-KD-Att"),
+  ("rab-kd", "RABKD", "RAB-KD"),
+]
+
 let package = Package(
   name: "HARDistill",
   products: [
     .library(name: "HARDistill", targets: ["HARDistill"])
-  ] + libraries.map { .library(name: $0, targets: [$0]) } + [
-    .executable(name: "study", targets: ["Study"]),
+  ] + libraries.map { .library(name: $0, targets: [$0]) }
+    + examples.map { .executable(name: $0.0, targets: [$0.1]) } + [
     .executable(name: "har-bench", targets: ["HarBench"]),
   ],
   targets: [
@@ -28,8 +36,12 @@ let package = Package(
     // Shared test helpers (gradient checks, closeness assertions); not a product.
     .target(name: "TestSupport", dependencies: ["Tensor"]),
 
+    // What the executables share: options, data preparation, run records, the report.
+    .target(
+      name: "ExperimentSupport",
+      dependencies: ["Tensor", "Layers", "Distillation", "Datasets", "Metrics"]),
+
     // Executables.
-    .executableTarget(name: "Study", dependencies: ["HARDistill"], path: "Examples/Study"),
     .executableTarget(name: "HarBench", dependencies: ["Tensor", "Layers"], path: "Benchmarks/HarBench"),
 
     // Tests import their module and TestSupport, never `@testable`, so `swift test -c release` works.
@@ -38,5 +50,11 @@ let package = Package(
     .testTarget(name: "DistillationTests", dependencies: ["Distillation", "Metrics", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+    .testTarget(name: "ExamplesTests", dependencies: ["ExperimentSupport", "Distillation"]),
   ]
+    + examples.map { _, target, folder in
+      .executableTarget(
+        name: target, dependencies: ["ExperimentSupport", "Distillation", "Layers"],
+        path: "Examples/\(folder)")
+    }
 )

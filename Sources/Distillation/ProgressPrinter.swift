@@ -37,8 +37,10 @@ struct ProgressPrinter {
     write((live ? "\r\u{1B}[2K" : "") + parts.joined(separator: "  ") + "\n")
   }
 
+  /// Through `print`, so that progress and the caller's own `print` lines keep their order.
   private func write(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+    print(text, terminator: "")
+    fflush(nil)  // all streams: `stdout` itself is not concurrency-safe to name
   }
 
   private func fixed(_ value: Double, _ digits: Int) -> String {

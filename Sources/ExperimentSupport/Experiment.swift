@@ -1,0 +1,177 @@
+import Datasets
+import Distillation
+import Foundation
+import Layers
+import Metrics
+import Tensor
+
+/// Trains configurations on one data set and records each run in an output folder.
+///
+/// Teachers are trained once (with the first seed) or loaded from a checkpoint, and their
+/// outputs on the training set are cached for every distilling run that follows.
+public final class Experiment {
+  /// The options in force.
+  public let options: ExperimentOptions
+  /// The prepared data.
+  public let data: ExperimentData
+  /// The output folder.
+  public let output: OutputFolder
+  private var teachers: [ReferenceModel: (model: Sequential, cache: TeacherCache)] = [:]
+
+  /// Loads the data and prepares the output folder.
+  public init(options: ExperimentOptions) throws {
+    self.options = options
+    data = try ExperimentData.load(options)
+    output = try OutputFolder(path: options.out)
+  }
+
+  /// The seeds a configuration runs with: teachers once, with the first seed; students with all.
+  public func seeds(for configuration: Configuration, inStudy: Bool) -> [UInt64] {
+    inStudy && configuration.isTeacher ? [options.seed] : options.seeds
+  }
+
+  /// The trainer options of one run (seeded, logging and checkpointing into the output folder).
+  public func trainerOptions(for configuration: Configuration, seed: UInt64) -> TrainerOptions {
+    let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
+    var trainer = TrainerOptions()
+    trainer.epochs = options.epochs
+    trainer.patience = options.patience
+    trainer.batchSize = options.batchSize
+    trainer.learningRate = options.learningRate
+    trainer.seed = seed
+    trainer.label = "\(configuration.name) seed \(seed)"
+    trainer.logURL = output.log(stem)
+    trainer.checkpointURL = output.trainingState(stem)
+    trainer.resume = options.resume
+    trainer.progress = options.smoke ? .lines : .automatic
+    return trainer
+  }
+
+  /// A fresh model of `kind` for this data set.
+  public func makeModel(_ kind: ReferenceModel, seed: UInt64) -> Sequential {
+    var generator = SplitMix64(seed: seed)
+    return kind.make(channels: data.channels, classes: data.classes, generator: &generator)
+  }
+
+  /// The frozen teacher of `kind` and its cache on the training set: from memory, from
+  /// `--teacher-checkpoint` (when it holds this kind), from this output folder, or trained now.
+  public func teacher(_ kind: ReferenceModel) throws -> (model: Sequential, cache: TeacherCache) {
+    if let known = teachers[kind] { return known }
+    let configuration = kind == .teacherAtt ? Configuration.teacherAtt : Configuration.teacher
+    let stem = RunRecord.stem(configuration: configuration.name, seed: options.seed)
+    var candidates: [URL] = []
+    if let path = options.teacherCheckpoint { candidates.append(URL(fileURLWithPath: path)) }
+    candidates.append(output.checkpoint(stem))
+    for url in candidates where FileManager.default.fileExists(atPath: url.path) {
+      let checkpoint = try Checkpoint.read(from: url)
+      if let stored = checkpoint.metadata["model"], stored != kind.rawValue { continue }
+      var model = makeModel(kind, seed: options.seed)
+      do {
+        try model.load(from: checkpoint)
+      } catch {
+        throw ExperimentError.teacherCheckpoint(path: url.path, reason: error.description)
+      }
+      print("\(configuration.name): loaded from \(url.path)")
+      return remember(kind, model)
+    }
+    let (model, _) = try train(configuration, seed: options.seed)
+    return teachers[kind] ?? remember(kind, model)
+  }
+
+  private func remember(_ kind: ReferenceModel, _ model: Sequential) -> (model: Sequential, cache: TeacherCache) {
+    let started = Date()
+    let cache = TeacherCache(teacher: model, inputs: data.train.inputs)
+    print(
+      "\(kind.rawValue): cached logits and attention maps of \(data.train.count) windows in "
+        + String(format: "%.2f s", Date().timeIntervalSince(started)))
+    teachers[kind] = (model, cache)
+    return (model, cache)
+  }
+
+  /// Whether `--resume` is on and the run's record and checkpoint are already in the output folder.
+  public func isDone(_ configuration: Configuration, seed: UInt64) -> Bool {
+    let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
+    let done = options.resume
+      && FileManager.default.fileExists(atPath: output.record(stem).path)
+      && FileManager.default.fileExists(atPath: output.checkpoint(stem).path)
+    if done { print("\(stem): done already, skipped (--resume)") }
+    return done
+  }
+
+  /// Writes `results.json`, `report.md` and the figures of every run in the output folder, and
+  /// prints the comparison table.
+  public func writeReport() throws {
+    try StudyCommand.report(folder: output, options: options)
+  }
+
+  /// Trains `configuration` with `seed` (or reads its record when resuming) and records the run.
+  @discardableResult
+  public func run(_ configuration: Configuration, seed: UInt64) throws -> RunRecord {
+    let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
+    if isDone(configuration, seed: seed) {
+      return try JSONDecoder.iso8601.decode(RunRecord.self, from: Data(contentsOf: output.record(stem)))
+    }
+    return try train(configuration, seed: seed).record
+  }
+
+  /// Trains and records one run.
+  private func train(_ configuration: Configuration, seed: UInt64) throws -> (model: Sequential, record: RunRecord) {
+    var model = makeModel(configuration.student, seed: seed)
+    var setup: DistillationSetup?
+    if let kind = configuration.teacher {
+      setup = DistillationSetup(
+        teacher: try teacher(kind).cache, weights: options.lossWeights,
+        attention: configuration.transfersAttention ? [AttentionPair()] : [])
+    }
+    let history = try Trainer(options: trainerOptions(for: configuration, seed: seed))
+      .fit(&model, on: data.train, validation: data.validation, distillation: setup)
+    let record = try self.record(model, configuration: configuration, seed: seed, history: history)
+    if configuration.isTeacher && seed == options.seed && teachers[configuration.student] == nil {
+      _ = remember(configuration.student, model)
+    }
+    return (model, record)
+  }
+
+  /// Evaluates a trained model on the test set and writes its checkpoint, predictions and record.
+  @discardableResult
+  public func record(
+    _ model: Sequential, configuration: Configuration, seed: UInt64, history: TrainingHistory
+  ) throws -> RunRecord {
+    let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
+    let predictions = model.predict(data.test.inputs).argmaxAlongLastAxis()
+    let scores = try ClassificationReport(
+      labels: data.test.labels, predictions: predictions, classes: Array(0..<data.classes))
+    let checkpointURL = output.checkpoint(stem)
+    try Checkpoint(
+      model: model,
+      metadata: ["model": configuration.student.rawValue, "configuration": configuration.name, "seed": "\(seed)"]
+    ).write(to: checkpointURL)
+    let summary = try model.summary(inputShape: [1] + Array(data.test.inputs.shape.dropFirst()))
+    let cost = try ModelCost(
+      layers: summary.rows.map {
+        LayerCost(name: $0.layer, outputShape: $0.outputShape, parameters: $0.parameters, flops: $0.flops)
+      },
+      checkpoint: checkpointURL)
+    var csv = "index,label,prediction\n"
+    for (index, (label, prediction)) in zip(data.test.labels, predictions).enumerated() {
+      csv += "\(index),\(label),\(prediction)\n"
+    }
+    try Data(csv.utf8).write(to: output.predictions(stem), options: .atomic)
+    let record = RunRecord(
+      result: RunResult(
+        configuration: configuration.name, seed: Int(seed), scores: scores, cost: cost,
+        epochs: history.epochs.count, trainSeconds: history.trainSeconds),
+      curve: try TrainingCurve(
+        configuration: configuration.name, trainingLoss: history.epochs.map(\.loss),
+        validationMacroF1: history.epochs.compactMap(\.validationMacroF1),
+        bestEpoch: history.bestEpoch > 0 ? history.bestEpoch : nil),
+      confusion: scores.confusionMatrix, classNames: data.classNames,
+      checkpointBytes: cost.checkpointBytes ?? 0)
+    try JSONEncoder.readable.encode(record).write(to: output.record(stem), options: .atomic)
+    print(
+      "\(stem): test accuracy \(String(format: "%.2f", 100 * scores.accuracy))%, "
+        + "macro-F1 \(String(format: "%.4f", scores.macroF1)), \(history.epochs.count) epochs, "
+        + String(format: "%.1f s", history.trainSeconds))
+    return record
+  }
+}

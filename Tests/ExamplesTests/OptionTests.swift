@@ -1,0 +1,101 @@
+import Distillation
+import ExperimentSupport
+import Foundation
+import Testing
+
+@Suite("Command-line options")
+struct OptionTests {
+  let study = StudyCommand.parser
+  let example = OptionParser(program: "rab-kd", summary: "RAB-KD.")
+
+  @Test func defaultsFollowTheDesign() throws {
+    let options = try study.parse([])
+    #expect(options.dataset == .synthetic)
+    #expect(options.epochs == 20 && options.patience == 10 && options.batchSize == 64)
+    #expect(options.learningRate == 1e-3)
+    #expect(options.seeds == [1, 2, 3])
+    #expect(options.lossWeights == LossWeights(alpha: 0.1, beta: 1, temperature: 4))
+    #expect(options.configurations.map(\.name) == Configuration.all.map(\.name))
+  }
+
+  @Test func everyOptionIsRead() throws {
+    let options = try study.parse([
+      "--dataset", "uci-hapt", "--data-dir", "/data/hapt", "--family", "cnn", "--epochs", "7",
+      "--patience=3", "--batch-size", "32", "--learning-rate", "0.01", "--seed", "5", "--seeds", "2",
+      "--temperature", "2", "--alpha", "0.5", "--beta", "0", "--no-temperature-squared",
+      "--teacher-checkpoint", "t.safetensors", "--out", "o", "--threads", "1", "--resume",
+      "--configurations", "LM,RAB-KD",
+    ])
+    #expect(options.dataset == .uciHAPT && options.dataDirectory == "/data/hapt")
+    #expect(options.epochs == 7 && options.patience == 3 && options.batchSize == 32)
+    #expect(options.learningRate == 0.01 && options.seeds == [5, 6])
+    #expect(options.lossWeights == LossWeights(alpha: 0.5, beta: 0, temperature: 2, scaleByTemperatureSquared: false))
+    #expect(options.teacherCheckpoint == "t.safetensors" && options.out == "o" && options.threads == 1)
+    #expect(options.resume)
+    #expect(options.configurations.map(\.name) == ["LM", "RAB-KD"])
+  }
+
+  @Test func smokeShrinksUnlessTold() throws {
+    let smoke = try study.parse(["--smoke"])
+    #expect(smoke.epochs == 2 && smoke.seedCount == 2)
+    let explicit = try study.parse(["--smoke", "--epochs", "4", "--seeds", "1"])
+    #expect(explicit.epochs == 4 && explicit.seedCount == 1)
+  }
+
+  @Test(arguments: [
+    (["--epochs", "-1"], "--epochs expects an integer ≥ 1, got '-1'"),
+    (["--epochs", "ten"], "--epochs expects an integer ≥ 1, got 'ten'"),
+    (["--epochs"], "--epochs expects a value (N)"),
+    (["--alpha", "1.5"], "--alpha expects a number in [0, 1], got '1.5'"),
+    (["--temperature", "0"], "--temperature expects a number > 0, got '0'"),
+    (["--learning-rate", "nan"], "--learning-rate expects a number > 0, got 'nan'"),
+    (["--bogus"], "unknown option '--bogus'"),
+    (["--dataset", "mnist"], "--dataset expects one of uci-har, uci-hapt, wisdm, wisdm-watch, opportunity, csv, synthetic, got 'mnist'"),
+    (["--dataset", "uci-hapt"], "--dataset uci-hapt needs --data-dir"),
+    (["--configurations", "LM,XL"], "--configurations: unknown configuration 'XL'"),
+    (["--plan", "--aggregate", "x"], "--plan, --emit-slurm and --aggregate exclude each other"),
+    (["--resume=yes"], "--resume takes no value"),
+  ])
+  func badInputIsOneLine(arguments: [String], message: String) {
+    #expect(throws: UsageError(message, program: "study")) { try study.parse(arguments) }
+  }
+
+  @Test func examplesRejectStudyOnlyOptions() {
+    #expect(throws: UsageError("unknown option '--plan'", program: "rab-kd")) { try example.parse(["--plan"]) }
+    #expect(
+      UsageError("unknown option '--plan'", program: "rab-kd").description
+        == "rab-kd: error: unknown option '--plan' (see 'rab-kd --help')")
+  }
+
+  /// The help text, as a snapshot of its shape: every option with its value and default.
+  @Test func helpListsEveryOption() {
+    #expect(throws: UsageError(nil, program: "study")) { try study.parse(["--help"]) }
+    let usage = study.usage
+    #expect(usage.hasPrefix("usage: study [options]\n"))
+    for flag in [
+      "--dataset ID", "--data-dir DIR", "--family NAME", "--epochs N", "--patience N",
+      "--batch-size N", "--learning-rate X", "--seed N", "--seeds N", "--temperature T",
+      "--alpha A", "--beta B", "--no-temperature-squared", "--teacher-checkpoint FILE",
+      "--out DIR", "--threads N", "--resume", "--smoke", "--configurations LIST", "--plan",
+      "--emit-slurm FILE", "--aggregate DIR", "-h, --help",
+    ] {
+      #expect(usage.contains("  " + flag + " "), "missing \(flag)")
+    }
+    #expect(usage.contains("(default 20; 2 with --smoke)"))
+    #expect(!example.usage.contains("--plan"))
+  }
+
+  @Test func badOptionExitsWith64() async {
+    let result = await #expect(processExitsWith: .exitCode(64), observing: [\.standardErrorContent]) {
+      CommandLineTool.main(StudyCommand.parser, arguments: ["--alpha", "2"]) { _ in }
+    }
+    let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+    #expect(text == "study: error: --alpha expects a number in [0, 1], got '2' (see 'study --help')\n")
+  }
+
+  @Test func helpExitsWithZero() async {
+    await #expect(processExitsWith: .exitCode(0)) {
+      CommandLineTool.main(StudyCommand.parser, arguments: ["--help"]) { _ in }
+    }
+  }
+}
