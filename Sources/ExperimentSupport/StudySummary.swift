@@ -64,9 +64,15 @@ public struct StudySummary {
     claims = Self.checkClaims(results)
   }
 
-  /// Writes the report into `folder`.
+  /// Writes the report into `folder`, then reads `results.json` back to check that it decodes to
+  /// the same runs.
   public func write(to folder: OutputFolder) throws {
     _ = try report.write(to: folder.root)
+    let url = folder.root.appendingPathComponent("results.json")
+    let decoded = try StudyResults(jsonData: Data(contentsOf: url))
+    guard decoded.runs == report.results.runs else {
+      throw ExperimentError.unreadableRun(path: url.path, reason: "results.json does not read back as written")
+    }
   }
 
   /// The comparison table and the claims, as printed at the end of a study.

@@ -177,3 +177,39 @@ struct SequentialTests {
     #expect(batched.isClose(to: whole, tolerance: 1e-6))
   }
 }
+
+@Suite("Initializers")
+struct InitializerTests {
+  @Test func orthogonalColumnsAreOrthonormal() {
+    var rng = SplitMix64(seed: 30)
+    // A tall [6, 4] matrix: QᵀQ = I (times gain²).
+    let q = Initializer.orthogonal(gain: 2).make([6, 4], using: &rng)
+    let gram = q.transposed().matmul(q)
+    var identity = Tensor(zeros: [4, 4])
+    for i in 0..<4 { identity[i, i] = 4 }
+    #expect(gram.isClose(to: identity, tolerance: 1e-5))
+    // A wide [3, 5] matrix has orthonormal rows; a filter [2, 3, 4] is flattened to [6, 4].
+    let wide = Initializer.orthogonal(gain: 1).make([3, 5], using: &rng)
+    var small = Tensor(zeros: [3, 3])
+    for i in 0..<3 { small[i, i] = 1 }
+    #expect(wide.matmul(wide.transposed()).isClose(to: small, tolerance: 1e-5))
+    let filter = Initializer.orthogonal(gain: 1).make([2, 3, 4], using: &rng).reshaped(to: [6, 4])
+    var four = Tensor(zeros: [4, 4])
+    for i in 0..<4 { four[i, i] = 1 }
+    #expect(filter.transposed().matmul(filter).isClose(to: four, tolerance: 1e-5))
+  }
+
+  @Test func defaultsAndSeeds() {
+    var a = SplitMix64(seed: 31)
+    var b = SplitMix64(seed: 31)
+    let dense = Dense(inputSize: 8, outputSize: 4, generator: &a)
+    #expect(dense.bias?.scalars == Array(repeating: 0, count: 4))
+    #expect(dense.weight.scalars == Initializer.glorotUniform.make([8, 4], using: &b).scalars)
+    var c = SplitMix64(seed: 32)
+    let he = Conv1D(
+      inputChannels: 3, outputChannels: 2, kernelSize: 5, filterInitializer: .heUniform, generator: &c)
+    // He uniform: |w| ≤ √(6 / fanIn), fanIn = 5 · 3.
+    #expect(he.filter.scalars.allSatisfy { abs($0) <= (6.0 / 15.0).squareRoot() })
+    #expect(Initializer.zeros.make([3], using: &c).scalars == [0, 0, 0])
+  }
+}
