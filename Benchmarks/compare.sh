@@ -6,6 +6,7 @@
 #   d=$(mktemp -d) && cp -r ../shared/anchors "$d" && "$d/anchors/setup.sh"
 #   Benchmarks/compare.sh "$d/anchors"            # from the package root
 # Options after the anchors folder: --threads N (default 2), --reps N (default 2).
+# The anchors' own JSON lines (with their CPU accounting) are kept in the printed raw folder.
 set -euo pipefail
 anchors=${1:?usage: Benchmarks/compare.sh ANCHORS_DIR [--threads N] [--reps N]}
 shift
@@ -22,8 +23,13 @@ python=$anchors/.venv/bin/python
 [ -x "$python" ] || { echo "no venv at $anchors/.venv (run its setup.sh)" >&2; exit 1; }
 
 cd "$(dirname "$0")/.."
-swift build -c release --product har-bench >&2
-bench=$(swift build -c release --show-bin-path)/har-bench
+# HAR_BENCH=path/to/har-bench skips the build (e.g. a binary built with its own --scratch-path).
+if [ -n "${HAR_BENCH:-}" ]; then
+  bench=$HAR_BENCH
+else
+  swift build -c release --product har-bench >&2
+  bench=$(swift build -c release --show-bin-path)/har-bench
+fi
 out=$(mktemp -d)
 echo "raw results in $out" >&2
 
@@ -34,7 +40,7 @@ for rep in $(seq "$reps"); do
     IFS=: read -r ours theirs epochs <<<"$entry"
     echo "== rep $rep: $ours" >&2
     "$bench" --json --threads "$threads" --skip-baseline \
-      --filter "train.$ours" >>"$out/swift.jsonl"
+      --filter "train.$ours\$" >>"$out/swift.jsonl"
     "$python" "$anchors/bench_torch.py" --model "$theirs" --mode eager --epochs "$epochs" \
       --threads "$threads" --out "$out/torch.jsonl" >/dev/null
     "$python" "$anchors/bench_keras.py" --model "$theirs" --mode tf_function --epochs "$epochs" \

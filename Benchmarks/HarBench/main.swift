@@ -10,7 +10,7 @@ let usage = """
   usage: har-bench [--filter PREFIX]... [--threads N] [--json] [--quick] [--epochs N]
 
     --filter PREFIX  run only cases whose name starts with PREFIX (repeatable), e.g. gemm, conv,
-                     train.lm, infer1
+                     train.lm, infer1; `NAME$` selects exactly NAME (train.lm$ but not train.lm-att)
     --threads N      threads per operation (default: active processors)
     --json           one JSON object per line: {"case", "metric", "value", "variant", ...}
     --quick          fewer and shorter samples (a smoke run)
@@ -59,8 +59,10 @@ struct Options {
     }
   }
 
+  /// Whether a case runs: its name starts with a filter, or equals a filter written `NAME$`.
   func selects(_ name: String) -> Bool {
-    filters.isEmpty || filters.contains { name.hasPrefix($0) }
+    filters.isEmpty
+      || filters.contains { $0.hasSuffix("$") ? name == String($0.dropLast()) : name.hasPrefix($0) }
   }
 }
 

@@ -164,7 +164,8 @@ void hd_conv1d_forward(int variant, const hd_conv1d_geometry *g, const float *x,
     float beta = 0.0f;
     if (bias) {
       // The bias goes in first and the GEMM accumulates onto it: no separate pass over y.
-      for (long r = 0; r < rows; r++) memcpy(out + r * cout, bias, (size_t)cout * sizeof(float));
+      for (long r = 0; r < rows; r++)
+        for (long o = 0; o < cout; o++) out[r * cout + o] = bias[o];
       beta = 1.0f;
     }
     im2col(g, x, b0, nb, cols);
