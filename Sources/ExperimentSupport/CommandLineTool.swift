@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Tensor
 
@@ -24,9 +25,25 @@ public enum CommandLineTool {
     } catch let error as UsageError {
       FileHandle.standardError.write(Data("\(error)\n".utf8))
       exit(64)
+    } catch let error as DatasetError where error.isUsageProblem {
+      // A data folder that is not there, or holds no data, is bad input too.
+      FileHandle.standardError.write(
+        Data("\(parser.program): error: \(error) (see '\(parser.program) --help')\n".utf8))
+      exit(64)
     } catch {
       FileHandle.standardError.write(Data("\(parser.program): error: \(error)\n".utf8))
       exit(1)
+    }
+  }
+}
+
+extension DatasetError {
+  /// Whether the error means the user pointed at the wrong place or an empty data set, rather
+  /// than at a damaged file.
+  var isUsageProblem: Bool {
+    switch self {
+    case .missing, .empty, .noWindows, .invalidOption: true
+    default: false
     }
   }
 }

@@ -39,6 +39,7 @@ public final class Experiment {
     trainer.batchSize = options.batchSize
     trainer.learningRate = options.learningRate
     trainer.seed = seed
+    trainer.gradientClipNorm = options.clipNorm
     trainer.label = "\(configuration.name) seed \(seed)"
     trainer.logURL = output.log(stem)
     trainer.checkpointURL = output.trainingState(stem)

@@ -30,6 +30,8 @@ public struct ExperimentOptions: Sendable, Equatable {
   public var beta: Float = 1
   /// Whether KD carries the τ² factor.
   public var temperatureSquared = true
+  /// Clip gradients to this global norm, if set.
+  public var clipNorm: Float?
   /// A trained teacher to distill from instead of training one.
   public var teacherCheckpoint: String?
   /// The output folder.
@@ -123,6 +125,7 @@ public struct OptionParser: Sendable {
       OptionSpec(flag: "--alpha", value: "A", help: "weight of cross-entropy in [0, 1] (default 0.1)", studyOnly: false) { o, v throws(UsageError) in o.alpha = try number("--alpha", v, { (0...1).contains($0) }, "a number in [0, 1]") },
       OptionSpec(flag: "--beta", value: "B", help: "weight of the attention terms ≥ 0 (default 1)", studyOnly: false) { o, v throws(UsageError) in o.beta = try number("--beta", v, { $0 >= 0 }, "a number ≥ 0") },
       OptionSpec(flag: "--no-temperature-squared", value: nil, help: "KD without the τ² factor (the study's formula)", studyOnly: false) { o, _ in o.temperatureSquared = false },
+      OptionSpec(flag: "--clip-norm", value: "X", help: "clip gradients to this global norm > 0 (default: no clipping)", studyOnly: false) { o, v throws(UsageError) in o.clipNorm = try number("--clip-norm", v, { $0 > 0 }, "a number > 0") },
       OptionSpec(flag: "--teacher-checkpoint", value: "FILE", help: "a trained teacher to distill from instead of training one", studyOnly: false) { o, v in o.teacherCheckpoint = v },
       OptionSpec(flag: "--out", value: "DIR", help: "output folder (default hardistill-output)", studyOnly: false) { o, v in o.out = v },
       OptionSpec(flag: "--threads", value: "N", help: "threads per kernel (default: all cores)", studyOnly: false) { o, v throws(UsageError) in o.threads = try integer("--threads", v, atLeast: 1) },
@@ -214,6 +217,7 @@ public struct OptionParser: Sendable {
       "--temperature", "\(options.temperature)", "--alpha", "\(options.alpha)", "--beta", "\(options.beta)",
     ]
     if !options.temperatureSquared { result.append("--no-temperature-squared") }
+    if let clip = options.clipNorm { result += ["--clip-norm", "\(clip)"] }
     if let threads = options.threads { result += ["--threads", "\(threads)"] }
     if options.smoke { result.append("--smoke") }
     return result

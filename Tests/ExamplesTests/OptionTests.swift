@@ -23,7 +23,7 @@ struct OptionTests {
       "--dataset", "uci-hapt", "--data-dir", "/data/hapt", "--family", "cnn", "--epochs", "7",
       "--patience=3", "--batch-size", "32", "--learning-rate", "0.01", "--seed", "5", "--seeds", "2",
       "--temperature", "2", "--alpha", "0.5", "--beta", "0", "--no-temperature-squared",
-      "--teacher-checkpoint", "t.safetensors", "--out", "o", "--threads", "1", "--resume",
+      "--teacher-checkpoint", "t.safetensors", "--clip-norm", "5", "--out", "o", "--threads", "1", "--resume",
       "--configurations", "LM,RAB-KD",
     ])
     #expect(options.dataset == .uciHAPT && options.dataDirectory == "/data/hapt")
@@ -31,7 +31,7 @@ struct OptionTests {
     #expect(options.learningRate == 0.01 && options.seeds == [5, 6])
     #expect(options.lossWeights == LossWeights(alpha: 0.5, beta: 0, temperature: 2, scaleByTemperatureSquared: false))
     #expect(options.teacherCheckpoint == "t.safetensors" && options.out == "o" && options.threads == 1)
-    #expect(options.resume)
+    #expect(options.resume && options.clipNorm == 5)
     #expect(options.configurations.map(\.name) == ["LM", "RAB-KD"])
   }
 
@@ -55,6 +55,9 @@ struct OptionTests {
     (["--configurations", "LM,XL"], "--configurations: unknown configuration 'XL'"),
     (["--plan", "--aggregate", "x"], "--plan, --emit-slurm and --aggregate exclude each other"),
     (["--resume=yes"], "--resume takes no value"),
+    (["--clip-norm", "0"], "--clip-norm expects a number > 0, got '0'"),
+    (["--threads", "0"], "--threads expects an integer ≥ 1, got '0'"),
+    (["--seeds", "2.5"], "--seeds expects an integer ≥ 1, got '2.5'"),
   ])
   func badInputIsOneLine(arguments: [String], message: String) {
     #expect(throws: UsageError(message, program: "study")) { try study.parse(arguments) }
@@ -75,7 +78,7 @@ struct OptionTests {
     for flag in [
       "--dataset ID", "--data-dir DIR", "--family NAME", "--epochs N", "--patience N",
       "--batch-size N", "--learning-rate X", "--seed N", "--seeds N", "--temperature T",
-      "--alpha A", "--beta B", "--no-temperature-squared", "--teacher-checkpoint FILE",
+      "--alpha A", "--beta B", "--no-temperature-squared", "--clip-norm X", "--teacher-checkpoint FILE",
       "--out DIR", "--threads N", "--resume", "--smoke", "--configurations LIST", "--plan",
       "--emit-slurm FILE", "--aggregate DIR", "-h, --help",
     ] {
@@ -91,6 +94,16 @@ struct OptionTests {
     }
     let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
     #expect(text == "study: error: --alpha expects a number in [0, 1], got '2' (see 'study --help')\n")
+  }
+
+  @Test func missingDataFolderExitsWith64() async {
+    let result = await #expect(processExitsWith: .exitCode(64), observing: [\.standardErrorContent]) {
+      CommandLineTool.main(
+        StudyCommand.parser, arguments: ["--dataset", "uci-hapt", "--data-dir", "/nonexistent/hapt"]
+      ) { options in _ = try Experiment(options: options) }
+    }
+    let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+    #expect(text.hasPrefix("study: error: /nonexistent/hapt"))
   }
 
   @Test func helpExitsWithZero() async {
