@@ -144,6 +144,7 @@ public struct Trainer {
   ///     or `nil` for plain cross-entropy.
   /// - Throws: ``TrainingError`` for data or models that do not fit, a non-finite loss or gradient
   ///   (naming epoch, step and part), or a checkpoint that cannot be written or resumed.
+  @discardableResult
   public func fit<Model: Layer>(
     _ model: inout Model, on training: TrainingData, validation: TrainingData? = nil,
     distillation: DistillationSetup? = nil
