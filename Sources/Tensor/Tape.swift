@@ -22,6 +22,7 @@ public final class Tape {
     case reshape, transpose, concatenate, slice, pad
     case softmax, logSoftmax, softmaxCrossEntropy
     case conv1D, maxPool1D, avgPool1D
+    case conv2D
   }
 
   /// One recorded operation: which nodes it read, which node it wrote, and its vector-Jacobian

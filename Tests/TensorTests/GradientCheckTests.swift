@@ -96,6 +96,13 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
     },
     .init(.avgPool1D, [[2, 6, 3]]) { $0[0].avgPool1D(kernelSize: 2) },
     .init(.avgPool1D, [[2, 7, 2]]) { $0[0].avgPool1D(kernelSize: 3, stride: 2, padding: .same) },
+    .init(.conv2D, [[2, 4, 3, 2], [3, 2, 2, 3], [3]]) {
+      $0[0].conv2D(filter: $0[1], bias: $0[2], padding: .same)
+    },
+    .init(.conv2D, [[2, 6, 2, 2], [5, 1, 2, 2], [2]]) {
+      $0[0].conv2D(filter: $0[1], bias: $0[2], padding: .valid)
+    },
+    .init(.conv2D, [[1, 4, 4, 2], [3, 3, 2, 1]]) { $0[0].conv2D(filter: $0[1], padding: .same) },
   ]
 }
 

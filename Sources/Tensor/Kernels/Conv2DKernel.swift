@@ -1,0 +1,233 @@
+/// The geometry of a stride-1 2-D convolution over `[batch, height, width, channels]`, shared by
+/// forward and backward: one ``WindowGeometry`` per spatial axis.
+struct Conv2DGeometry {
+  let rows: WindowGeometry
+  let columns: WindowGeometry
+  let inChannels: Int
+  let outChannels: Int
+
+  init(height: Int, width: Int, kernelHeight: Int, kernelWidth: Int, inChannels: Int, outChannels: Int, padding: Padding) {
+    rows = WindowGeometry(
+      inputLength: height, kernelSize: kernelHeight, stride: 1, dilation: 1, padding: padding)
+    columns = WindowGeometry(
+      inputLength: width, kernelSize: kernelWidth, stride: 1, dilation: 1, padding: padding)
+    self.inChannels = inChannels
+    self.outChannels = outChannels
+  }
+
+  /// Output positions per sample.
+  var outputPositions: Int { rows.outputLength * columns.outputLength }
+  /// Elements of one im2col row: a whole receptive field, ordered like the filter `[kh, kw, in]`.
+  var patchSize: Int { rows.kernelSize * columns.kernelSize * inChannels }
+  /// Input elements per sample.
+  var inputSize: Int { rows.inputLength * columns.inputLength * inChannels }
+}
+
+extension Kernels {
+  /// Direct 2-D convolution (cross-correlation) of `x` `[batch, h, w, in]` with `f`
+  /// `[kh, kw, in, out]` plus `bias` `[out]`, giving `[batch, outH, outW, out]`: the reference
+  /// the im2col kernel is checked against.
+  static func referenceConv2D(_ x: Tensor, _ f: Tensor, bias: Tensor?, geometry g: Conv2DGeometry) -> Tensor {
+    let batch = x.shape[0]
+    let (outH, outW, inC, outC) = (g.rows.outputLength, g.columns.outputLength, g.inChannels, g.outChannels)
+    var y = [Float](repeating: 0, count: batch * outH * outW * outC)
+    let (px, pf) = (x.scalars, f.scalars)
+    for b in 0..<batch {
+      for r in 0..<outH {
+        for c in 0..<outW {
+          let out = ((b * outH + r) * outW + c) * outC
+          if let bias { for o in 0..<outC { y[out + o] = bias.scalars[o] } }
+          for i in 0..<g.rows.kernelSize {
+            guard let s = g.rows.inputStep(output: r, tap: i) else { continue }
+            for j in 0..<g.columns.kernelSize {
+              guard let t = g.columns.inputStep(output: c, tap: j) else { continue }
+              let input = ((b * g.rows.inputLength + s) * g.columns.inputLength + t) * inC
+              for k in 0..<inC {
+                let filterRow = ((i * g.columns.kernelSize + j) * inC + k) * outC
+                for o in 0..<outC { y[out + o] += px[input + k] * pf[filterRow + o] }
+              }
+            }
+          }
+        }
+      }
+    }
+    return Tensor(uncheckedShape: [batch, outH, outW, outC], scalars: y)
+  }
+
+  /// Writes sample `x`'s receptive fields as rows of `cols` `[outH·outW, kh·kw·in]`, zeros on
+  /// padding, so the convolution becomes one GEMM with the filter read as `[kh·kw·in, out]`.
+  static func im2col(_ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry) {
+    let (kh, kw, inC) = (g.rows.kernelSize, g.columns.kernelSize, g.inChannels)
+    var row = cols
+    for r in 0..<g.rows.outputLength {
+      for c in 0..<g.columns.outputLength {
+        var slot = row
+        for i in 0..<kh {
+          let s = g.rows.inputStep(output: r, tap: i)
+          for j in 0..<kw {
+            if let s, let t = g.columns.inputStep(output: c, tap: j) {
+              // One tap's channels are contiguous in both layouts: copy them as a block.
+              slot.update(from: x + (s * g.columns.inputLength + t) * inC, count: inC)
+            } else {
+              slot.update(repeating: 0, count: inC)
+            }
+            slot += inC
+          }
+        }
+        row += g.patchSize
+      }
+    }
+  }
+
+  /// Adds the rows of `cols` (gradients of receptive fields) back onto sample gradient `gx`:
+  /// the adjoint of ``im2col(_:_:_:)``.
+  static func col2im(_ cols: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry) {
+    let (kh, kw, inC) = (g.rows.kernelSize, g.columns.kernelSize, g.inChannels)
+    var row = cols
+    for r in 0..<g.rows.outputLength {
+      for c in 0..<g.columns.outputLength {
+        var slot = row
+        for i in 0..<kh {
+          let s = g.rows.inputStep(output: r, tap: i)
+          for j in 0..<kw {
+            if let s, let t = g.columns.inputStep(output: c, tap: j) {
+              let target = gx + (s * g.columns.inputLength + t) * inC
+              for k in 0..<inC { target[k] += slot[k] }
+            }
+            slot += inC
+          }
+        }
+        row += g.patchSize
+      }
+    }
+  }
+
+  /// How many workers share a 2-D convolution over `batch` samples (whole samples each), by the
+  /// same FLOP threshold as 1-D convolutions.
+  static func conv2DWorkers(_ g: Conv2DGeometry, batch: Int, threads: Int) -> Int {
+    let flops = 2 * batch * g.outputPositions * g.patchSize * g.outChannels
+    return flops >= parallelConvFLOPs ? Swift.min(threads, 2, batch) : 1
+  }
+
+  /// ``referenceConv2D(_:_:bias:geometry:)`` as im2col + GEMM per sample, the batch split over
+  /// threads. Each worker owns one im2col buffer (`outH·outW·kh·kw·in` floats), so memory stays
+  /// per sample rather than per batch; each sample's output is computed the same way on any
+  /// thread count.
+  static func conv2D(
+    _ x: Tensor, _ f: Tensor, bias: Tensor?, geometry g: Conv2DGeometry,
+    configuration: KernelConfiguration = .current
+  ) -> Tensor {
+    let batch = x.shape[0]
+    let (positions, patch, outC) = (g.outputPositions, g.patchSize, g.outChannels)
+    let count = batch * positions * outC
+    let workers = conv2DWorkers(g, batch: batch, threads: configuration.threadCount)
+    // The batch split is the only parallelism: each worker's GEMMs stay on its own thread.
+    let single = KernelConfiguration(variant: configuration.variant, threadCount: 1)
+    var scratch = [Float](repeating: 0, count: workers * positions * patch)
+    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+      x.withUnsafeBufferPointer { px in
+        f.withUnsafeBufferPointer { pf in
+          withOptionalPointer(bias) { pb in
+            scratch.withUnsafeMutableBufferPointer { ps in
+              let (sx, sf) = (DisjointWrites(reading: px.baseAddress!, count: px.count),
+                              DisjointWrites(reading: pf.baseAddress!, count: pf.count))
+              let sb = pb.map { DisjointWrites(reading: $0, count: outC) }
+              let sy = DisjointWrites(out.baseAddress!, count: count)
+              let sc = DisjointWrites(ps.baseAddress!, count: ps.count)
+              parallelFor(workers) { worker in
+                let cols = sc.base + worker * positions * patch
+                for b in share(of: batch, worker: worker, workers: workers) {
+                  let y = sy.base + b * positions * outC
+                  im2col(sx.base + b * g.inputSize, cols, g)
+                  gemm(
+                    m: positions, n: outC, k: patch, a: cols, transposeA: false, b: sf.base,
+                    transposeB: false, c: y, accumulate: false,
+                    configuration: single)
+                  if let sb {
+                    for p in 0..<positions {
+                      for o in 0..<outC { y[p * outC + o] += sb.base[o] }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+      initialized = count
+    }
+    return Tensor(uncheckedShape: [batch, g.rows.outputLength, g.columns.outputLength, outC], scalars: result)
+  }
+
+  /// The gradients of ``conv2D(_:_:bias:geometry:configuration:)`` with respect to input (only if
+  /// `needsInput`), filter and bias, for upstream `gy` `[batch, outH, outW, out]`:
+  /// `∂f = Σ_b colsᵀ·g`, `∂cols = g·fᵀ` scattered back by ``col2im(_:_:_:)``, `∂bias = Σ g`.
+  ///
+  /// Workers take whole samples; filter and bias gradients are summed from per-worker partials
+  /// (so they differ from one thread's by rounding only).
+  static func conv2DBackward(
+    _ gy: Tensor, _ x: Tensor, _ f: Tensor, geometry g: Conv2DGeometry, needsInput: Bool,
+    configuration: KernelConfiguration = .current
+  ) -> (input: Tensor?, filter: Tensor, bias: Tensor) {
+    let batch = x.shape[0]
+    let (positions, patch, outC) = (g.outputPositions, g.patchSize, g.outChannels)
+    let filterCount = f.scalarCount
+    let workers = conv2DWorkers(g, batch: batch, threads: configuration.threadCount)
+    let single = KernelConfiguration(variant: configuration.variant, threadCount: 1)
+    // Per worker: im2col buffer, column-gradient buffer, then partial [filter | bias].
+    let stride = 2 * positions * patch + filterCount + outC
+    var scratch = [Float](repeating: 0, count: workers * stride)
+    var gx = needsInput ? [Float](repeating: 0, count: x.scalarCount) : []
+    gy.withUnsafeBufferPointer { pgy in
+      x.withUnsafeBufferPointer { px in
+        f.withUnsafeBufferPointer { pf in
+          scratch.withUnsafeMutableBufferPointer { ps in
+            gx.withUnsafeMutableBufferPointer { pgx in
+              let (sgy, sx, sf) = (DisjointWrites(reading: pgy.baseAddress!, count: pgy.count),
+                                   DisjointWrites(reading: px.baseAddress!, count: px.count),
+                                   DisjointWrites(reading: pf.baseAddress!, count: pf.count))
+              let sc = DisjointWrites(ps.baseAddress!, count: ps.count)
+              // Not `pgx.baseAddress.map`: an empty array may still have a base address.
+              let sgx = needsInput ? DisjointWrites(pgx.baseAddress!, count: pgx.count) : nil
+              parallelFor(workers) { worker in
+                let cols = sc.base + worker * stride
+                let gcols = cols + positions * patch
+                let gf = gcols + positions * patch
+                let gb = gf + filterCount
+                for b in share(of: batch, worker: worker, workers: workers) {
+                  let g0 = sgy.base + b * positions * outC
+                  im2col(sx.base + b * g.inputSize, cols, g)
+                  gemm(
+                    m: patch, n: outC, k: positions, a: cols, transposeA: true, b: g0,
+                    transposeB: false, c: gf, accumulate: true,
+                    configuration: single)
+                  for p in 0..<positions {
+                    for o in 0..<outC { gb[o] += g0[p * outC + o] }
+                  }
+                  if let sgx {
+                    gemm(
+                      m: positions, n: patch, k: outC, a: g0, transposeA: false, b: sf.base,
+                      transposeB: true, c: gcols, accumulate: false,
+                      configuration: single)
+                    col2im(gcols, sgx.base + b * g.inputSize, g)
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    var gf = [Float](repeating: 0, count: filterCount)
+    var gb = [Float](repeating: 0, count: outC)
+    for worker in 0..<workers {
+      let base = worker * stride + 2 * positions * patch
+      for i in 0..<filterCount { gf[i] += scratch[base + i] }
+      for o in 0..<outC { gb[o] += scratch[base + filterCount + o] }
+    }
+    return (
+      needsInput ? Tensor(uncheckedShape: x.shape, scalars: gx) : nil,
+      Tensor(uncheckedShape: f.shape, scalars: gf), Tensor(uncheckedShape: [outC], scalars: gb)
+    )
+  }
+}
