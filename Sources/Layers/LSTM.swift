@@ -1,0 +1,105 @@
+import Tensor
+
+/// A long short-term memory layer over time, with Keras's weight layout and defaults.
+///
+/// For `input` `[batch, time, inputSize]` and `h₀ = c₀ = 0`, at each step `t`:
+///
+/// ```
+/// z  = x_t · kernel + h_{t−1} · recurrentKernel + bias      [batch, 4·units]
+/// i  = σ(z[0 ..< u])          input gate
+/// f  = σ(z[u ..< 2u])         forget gate
+/// g  = tanh(z[2u ..< 3u])     candidate cell ("c" in Keras)
+/// o  = σ(z[3u ..< 4u])        output gate
+/// c_t = f ⊙ c_{t−1} + i ⊙ g,  h_t = o ⊙ tanh(c_t)
+/// ```
+///
+/// The gate order along the last axis of every weight is Keras's `i, f, c, o`, so a Keras
+/// `LSTM`'s `kernel`, `recurrent_kernel` and `bias` load as they are (Keras 2+ defaults:
+/// `activation="tanh"`, `recurrent_activation="sigmoid"`, not the hard sigmoid of Keras 1).
+/// Output: every `h_t`, `[batch, time, units]`, when ``returnSequences``; else the last step,
+/// `[batch, units]`. Built from taped ops (matmul, slice, sigmoid, tanh, products), so gradients
+/// flow back through time without a fused kernel; the input projection of all steps is one
+/// matrix product.
+///
+/// Hochreiter & Schmidhuber, "Long Short-Term Memory", Neural Computation 9(8), 1997; the forget
+/// gate and its bias of 1: Gers, Schmidhuber & Cummins, "Learning to Forget", 2000, and
+/// Jozefowicz, Zaremba & Sutskever, ICML 2015.
+public struct LSTM: Layer {
+  /// `[inputSize, 4·units]`, Glorot-uniform at creation (Keras `kernel`).
+  public var kernel: Tensor
+  /// `[units, 4·units]`, orthogonal at creation (Keras `recurrent_kernel`).
+  public var recurrentKernel: Tensor
+  /// `[4·units]`: zeros, with ones on the forget-gate slice `units ..< 2·units` when created with
+  /// `unitForgetBias` (Keras `unit_forget_bias=True`, the default).
+  public var bias: Tensor
+  /// Whether the output is every step `[batch, time, units]` or the last `[batch, units]`.
+  public let returnSequences: Bool
+
+  /// An LSTM from `inputSize` features to `units` hidden units, weights drawn from `generator`.
+  public init(
+    inputSize: Int, units: Int, returnSequences: Bool = false, unitForgetBias: Bool = true,
+    generator: inout some RandomNumberGenerator
+  ) {
+    precondition(
+      inputSize > 0 && units > 0, "LSTM(inputSize: \(inputSize), units: \(units)): both must be > 0")
+    kernel = .glorotUniform([inputSize, 4 * units], using: &generator)
+    recurrentKernel = Initializer.orthogonal(gain: 1).make([units, 4 * units], using: &generator)
+    var initialBias = [Float](repeating: 0, count: 4 * units)
+    if unitForgetBias { for j in units..<(2 * units) { initialBias[j] = 1 } }
+    bias = Tensor(initialBias)
+    self.returnSequences = returnSequences
+  }
+
+  /// The number of input features per step.
+  public var inputSize: Int { kernel.shape[0] }
+  /// The number of hidden units.
+  public var units: Int { recurrentKernel.shape[0] }
+
+  public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
+    let (batch, time, u) = (input.shape[0], input.shape[1], units)
+    // Time-major, so that each step's projected input is a contiguous block of rows.
+    let projected =
+      input.transposed(permutation: [1, 0, 2]).reshaped(to: [time * batch, inputSize])
+      .matmul(kernel) + bias  // [time·batch, 4u]
+    var h = Tensor(zeros: [batch, u])
+    var c = Tensor(zeros: [batch, u])
+    var steps: [Tensor] = []
+    for t in 0..<time {
+      var z = projected.sliced(alongAxis: 0, range: (t * batch)..<((t + 1) * batch))
+      // h₀ = 0: the first step has no recurrent term.
+      if t > 0 { z = z + h.matmul(recurrentKernel) }
+      let i = z.sliced(alongAxis: 1, range: 0..<u).sigmoid()
+      let g = z.sliced(alongAxis: 1, range: (2 * u)..<(3 * u)).tanh()
+      let o = z.sliced(alongAxis: 1, range: (3 * u)..<(4 * u)).sigmoid()
+      if t > 0 {
+        let f = z.sliced(alongAxis: 1, range: u..<(2 * u)).sigmoid()
+        c = f * c + i * g
+      } else {
+        c = i * g  // c₀ = 0
+      }
+      h = o * c.tanh()
+      if returnSequences { steps.append(h.expandingShape(at: 1)) }
+    }
+    return returnSequences ? Tensor.concatenating(steps, alongAxis: 1) : h
+  }
+
+  public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
+    try expectShape(
+      inputShape, rank: 3, lastAxis: inputSize, layer: "LSTM", rule: "[batch, time, \(inputSize)]")
+    return returnSequences ? [inputShape[0], inputShape[1], units] : [inputShape[0], units]
+  }
+
+  /// `2 · time · 4·units · (inputSize + units)`: the input and recurrent products of every step
+  /// (the first step's recurrent product, against `h₀ = 0`, is skipped at run time but counted,
+  /// as cost tables do); gate nonlinearities and products are element-wise work, not counted.
+  public func forwardFLOPs(for inputShape: [Int]) -> Int {
+    guard inputShape.count == 3 else { return 0 }
+    return 2 * inputShape[1] * 4 * units * (inputSize + units)
+  }
+
+  public mutating func forEachParameter(_ body: (String, inout Tensor) throws -> Void) rethrows {
+    try body("kernel", &kernel)
+    try body("recurrentKernel", &recurrentKernel)
+    try body("bias", &bias)
+  }
+}
