@@ -12,6 +12,7 @@ public struct Configuration: Sendable, Hashable, CustomStringConvertible {
   /// Whether the loss includes the attention-transfer terms `β·(L_CA + L_SA)`.
   public let transfersAttention: Bool
 
+  /// The configuration's name, e.g. `"RAB-KD"`.
   public var description: String { name }
 
   /// Whether this configuration trains a teacher (`teacher`, `teacher-att`).

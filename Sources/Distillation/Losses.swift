@@ -21,6 +21,9 @@ public func crossEntropy(logits: Tensor, labels: [Int]) -> Tensor {
 /// - Parameters:
 ///   - student: Student logits `[batch, classes]`.
 ///   - teacher: Teacher logits of the same shape.
+///   - temperature: τ > 0; `softmax(z / τ)` flattens as τ grows (default in ``LossWeights``: 4).
+///   - scaleByTemperatureSquared: Multiply by τ² (Hinton's convention, the default); `false`
+///     gives the study's formula, whose gradient shrinks as `1/τ`.
 /// - Returns: A scalar tensor.
 public func distillationLoss(
   student: Tensor, teacher: Tensor, temperature: Float, scaleByTemperatureSquared: Bool = true
@@ -45,6 +48,7 @@ public enum DistillationError: Error, Equatable, CustomStringConvertible {
   /// A layer named in an attention pairing left no map of that kind.
   case missingAttentionMap(model: String, layer: String, kind: String, available: [String])
 
+  /// The message, naming both shapes or the missing layer and the layers that have maps.
   public var description: String {
     switch self {
     case let .incompatibleMaps(kind, teacher, student):
@@ -125,7 +129,9 @@ public func alignSpatialMap(teacher: Tensor, student: Tensor) throws(Distillatio
 /// The mean squared difference of two maps of the same shape: `mean((teacher − student)²)`.
 ///
 /// With aligned maps this is `L_CA` (channel maps) or `L_SA` (spatial maps) of the combined loss
-/// (Zagoruyko & Komodakis, "Paying More Attention to Attention", ICLR 2017).
+/// (Zagoruyko & Komodakis, "Paying More Attention to Attention: Improving the Performance of
+/// Convolutional Neural Networks via Attention Transfer", ICLR 2017,
+/// https://arxiv.org/abs/1612.03928).
 public func attentionTransferLoss(student: Tensor, teacher: Tensor) -> Tensor {
   precondition(
     student.shape == teacher.shape,
@@ -174,7 +180,9 @@ public struct LossParts {
 ///
 /// - Parameters:
 ///   - logits: Student logits `[batch, classes]`.
+///   - labels: One class index per example, `[batch]`.
 ///   - teacherLogits: Teacher logits, or `nil` for plain training (then the total is CE).
+///   - weights: α, β, τ and the τ² convention.
 ///   - channelMaps: Aligned `(student, teacher)` channel-map pairs; their losses are summed.
 ///   - spatialMaps: Aligned `(student, teacher)` spatial-map pairs; their losses are summed.
 public func combinedLoss(

@@ -5,7 +5,7 @@ import Tensor
 
 /// Which student attention layer learns from which teacher attention layer, by layer name.
 public struct AttentionPair: Sendable, Equatable, Codable {
-  /// The student layer's name (its key in ``ForwardContext/attentionMaps``).
+  /// The student layer's name (its key in `ForwardContext.attentionMaps`).
   public var student: String
   /// The teacher layer's name.
   public var teacher: String
@@ -140,6 +140,9 @@ public struct Trainer {
   ///
   /// - Parameters:
   ///   - model: Trained in place; holds the best weights at the end.
+  ///   - training: Inputs `[examples, time, channels]` and labels; shuffled every epoch.
+  ///   - validation: Subject-disjoint windows for early stopping on macro-F1, or `nil` to run
+  ///     every epoch and keep the last weights.
   ///   - distillation: The teacher cache (computed on `training.inputs`, same order) and loss set-up,
   ///     or `nil` for plain cross-entropy.
   /// - Throws: ``TrainingError`` for data or models that do not fit, a non-finite loss or gradient

@@ -16,6 +16,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
   /// A checkpoint could not be written or resumed from.
   case checkpoint(CheckpointError)
 
+  /// The message: what went wrong and where (epoch, step, file or layer).
   public var description: String {
     switch self {
     case let .nonFiniteLoss(epoch, step, part):

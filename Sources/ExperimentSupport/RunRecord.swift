@@ -80,6 +80,7 @@ public enum ExperimentError: Error, CustomStringConvertible {
   /// A teacher checkpoint that does not fit the teacher model.
   case teacherCheckpoint(path: String, reason: String)
 
+  /// The message, naming the file or run concerned.
   public var description: String {
     switch self {
     case let .unreadableRun(path, reason): "\(path): cannot read run record: \(reason)"

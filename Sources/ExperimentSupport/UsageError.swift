@@ -13,6 +13,8 @@ public struct UsageError: Error, Equatable, CustomStringConvertible {
     self.program = program
   }
 
+  /// The line printed on standard error before exit 64,
+  /// `<program>: error: <message> (see '<program> --help')`.
   public var description: String {
     guard let message else { return "\(program) --help" }
     return "\(program): error: \(message) (see '\(program) --help')"

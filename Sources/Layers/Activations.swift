@@ -4,7 +4,9 @@ import Tensor
 public struct ReLU: ParameterlessLayer {
   /// A ReLU activation.
   public init() {}
+  /// `input` with the activation applied to every element; any shape.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor { input.relu() }
+  /// `inputShape`, unchanged.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] { inputShape }
 }
 
@@ -12,7 +14,9 @@ public struct ReLU: ParameterlessLayer {
 public struct Sigmoid: ParameterlessLayer {
   /// A sigmoid activation.
   public init() {}
+  /// `input` with the activation applied to every element; any shape.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor { input.sigmoid() }
+  /// `inputShape`, unchanged.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] { inputShape }
 }
 
@@ -20,7 +24,9 @@ public struct Sigmoid: ParameterlessLayer {
 public struct Tanh: ParameterlessLayer {
   /// A tanh activation.
   public init() {}
+  /// `input` with the activation applied to every element; any shape.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor { input.tanh() }
+  /// `inputShape`, unchanged.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] { inputShape }
 }
 
@@ -28,7 +34,9 @@ public struct Tanh: ParameterlessLayer {
 public struct Softmax: ParameterlessLayer {
   /// A softmax over the last axis.
   public init() {}
+  /// `input` with the activation applied to every element; any shape.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor { input.softmax() }
+  /// `inputShape`, unchanged.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] { inputShape }
 }
 
@@ -37,10 +45,14 @@ public struct Flatten: ParameterlessLayer {
   /// A flattening layer.
   public init() {}
 
+  /// `input` `[batch, a, b, …]` as `[batch, a·b·…]` (the same scalars).
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     input.reshaped(to: [input.shape[0], -1])
   }
 
+  /// `[batch, a·b·…]`.
+  ///
+  /// - Throws: `ShapeError.invalid` for a shape without a batch axis.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
     guard let batch = inputShape.first else {
       throw .invalid(operation: "Flatten", shape: inputShape, rule: "[batch, …]")
@@ -57,10 +69,14 @@ public struct Reshape: ParameterlessLayer {
   /// A reshaping layer.
   public init(_ shape: [Int]) { self.shape = shape }
 
+  /// `input` `[batch, …]` as `[batch] + shape` (the same scalars).
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     input.reshaped(to: [input.shape[0]] + shape)
   }
 
+  /// `[batch] + shape`, with a `-1` extent resolved.
+  ///
+  /// - Throws: `ShapeError` when the example's element count does not fit `shape`.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
     guard let batch = inputShape.first else {
       throw .invalid(operation: "Reshape", shape: inputShape, rule: "[batch, …]")

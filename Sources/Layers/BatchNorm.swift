@@ -8,7 +8,7 @@ import Tensor
 /// are used. Output: `scale · x̂ + offset`.
 ///
 /// Ioffe & Szegedy, "Batch Normalization: Accelerating Deep Network Training by Reducing Internal
-/// Covariate Shift", ICML 2015. Defaults (momentum 0.99, ε 1e-3) are Keras'.
+/// Covariate Shift", ICML 2015 (https://arxiv.org/abs/1502.03167). Defaults (momentum 0.99, ε 1e-3) are Keras'.
 public struct BatchNorm: Layer {
   /// `[channels]`, ones at creation (γ).
   public var scale: Tensor
@@ -34,6 +34,8 @@ public struct BatchNorm: Layer {
     self.epsilon = epsilon
   }
 
+  /// `scale · x̂ + offset` over `[..., channels]`; in training, also leaves the new running
+  /// statistics in ``ForwardContext/stateUpdates``.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     let normalized: Tensor
     if context.isTraining {
@@ -53,6 +55,9 @@ public struct BatchNorm: Layer {
     return normalized * scale + offset
   }
 
+  /// `inputShape`, unchanged.
+  ///
+  /// - Throws: `ShapeError.incompatible` when the last axis is not `channels`.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
     guard inputShape.count >= 2, inputShape.last == scale.shape[0] else {
       throw .incompatible(
@@ -61,13 +66,16 @@ public struct BatchNorm: Layer {
     return inputShape
   }
 
+  /// 0: normalization is element-wise work, not counted.
   public func forwardFLOPs(for inputShape: [Int]) -> Int { 0 }
 
+  /// Visits `"scale"` (γ), then `"offset"` (β).
   public mutating func forEachParameter(_ body: (String, inout Tensor) throws -> Void) rethrows {
     try body("scale", &scale)
     try body("offset", &offset)
   }
 
+  /// Visits `"runningMean"`, then `"runningVariance"`.
   public mutating func forEachState(_ body: (String, inout Tensor) throws -> Void) rethrows {
     try body("runningMean", &runningMean)
     try body("runningVariance", &runningVariance)

@@ -18,6 +18,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
   /// A tensor whose shape differs from the model's.
   case shapeMismatch(name: String, expected: [Int], found: [Int])
 
+  /// The message, naming the file or tensor, e.g. `tensor '3.filter': expected shape [5, 16, 32], found [5, 16, 16]`.
   public var description: String {
     switch self {
     case let .unreadable(path, reason): "\(path): cannot read or write checkpoint: \(reason)"
@@ -73,6 +74,7 @@ public struct Checkpoint: Equatable {
     return result
   }
 
+  /// Whether both hold the same metadata and the same tensors, bit for bit.
   public static func == (lhs: Checkpoint, rhs: Checkpoint) -> Bool {
     lhs.metadata == rhs.metadata && lhs.tensors.count == rhs.tensors.count
       && lhs.tensors.allSatisfy { name, value in

@@ -35,22 +35,29 @@ public struct Conv1D: Layer {
     self.padding = padding
   }
 
+  /// The convolution: `[batch, time, inputChannels]` → `[batch, outTime, outputChannels]`.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     input.conv1D(filter: filter, bias: bias, stride: stride, dilation: dilation, padding: padding)
   }
 
+  /// `[batch, outTime, outputChannels]`.
+  ///
+  /// - Throws: `ShapeError` naming the input and filter shapes when the channel counts differ or
+  ///   the input is shorter than the dilated kernel (`valid`).
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
     try Tensor.conv1DShape(
       input: inputShape, filter: filter.shape, bias: bias?.shape, stride: stride,
       dilation: dilation, padding: padding)
   }
 
+  /// `2 · outTime · kernelSize · inputChannels · outputChannels` per example.
   public func forwardFLOPs(for inputShape: [Int]) -> Int {
     guard let output = try? outputShape(for: inputShape) else { return 0 }
     // Every tap counts, padding zeros included (anchors/models.md).
     return 2 * output[1] * filter.shape[0] * filter.shape[1] * filter.shape[2]
   }
 
+  /// Visits `"filter"`, then `"bias"` if the layer has one.
   public mutating func forEachParameter(_ body: (String, inout Tensor) throws -> Void) rethrows {
     try body("filter", &filter)
     if bias != nil { try body("bias", &bias!) }

@@ -22,11 +22,16 @@ public struct Dense: Layer {
     bias = useBias ? Tensor(zeros: [outputSize]) : nil
   }
 
+  /// `input · weight + bias`: `[batch, inputSize]` → `[batch, outputSize]` (or per time step).
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     let product = input.matmul(weight)
     return bias.map { product + $0 } ?? product
   }
 
+  /// `inputShape` with its last axis replaced by `outputSize`.
+  ///
+  /// - Throws: `ShapeError.incompatible` naming the input and weight shapes when the last axis
+  ///   is not `inputSize`.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
     guard inputShape.count >= 2, inputShape.last == weight.shape[0] else {
       throw .incompatible(
@@ -35,10 +40,12 @@ public struct Dense: Layer {
     return inputShape.dropLast() + [weight.shape[1]]
   }
 
+  /// `2 · inputSize · outputSize` per example (and per time step for 3-D input).
   public func forwardFLOPs(for inputShape: [Int]) -> Int {
     2 * inputShape.dropFirst().dropLast().reduce(1, *) * weight.shape[0] * weight.shape[1]
   }
 
+  /// Visits `"weight"`, then `"bias"` if the layer has one.
   public mutating func forEachParameter(_ body: (String, inout Tensor) throws -> Void) rethrows {
     try body("weight", &weight)
     if bias != nil { try body("bias", &bias!) }

@@ -4,7 +4,7 @@ import Tensor
 /// survivors by `1 / (1 − rate)`; in inference, the identity.
 ///
 /// Srivastava et al., "Dropout: A Simple Way to Prevent Neural Networks from Overfitting", JMLR
-/// 2014. The mask comes from ``ForwardContext/generator``, so a seeded run is reproducible.
+/// 2014 (https://jmlr.org/papers/v15/srivastava14a.html). The mask comes from ``ForwardContext/generator``, so a seeded run is reproducible.
 public struct Dropout: ParameterlessLayer {
   /// The probability of dropping an element, in `[0, 1)`.
   public let rate: Float
@@ -15,6 +15,8 @@ public struct Dropout: ParameterlessLayer {
     self.rate = rate
   }
 
+  /// In training, `input` with a fresh random mask applied (drawn from `context.generator`); in
+  /// inference, `input` itself. Any shape.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     guard context.isTraining, rate > 0 else { return input }
     let scale = 1 / (1 - rate)
@@ -27,5 +29,6 @@ public struct Dropout: ParameterlessLayer {
     return input * mask
   }
 
+  /// `inputShape`, unchanged.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] { inputShape }
 }

@@ -65,7 +65,7 @@ public protocol Layer {
 
   /// The output shape for `inputShape` (batch axis included).
   ///
-  /// - Throws: ``ShapeError`` naming the input shape and what the layer expects.
+  /// - Throws: `ShapeError` naming the input shape and what the layer expects.
   func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int]
 
   /// Forward FLOPs for one example of `inputShape` (batch axis included, but counted once): 2
@@ -84,7 +84,9 @@ public protocol Layer {
 public protocol ParameterlessLayer: Layer {}
 
 extension ParameterlessLayer {
+  /// Visits nothing: the layer has no parameters.
   public mutating func forEachParameter(_ body: (String, inout Tensor) throws -> Void) rethrows {}
+  /// 0: activations, pooling and reshaping are element-wise work, not counted.
   public func forwardFLOPs(for inputShape: [Int]) -> Int { 0 }
 }
 

@@ -17,10 +17,16 @@ public struct MaxPool1D: ParameterlessLayer {
     self.padding = padding
   }
 
+  /// `[batch, time, channels]` → `[batch, outTime, channels]`.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     input.maxPool1D(kernelSize: kernelSize, stride: stride, padding: padding)
   }
 
+  /// `[batch, outTime, channels]`: `outTime = ⌊(time − kernelSize) / stride⌋ + 1` for `valid`,
+  /// `⌈time / stride⌉` for `same`.
+  ///
+  /// - Throws: `ShapeError.invalid` naming the input shape when it is not rank 3 or is shorter
+  ///   than one `valid` window.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
     try Tensor.pool1DShape(
       input: inputShape, kernelSize: kernelSize, stride: stride, padding: padding,
@@ -45,10 +51,16 @@ public struct AvgPool1D: ParameterlessLayer {
     self.padding = padding
   }
 
+  /// `[batch, time, channels]` → `[batch, outTime, channels]`.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     input.avgPool1D(kernelSize: kernelSize, stride: stride, padding: padding)
   }
 
+  /// `[batch, outTime, channels]`: `outTime = ⌊(time − kernelSize) / stride⌋ + 1` for `valid`,
+  /// `⌈time / stride⌉` for `same`.
+  ///
+  /// - Throws: `ShapeError.invalid` naming the input shape when it is not rank 3 or is shorter
+  ///   than one `valid` window.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
     try Tensor.pool1DShape(
       input: inputShape, kernelSize: kernelSize, stride: stride, padding: padding,
@@ -61,10 +73,15 @@ public struct GlobalAvgPool1D: ParameterlessLayer {
   /// A global average pooling.
   public init() {}
 
+  /// `[batch, time, channels]` → `[batch, channels]`.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     input.mean(alongAxis: 1)
   }
 
+  /// `[batch, channels]`.
+  ///
+  /// - Throws: `ShapeError.invalid` naming the input shape when it is not
+  ///   `[batch, time, channels]`.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
     try expectShape(inputShape, rank: 3, layer: "GlobalAvgPool1D", rule: "[batch, time, channels]")
     return [inputShape[0], inputShape[2]]
@@ -76,10 +93,15 @@ public struct GlobalMaxPool1D: ParameterlessLayer {
   /// A global max pooling.
   public init() {}
 
+  /// `[batch, time, channels]` → `[batch, channels]`.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     input.max(alongAxis: 1)
   }
 
+  /// `[batch, channels]`.
+  ///
+  /// - Throws: `ShapeError.invalid` naming the input shape when it is not
+  ///   `[batch, time, channels]`.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
     try expectShape(inputShape, rank: 3, layer: "GlobalMaxPool1D", rule: "[batch, time, channels]")
     return [inputShape[0], inputShape[2]]

@@ -20,6 +20,8 @@ public struct Sequential: Layer {
   /// A model built with the result-builder syntax.
   public init(@LayerBuilder _ layers: () -> [any Layer]) { self.layers = layers() }
 
+  /// Each layer's output fed to the next; layer `i` runs with `"i"` appended to
+  /// ``ForwardContext/path``.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     var x = input
     for (index, layer) in layers.enumerated() {
@@ -28,6 +30,10 @@ public struct Sequential: Layer {
     return x
   }
 
+  /// The last layer's output shape, the shape passed from layer to layer.
+  ///
+  /// - Throws: `ShapeError.inLayer(path:underlying:)` at the first layer that rejects its input,
+  ///   e.g. `layer 2 (Dense): Dense: shapes [64, 32] and [16, 6] do not fit [batch, k] × [k, n]`.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
     var shape = inputShape
     for (index, layer) in layers.enumerated() {
@@ -40,6 +46,7 @@ public struct Sequential: Layer {
     return shape
   }
 
+  /// The sum of the layers' FLOPs, each at the shape it receives.
   public func forwardFLOPs(for inputShape: [Int]) -> Int {
     var shape = inputShape
     var total = 0
@@ -51,12 +58,14 @@ public struct Sequential: Layer {
     return total
   }
 
+  /// Visits every layer's parameters in order, named `"<index>.<name>"`.
   public mutating func forEachParameter(_ body: (String, inout Tensor) throws -> Void) rethrows {
     for i in layers.indices {
       try layers[i].forEachParameter { name, value in try body("\(i).\(name)", &value) }
     }
   }
 
+  /// Visits every layer's state in order, named `"<index>.<name>"`.
   public mutating func forEachState(_ body: (String, inout Tensor) throws -> Void) rethrows {
     for i in layers.indices {
       try layers[i].forEachState { name, value in try body("\(i).\(name)", &value) }
@@ -72,11 +81,18 @@ public struct Sequential: Layer {
 /// Builds a `[any Layer]` from a block of layer expressions, with `if`, `for` and optionals.
 @resultBuilder
 public enum LayerBuilder {
+  /// One layer, as a one-element list.
   public static func buildExpression(_ layer: any Layer) -> [any Layer] { [layer] }
+  /// A list of layers, spliced in place.
   public static func buildExpression(_ layers: [any Layer]) -> [any Layer] { layers }
+  /// The statements of a block, concatenated in order.
   public static func buildBlock(_ parts: [any Layer]...) -> [any Layer] { parts.flatMap { $0 } }
+  /// The layers of an `if` without `else`, or none.
   public static func buildOptional(_ part: [any Layer]?) -> [any Layer] { part ?? [] }
+  /// The layers of the first branch of an `if`/`else` or `switch`.
   public static func buildEither(first: [any Layer]) -> [any Layer] { first }
+  /// The layers of the second branch of an `if`/`else` or `switch`.
   public static func buildEither(second: [any Layer]) -> [any Layer] { second }
+  /// The layers of every iteration of a `for` loop, in order.
   public static func buildArray(_ parts: [[any Layer]]) -> [any Layer] { parts.flatMap { $0 } }
 }

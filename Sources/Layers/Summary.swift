@@ -23,6 +23,7 @@ public struct ModelSummary: CustomStringConvertible, Sendable {
   /// The total forward FLOPs for one example.
   public var flops: Int { rows.reduce(0) { $0 + $1.flops } }
 
+  /// The table: one line per layer (name, output shape, parameters, FLOPs), then the totals.
   public var description: String {
     func grouped(_ n: Int) -> String {
       let digits = String(n)
@@ -54,7 +55,7 @@ public struct ModelSummary: CustomStringConvertible, Sendable {
 extension Sequential {
   /// The summary of this model for `inputShape` (batch axis first).
   ///
-  /// - Throws: ``ShapeError/inLayer(path:underlying:)`` at the first layer that does not accept
+  /// - Throws: `ShapeError.inLayer(path:underlying:)` at the first layer that does not accept
   ///   its input.
   public func summary(inputShape: [Int]) throws(ShapeError) -> ModelSummary {
     var shape = inputShape

@@ -29,7 +29,7 @@ public struct Gradients {
   /// already is.
   ///
   /// Pascanu, Mikolov & Bengio, "On the difficulty of training recurrent neural networks", ICML
-  /// 2013.
+  /// 2013 (https://arxiv.org/abs/1211.5063).
   public func clippedByGlobalNorm(_ maxNorm: Float) -> Gradients {
     let norm = globalNorm
     guard norm > maxNorm, norm > 0 else { return self }
@@ -61,7 +61,10 @@ public func valueWithGradients<Model: Layer>(
 extension Layer {
   /// The model's outputs for `input` in inference mode, computed `batchSize` examples at a time.
   ///
-  /// - Parameter input: `[examples, …]`.
+  /// - Parameters:
+  ///   - input: `[examples, …]`, e.g. `[examples, time, channels]`.
+  ///   - batchSize: Examples per forward pass; bounds the memory used.
+  /// - Returns: `[examples, …]`, e.g. logits `[examples, classes]`.
   public func predict(_ input: Tensor, batchSize: Int = 256) -> Tensor {
     precondition(batchSize > 0, "predict(batchSize: \(batchSize)): must be > 0")
     let count = input.shape.first ?? 0

@@ -1,4 +1,7 @@
-/// A small, fast, seedable random number generator (SplitMix64, Steele, Lea & Flood, 2014).
+/// A small, fast, seedable random number generator.
+///
+/// SplitMix64: Steele, Lea & Flood, "Fast Splittable Pseudorandom Number Generators", OOPSLA 2014
+/// (https://doi.org/10.1145/2660193.2660195).
 ///
 /// Every random tensor in HARDistill is drawn from a generator passed explicitly, so the same seed
 /// gives the same model on every machine. There is no global generator.

@@ -16,6 +16,7 @@ public enum ShapeError: Error, Equatable, CustomStringConvertible, Sendable {
   /// `underlying`, raised inside the layer at `path`, e.g. `"3 (Dense)"`.
   indirect case inLayer(path: String, underlying: ShapeError)
 
+  /// The message, e.g. `matmul: shapes [3, 4] and [5, 2] do not fit [..., m, k] × [..., k, n]`.
   public var description: String {
     switch self {
     case let .scalarCount(shape, expected, found):

@@ -41,7 +41,8 @@ extension Tensor {
   /// Glorot (Xavier) uniform initialization: `U(−l, l)` with `l = √(6 / (fanIn + fanOut))`.
   ///
   /// Glorot & Bengio, "Understanding the difficulty of training deep feedforward neural
-  /// networks", AISTATS 2010. The Keras default for kernels.
+  /// networks", AISTATS 2010 (https://proceedings.mlr.press/v9/glorot10a.html). The Keras
+  /// default for kernels.
   public static func glorotUniform(
     _ shape: [Int], using generator: inout some RandomNumberGenerator
   ) -> Tensor {
@@ -52,7 +53,8 @@ extension Tensor {
 
   /// He (Kaiming) normal initialization: `N(0, 2 / fanIn)`.
   ///
-  /// He, Zhang, Ren & Sun, "Delving Deep into Rectifiers", ICCV 2015.
+  /// He, Zhang, Ren & Sun, "Delving Deep into Rectifiers: Surpassing Human-Level Performance on
+  /// ImageNet Classification", ICCV 2015 (https://arxiv.org/abs/1502.01852).
   public static func heNormal(
     _ shape: [Int], using generator: inout some RandomNumberGenerator
   ) -> Tensor {

@@ -7,7 +7,8 @@ import Tensor
 /// ``name`` (or the layer's path), as tracked tensors, so that an attention-transfer loss can
 /// backpropagate through them. Parameters: `2·C²/r + 2k` (`2·C·max(1, C/r) + 2k`).
 ///
-/// Woo, Park, Lee & Kweon, "CBAM: Convolutional Block Attention Module", ECCV 2018.
+/// Woo, Park, Lee & Kweon, "CBAM: Convolutional Block Attention Module", ECCV 2018
+/// (https://arxiv.org/abs/1807.06521).
 public struct CBAM: Layer {
   /// The channel half.
   public var channel: ChannelAttention
@@ -33,20 +34,27 @@ public struct CBAM: Layer {
     return (result, AttentionMaps(channel: channelMap, spatial: spatialMap))
   }
 
+  /// The attended input, `[batch, time, channels]`; both maps go to
+  /// ``ForwardContext/attentionMaps``.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     let (result, maps) = attend(input)
     context.attentionMaps[name ?? context.path] = maps
     return result
   }
 
+  /// `inputShape`, unchanged.
+  ///
+  /// - Throws: `ShapeError.invalid` unless the input is `[batch, time, channels]`.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
     try channel.outputShape(for: spatial.outputShape(for: inputShape))
   }
 
+  /// The channel MLP's and the spatial convolution's FLOPs.
   public func forwardFLOPs(for inputShape: [Int]) -> Int {
     channel.forwardFLOPs(for: inputShape) + spatial.forwardFLOPs(for: inputShape)
   }
 
+  /// Visits `"channel.hidden"`, `"channel.output"` and `"spatial.filter"`.
   public mutating func forEachParameter(_ body: (String, inout Tensor) throws -> Void) rethrows {
     try channel.forEachParameter { name, value in try body("channel.\(name)", &value) }
     try spatial.forEachParameter { name, value in try body("spatial.\(name)", &value) }

@@ -6,7 +6,8 @@ import Tensor
 /// `Mc = σ(MLP(a) + MLP(m))` with one shared MLP `C → max(1, C/r) → C`, ReLU between, no biases;
 /// output `x ⊙ Mc` broadcast over time. The map `Mc` is `[batch, channels]`.
 ///
-/// Woo, Park, Lee & Kweon, "CBAM: Convolutional Block Attention Module", ECCV 2018.
+/// Woo, Park, Lee & Kweon, "CBAM: Convolutional Block Attention Module", ECCV 2018
+/// (https://arxiv.org/abs/1807.06521).
 public struct ChannelAttention: Layer {
   /// `[channels, hidden]`, the MLP's first weight.
   public var hidden: Tensor
@@ -38,12 +39,17 @@ public struct ChannelAttention: Layer {
     return (input * map.expandingShape(at: 1), map)
   }
 
+  /// The attended input, `[batch, time, channels]`; the map goes to
+  /// ``ForwardContext/attentionMaps``.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     let (result, map) = attend(input)
     context.attentionMaps[name ?? context.path, default: AttentionMaps()].channel = map
     return result
   }
 
+  /// `inputShape`, unchanged.
+  ///
+  /// - Throws: `ShapeError.invalid` unless the input is `[batch, time, channels]`.
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
     try expectShape(
       inputShape, rank: 3, lastAxis: channels, layer: "ChannelAttention",
@@ -51,11 +57,13 @@ public struct ChannelAttention: Layer {
     return inputShape
   }
 
+  /// The shared MLP's matrix work on both descriptors, `8 · channels · hidden`.
   public func forwardFLOPs(for inputShape: [Int]) -> Int {
     // The shared MLP runs twice (average and max descriptors): 2 · 2 · (C·h + h·C).
     2 * 2 * 2 * hidden.shape[0] * hidden.shape[1]
   }
 
+  /// Visits `"hidden"`, then `"output"`.
   public mutating func forEachParameter(_ body: (String, inout Tensor) throws -> Void) rethrows {
     try body("hidden", &hidden)
     try body("output", &output)

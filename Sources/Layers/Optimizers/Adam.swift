@@ -10,6 +10,7 @@ import Tensor
 /// (https://arxiv.org/abs/1412.6980); Loshchilov & Hutter, "Decoupled Weight Decay
 /// Regularization", ICLR 2019 (https://arxiv.org/abs/1711.05101).
 public struct Adam: Optimizer {
+  /// The step size `lr` (default 1e-3).
   public var learningRate: Float
   /// Decay of the first-moment estimate.
   public var beta1: Float
@@ -41,6 +42,7 @@ public struct Adam: Optimizer {
     Adam(learningRate: learningRate, weightDecay: weightDecay)
   }
 
+  /// One Adam step on every parameter of `model`; moments are created on first use.
   public mutating func update<Model: Layer>(_ model: inout Model, along gradients: Gradients) {
     step += 1
     let t = Double(step)
@@ -72,6 +74,7 @@ public struct Adam: Optimizer {
     }
   }
 
+  /// `"adam.step"` and the moments, `"adam.m.<parameter>"` and `"adam.v.<parameter>"`.
   public var state: [String: Tensor] {
     var result = ["adam.step": Tensor(Float(step))]
     for (name, m) in firstMoments { result["adam.m.\(name)"] = m }
@@ -79,6 +82,10 @@ public struct Adam: Optimizer {
     return result
   }
 
+  /// Restores the step count and moments saved by ``state``.
+  ///
+  /// - Throws: ``CheckpointError/missingName(_:)`` without `"adam.step"`,
+  ///   ``CheckpointError/shapeMismatch(name:expected:found:)`` for a moment of the wrong shape.
   public mutating func restore(state: [String: Tensor]) throws(CheckpointError) {
     guard let saved = state["adam.step"], saved.scalarCount == 1 else {
       throw .missingName("adam.step")

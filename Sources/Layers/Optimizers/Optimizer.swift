@@ -41,7 +41,7 @@ public enum LearningRateSchedule: Sendable, Equatable {
   case stepDecay(initial: Float, factor: Float, every: Int)
   /// Cosine annealing from `initial` to `minimum` over `total` steps, then `minimum`
   /// (Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts", ICLR 2017,
-  /// without restarts).
+  /// https://arxiv.org/abs/1608.03983, without restarts).
   case cosine(initial: Float, total: Int, minimum: Float)
 
   /// The rate at `step` (counted from 0).

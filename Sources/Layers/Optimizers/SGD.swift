@@ -4,8 +4,9 @@ import Tensor
 /// them: `v ← μ·v − lr·g`, then `p ← p + v`, or with Nesterov `p ← p + μ·v − lr·g`.
 ///
 /// Sutskever, Martens, Dahl & Hinton, "On the importance of initialization and momentum in deep
-/// learning", ICML 2013.
+/// learning", ICML 2013 (https://proceedings.mlr.press/v28/sutskever13.html).
 public struct SGD: Optimizer {
+  /// The step size `lr` (default 0.01, as Keras).
   public var learningRate: Float
   /// Momentum μ in `[0, 1)`; 0 for plain gradient descent.
   public var momentum: Float
@@ -20,6 +21,7 @@ public struct SGD: Optimizer {
     self.nesterov = nesterov
   }
 
+  /// One step on every parameter of `model`; velocities are created on first use.
   public mutating func update<Model: Layer>(_ model: inout Model, along gradients: Gradients) {
     let (lr, mu, nesterov) = (learningRate, momentum, nesterov)
     model.forEachParameter { name, parameter in
@@ -46,10 +48,15 @@ public struct SGD: Optimizer {
     }
   }
 
+  /// The velocities, `"sgd.velocity.<parameter>"` (empty without momentum).
   public var state: [String: Tensor] {
     Dictionary(uniqueKeysWithValues: velocities.map { ("sgd.velocity.\($0.key)", $0.value) })
   }
 
+  /// Restores the velocities saved by ``state``.
+  ///
+  /// - Throws: ``CheckpointError/shapeMismatch(name:expected:found:)`` for a velocity of the
+  ///   wrong shape.
   public mutating func restore(state: [String: Tensor]) throws(CheckpointError) {
     try restoreSlots(&velocities, prefix: "sgd.velocity", from: state)
   }

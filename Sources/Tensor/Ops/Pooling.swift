@@ -39,7 +39,11 @@ extension Tensor {
   /// The maximum over windows of `kernelSize` time steps, for `self` shaped
   /// `[batch, time, channels]`.
   ///
-  /// - Parameter stride: Steps between windows; defaults to `kernelSize`.
+  /// - Parameters:
+  ///   - kernelSize: Time steps per window.
+  ///   - stride: Steps between windows; defaults to `kernelSize`.
+  ///   - padding: ``Padding/valid`` (only full windows, Keras' default) or ``Padding/same``
+  ///     (`ceil(time / stride)` windows).
   /// - Returns: `[batch, outTime, channels]`. The gradient flows to each window's first maximum.
   public func maxPool1D(kernelSize: Int, stride: Int? = nil, padding: Padding = .valid) -> Tensor {
     let geometry = poolGeometry(kernelSize, stride, padding, "maxPool1D")
@@ -55,7 +59,11 @@ extension Tensor {
   /// The mean over windows of `kernelSize` time steps, for `self` shaped
   /// `[batch, time, channels]`; padded steps are not counted.
   ///
-  /// - Parameter stride: Steps between windows; defaults to `kernelSize`.
+  /// - Parameters:
+  ///   - kernelSize: Time steps per window.
+  ///   - stride: Steps between windows; defaults to `kernelSize`.
+  ///   - padding: ``Padding/valid`` (only full windows, Keras' default) or ``Padding/same``
+  ///     (`ceil(time / stride)` windows, each averaged over its real steps only).
   /// - Returns: `[batch, outTime, channels]`.
   public func avgPool1D(kernelSize: Int, stride: Int? = nil, padding: Padding = .valid) -> Tensor {
     let geometry = poolGeometry(kernelSize, stride, padding, "avgPool1D")

@@ -34,7 +34,10 @@ extension Tensor {
 
   /// The sum of the elements along `axes`; negative axes count from the end.
   ///
-  /// - Parameter keepingDimensions: Keep reduced axes with extent 1 (for broadcasting back).
+  /// - Parameters:
+  ///   - axes: The axes to reduce, each at most once, e.g. `[0, 2]` for `[batch, time, channels]`
+  ///     → `[time]`.
+  ///   - keepingDimensions: Keep reduced axes with extent 1 (for broadcasting back).
   public func sum(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
     let set = reductionAxes(axes, "sum")
     let kept = Kernels.reduce(self, axes: set, initial: 0) { $0 + $1 }
