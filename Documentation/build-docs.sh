@@ -26,19 +26,23 @@ fi
 [[ -x $docc ]] || { echo "error: docc not found (it ships with the Swift toolchain)" >&2; exit 1; }
 
 rm -rf "$out"
-graphs="$out/symbol-graphs"
+mkdir -p "$out"
+# The compiler writes a module's symbol graph only when it compiles the module, so the graphs live
+# beside the build they came from (an incremental build leaves unchanged modules' graphs as they are).
+mkdir -p "$scratch"
+graphs="$(cd "$scratch" && pwd)/symbol-graphs"
 mkdir -p "$graphs"
 
 echo "== symbol graphs (swift build --target HARDistill -emit-symbol-graph)"
 # HARDistill is the umbrella target: building it builds the five libraries and nothing else.
 swift build --scratch-path "$scratch" -j "$jobs" --target HARDistill \
-  -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$PWD/$graphs"
+  -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$graphs"
 
 status=0
 for target in "${targets[@]}"; do
   echo "== docc convert $target"
   # One folder per module: docc documents every module it is given.
-  module_graphs="$graphs/$target"
+  module_graphs="$out/symbol-graphs/$target"
   mkdir -p "$module_graphs"
   cp "$graphs/$target.symbols.json" "$module_graphs/"
   shopt -s nullglob
