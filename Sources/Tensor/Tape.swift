@@ -15,13 +15,23 @@
 public final class Tape {
   /// Every operation that records a backward; each one has a finite-difference gradient check.
   public enum Operation: String, CaseIterable, Sendable {
+    /// Broadcasting arithmetic: `+`, `-`, `*`, `/` and unary `-`.
     case add, subtract, multiply, divide, negate
+    /// Element-wise functions: `exp()`, `log()`, `sqrt()`, `pow(_:)`, `relu()`, `sigmoid()`,
+    /// `tanh()`.
     case exp, log, sqrt, pow, relu, sigmoid, tanh
+    /// Reductions along axes: `sum`, `mean`, `max`.
     case sum, mean, max
+    /// The (batched) matrix product `matmul(_:)`.
     case matmul
+    /// Data movement: `reshaped(to:)`, `transposed(permutation:)`, `concatenating(_:alongAxis:)`,
+    /// `sliced(alongAxis:range:)`, `padded(alongAxis:before:after:value:)`.
     case reshape, transpose, concatenate, slice, pad
+    /// Softmax, log-softmax, and the fused softmax cross-entropy loss.
     case softmax, logSoftmax, softmaxCrossEntropy
+    /// Convolution and pooling over time, `[batch, time, channels]`.
     case conv1D, maxPool1D, avgPool1D
+    /// Convolution over two axes, `[batch, h, w, channels]` (time × sensors in DeepConvLSTM).
     case conv2D
   }
 
