@@ -40,7 +40,8 @@ public struct Conv2D: Layer {
   }
 
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
-    try Tensor.conv2DShape(input: inputShape, filter: filter.shape, bias: bias?.shape, padding: padding)
+    try Tensor.conv2DShape(
+      input: inputShape, filter: filter.shape, bias: bias?.shape, padding: padding)
   }
 
   /// `2 · outH · outW · kh · kw · in · out`: every tap counts, padding zeros included.

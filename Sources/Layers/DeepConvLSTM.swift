@@ -103,8 +103,11 @@ public struct DeepConvLSTM: Sendable, Equatable {
       }
     }
     layers.append(Reshape([-1, sensors * filters]))
-    layers.append(LSTM(inputSize: sensors * filters, units: units, returnSequences: true, generator: &generator))
-    layers.append(LSTM(inputSize: units, units: units, returnSequences: false, generator: &generator))
+    layers.append(
+      LSTM(inputSize: sensors * filters, units: units, returnSequences: true, generator: &generator)
+    )
+    layers.append(
+      LSTM(inputSize: units, units: units, returnSequences: false, generator: &generator))
     layers.append(Dense(inputSize: units, outputSize: classes, generator: &generator))
     return Sequential(layers)
   }

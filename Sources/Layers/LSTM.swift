@@ -41,7 +41,8 @@ public struct LSTM: Layer {
     generator: inout some RandomNumberGenerator
   ) {
     precondition(
-      inputSize > 0 && units > 0, "LSTM(inputSize: \(inputSize), units: \(units)): both must be > 0")
+      inputSize > 0 && units > 0, "LSTM(inputSize: \(inputSize), units: \(units)): both must be > 0"
+    )
     kernel = .glorotUniform([inputSize, 4 * units], using: &generator)
     recurrentKernel = Initializer.orthogonal(gain: 1).make([units, 4 * units], using: &generator)
     var initialBias = [Float](repeating: 0, count: 4 * units)

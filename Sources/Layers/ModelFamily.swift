@@ -36,7 +36,7 @@ public enum ModelFamily: Sendable, Equatable {
 
   /// The DeepConvLSTM architecture that plays `role`, or `nil` in the CNN family.
   public func architecture(of role: ReferenceModel) -> DeepConvLSTM? {
-    guard case let .deepConvLSTM(position, reduction, kernel) = self else { return nil }
+    guard case .deepConvLSTM(let position, let reduction, let kernel) = self else { return nil }
     let width: DeepConvLSTM =
       switch role {
       case .teacher, .teacherAtt: .om

@@ -15,7 +15,10 @@ struct DeepConvLSTMDistillationTests {
     let teacher = try Tensor(shape: [1, 3, 2], scalars: [0, 10, 2, 6, 4, 2])
     let aligned = try alignSpatialMap(teacher: teacher, student: Tensor(zeros: [1, 5, 2]))
     #expect(isClose(aligned, [0, 10, 1, 8, 2, 6, 3, 4, 4, 2], shape: [1, 5, 2], tolerance: 1e-6))
-    #expect(throws: DistillationError.incompatibleMaps(kind: "spatial", teacher: [1, 3, 2], student: [1, 5, 3])) {
+    #expect(
+      throws: DistillationError.incompatibleMaps(
+        kind: "spatial", teacher: [1, 3, 2], student: [1, 5, 3])
+    ) {
       try alignSpatialMap(teacher: teacher, student: Tensor(zeros: [1, 5, 3]))
     }
     // Filters 8 → 4: channel maps average pairs of teacher channels.
@@ -29,7 +32,8 @@ struct DeepConvLSTMDistillationTests {
   /// on 20-step sine windows: the attention terms are active and the training loss falls.
   @Test func rabKDTrainsATinyDeepConvLSTMStudent() throws {
     let classes = 3
-    let (inputs, labels) = sineWindows(count: 48, length: 20, channels: 3, classes: classes, seed: 11)
+    let (inputs, labels) = sineWindows(
+      count: 48, length: 20, channels: 3, classes: classes, seed: 11)
     let train = try TrainingData(inputs: inputs, labels: labels, classes: classes)
     var rng = SplitMix64(seed: 12)
     let teacher = DeepConvLSTM(

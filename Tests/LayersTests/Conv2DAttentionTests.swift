@@ -7,7 +7,8 @@ import Testing
 struct Conv2DAttentionTests {
   @Test func conv2DLayerShapesParametersFLOPsAndGradients() throws {
     var rng = SplitMix64(seed: 1)
-    let conv = Conv2D(inputChannels: 2, outputChannels: 3, kernelHeight: 5, kernelWidth: 1, generator: &rng)
+    let conv = Conv2D(
+      inputChannels: 2, outputChannels: 3, kernelHeight: 5, kernelWidth: 1, generator: &rng)
     #expect(try conv.outputShape(for: [4, 30, 113, 2]) == [4, 26, 113, 3])
     // 5·1·2·3 + 3 = 33; FLOPs 2·26·113·(5·1·2·3) = 176,280.
     #expect(conv.parameterCount == 33)
@@ -39,7 +40,9 @@ struct Conv2DAttentionTests {
     var context = ForwardContext.inference
     let y = cbam.forward(x, context: &context)
     let maps = try #require(context.attentionMaps["block"])
-    #expect(isClose(try #require(maps.channel), [0.80218389, 0.33181223], shape: [1, 2], tolerance: 1e-6))
+    #expect(
+      isClose(
+        try #require(maps.channel), [0.80218389, 0.33181223], shape: [1, 2], tolerance: 1e-6))
     #expect(
       isClose(
         try #require(maps.spatial), [0.75657561, 0.94119944, 0.71629497], shape: [1, 3, 1],
@@ -69,7 +72,10 @@ struct Conv2DAttentionTests {
     // MLP twice: 2·2·(64·8 + 8·64) = 4096; spatial 2·14·113·98 = 310,072.
     #expect(cbam.forwardFLOPs(for: [1, 14, 113, 64]) == 4096 + 310_072)
     #expect(try cbam.outputShape(for: [2, 14, 113, 64]) == [2, 14, 113, 64])
-    #expect(throws: ShapeError.invalid(operation: "CBAM2D", shape: [2, 14, 64], rule: "[batch, time, sensors, 64]")) {
+    #expect(
+      throws: ShapeError.invalid(
+        operation: "CBAM2D", shape: [2, 14, 64], rule: "[batch, time, sensors, 64]")
+    ) {
       try cbam.outputShape(for: [2, 14, 64])
     }
     #expect(

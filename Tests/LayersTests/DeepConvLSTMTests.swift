@@ -47,13 +47,19 @@ struct DeepConvLSTMTests {
   }
 
   static let table: [Expected] = [
-    .init(role: .teacher, time: 30, sensors: 113, classes: 18, parameters: 3_964_754, flops: 361_005_824),
-    .init(role: .teacherAtt, time: 30, sensors: 113, classes: 18, parameters: 3_965_876, flops: 361_319_992),
+    .init(
+      role: .teacher, time: 30, sensors: 113, classes: 18, parameters: 3_964_754, flops: 361_005_824
+    ),
+    .init(
+      role: .teacherAtt, time: 30, sensors: 113, classes: 18, parameters: 3_965_876,
+      flops: 361_319_992),
     .init(role: .mm, time: 30, sensors: 113, classes: 18, parameters: 62_394, flops: 5_846_880),
     .init(role: .lm, time: 30, sensors: 113, classes: 18, parameters: 15_734, flops: 1_520_624),
     .init(role: .lmAtt, time: 30, sensors: 113, classes: 18, parameters: 15_840, flops: 1_830_728),
-    .init(role: .teacher, time: 128, sensors: 6, classes: 6, parameters: 457_030, flops: 174_082_560),
-    .init(role: .teacherAtt, time: 128, sensors: 6, classes: 6, parameters: 458_152, flops: 174_218_368),
+    .init(
+      role: .teacher, time: 128, sensors: 6, classes: 6, parameters: 457_030, flops: 174_082_560),
+    .init(
+      role: .teacherAtt, time: 128, sensors: 6, classes: 6, parameters: 458_152, flops: 174_218_368),
     .init(role: .mm, time: 128, sensors: 6, classes: 6, parameters: 7_406, flops: 2_772_288),
     .init(role: .lm, time: 128, sensors: 6, classes: 6, parameters: 1_930, flops: 708_000),
     .init(role: .lmAtt, time: 128, sensors: 6, classes: 6, parameters: 2_036, flops: 839_744),
@@ -78,13 +84,15 @@ struct DeepConvLSTMTests {
     #expect(family.architecture(of: .lm) == DeepConvLSTM(filters: 4, units: 8))
     #expect(
       family.architecture(of: .lmAtt)
-        == DeepConvLSTM(filters: 4, units: 8, attention: .init(position: 4, reduction: 8, spatialKernel: 7)))
+        == DeepConvLSTM(
+          filters: 4, units: 8, attention: .init(position: 4, reduction: 8, spatialKernel: 7)))
     #expect(ModelFamily.cnn.architecture(of: .teacher) == nil)
     #expect(family.name == "deepconvlstm" && ModelFamily.cnn.name == "cnn")
     #expect(family.minimumTimeSteps == 17 && ModelFamily.cnn.minimumTimeSteps == 1)
     var rng = SplitMix64(seed: 2)
     // The CNN family is ReferenceModel.make unchanged: 3,526 parameters for the LM on 128×9.
-    #expect(ModelFamily.cnn.make(.lm, channels: 9, classes: 6, generator: &rng).parameterCount == 3_526)
+    #expect(
+      ModelFamily.cnn.make(.lm, channels: 9, classes: 6, generator: &rng).parameterCount == 3_526)
   }
 
   /// The CBAM block sits after the ReLU of the chosen convolution and leaves maps shaped

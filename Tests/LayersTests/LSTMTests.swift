@@ -74,8 +74,11 @@ struct LSTMTests {
     var rng = SplitMix64(seed: 3)
     let lstm = LSTM(inputSize: 10, units: 4, returnSequences: true, generator: &rng)
     #expect(try lstm.outputShape(for: [8, 7, 10]) == [8, 7, 4])
-    #expect(try LSTM(inputSize: 10, units: 4, generator: &rng).outputShape(for: [8, 7, 10]) == [8, 4])
-    #expect(throws: ShapeError.invalid(operation: "LSTM", shape: [8, 7, 9], rule: "[batch, time, 10]")) {
+    #expect(
+      try LSTM(inputSize: 10, units: 4, generator: &rng).outputShape(for: [8, 7, 10]) == [8, 4])
+    #expect(
+      throws: ShapeError.invalid(operation: "LSTM", shape: [8, 7, 9], rule: "[batch, time, 10]")
+    ) {
       try lstm.outputShape(for: [8, 7, 9])
     }
     // 4u·(F + u + 1) = 16·15 = 240; FLOPs 2·T·4u·(F + u) = 2·7·16·14 = 3136.

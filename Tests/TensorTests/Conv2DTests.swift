@@ -30,18 +30,35 @@ struct Conv2DTests {
   }
 
   @Test func shapeRule() throws {
-    #expect(try Tensor.conv2DShape(input: [8, 30, 113, 1], filter: [5, 1, 1, 64], bias: [64], padding: .valid)
-      == [8, 26, 113, 64])
-    #expect(try Tensor.conv2DShape(input: [8, 26, 113, 2], filter: [7, 7, 2, 1], bias: nil, padding: .same)
-      == [8, 26, 113, 1])
-    #expect(throws: ShapeError.incompatible(
-      operation: "conv2D", lhs: [2, 4, 3, 2], rhs: [3, 1, 3, 4], rule: "[batch, h, w, c] ⊛ [kh, kw, c, out]")
-    ) { try Tensor.conv2DShape(input: [2, 4, 3, 2], filter: [3, 1, 3, 4], bias: nil, padding: .same) }
-    #expect(throws: ShapeError.incompatible(
-      operation: "conv2D", lhs: [2, 4, 3, 2], rhs: [5, 1, 2, 4], rule: "h ≥ kh and w ≥ kw with valid padding")
-    ) { try Tensor.conv2DShape(input: [2, 4, 3, 2], filter: [5, 1, 2, 4], bias: nil, padding: .valid) }
-    #expect(throws: ShapeError.incompatible(operation: "conv2D", lhs: [5, 1, 2, 4], rhs: [3], rule: "bias [out]")) {
-      try Tensor.conv2DShape(input: [2, 9, 3, 2], filter: [5, 1, 2, 4], bias: [3], padding: .valid)
+    #expect(
+      try Tensor.conv2DShape(
+        input: [8, 30, 113, 1], filter: [5, 1, 1, 64], bias: [64], padding: .valid)
+        == [8, 26, 113, 64])
+    #expect(
+      try Tensor.conv2DShape(
+        input: [8, 26, 113, 2], filter: [7, 7, 2, 1], bias: nil, padding: .same)
+        == [8, 26, 113, 1])
+    #expect(
+      throws: ShapeError.incompatible(
+        operation: "conv2D", lhs: [2, 4, 3, 2], rhs: [3, 1, 3, 4],
+        rule: "[batch, h, w, c] ⊛ [kh, kw, c, out]")
+    ) {
+      try Tensor.conv2DShape(input: [2, 4, 3, 2], filter: [3, 1, 3, 4], bias: nil, padding: .same)
+    }
+    #expect(
+      throws: ShapeError.incompatible(
+        operation: "conv2D", lhs: [2, 4, 3, 2], rhs: [5, 1, 2, 4],
+        rule: "h ≥ kh and w ≥ kw with valid padding")
+    ) {
+      try Tensor.conv2DShape(
+        input: [2, 4, 3, 2], filter: [5, 1, 2, 4], bias: nil, padding: .valid)
+    }
+    #expect(
+      throws: ShapeError.incompatible(
+        operation: "conv2D", lhs: [5, 1, 2, 4], rhs: [3], rule: "bias [out]")
+    ) {
+      try Tensor.conv2DShape(
+        input: [2, 9, 3, 2], filter: [5, 1, 2, 4], bias: [3], padding: .valid)
     }
   }
 

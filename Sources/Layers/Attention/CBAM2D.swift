@@ -34,10 +34,14 @@ public struct CBAM2D: Layer {
   /// The attended input `[batch, time, sensors, filters]` and both maps: channel
   /// `[batch, filters]`, spatial `[batch, time, sensors]`.
   public func attend(_ input: Tensor) -> (output: Tensor, maps: AttentionMaps) {
-    let (batch, time, sensors, filters) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+    let (batch, time, sensors, filters) = (
+      input.shape[0], input.shape[1], input.shape[2], input.shape[3]
+    )
     // Pooling over time and sensors is pooling over the flattened plane.
-    let (refined, channelMap) = channel.attend(input.reshaped(to: [batch, time * sensors, filters]))
-    let (result, spatialMap) = spatial.attend(refined.reshaped(to: [batch, time, sensors, filters]))
+    let (refined, channelMap) = channel.attend(
+      input.reshaped(to: [batch, time * sensors, filters]))
+    let (result, spatialMap) = spatial.attend(
+      refined.reshaped(to: [batch, time, sensors, filters]))
     return (result, AttentionMaps(channel: channelMap, spatial: spatialMap))
   }
 

@@ -15,7 +15,8 @@ public struct SpatialAttention2D: Layer {
   public var name: String?
 
   /// Spatial attention with a `kernelSize × kernelSize` convolution (7 in CBAM; 3, 5 or 7 here).
-  public init(kernelSize: Int = 7, name: String? = nil, generator: inout some RandomNumberGenerator) {
+  public init(kernelSize: Int = 7, name: String? = nil, generator: inout some RandomNumberGenerator)
+  {
     precondition(kernelSize > 0, "SpatialAttention2D(kernelSize: \(kernelSize)): must be > 0")
     filter = .glorotUniform([kernelSize, kernelSize, 2, 1], using: &generator)
     self.name = name
@@ -24,8 +25,10 @@ public struct SpatialAttention2D: Layer {
   /// The attended input and the spatial map `[batch, time, sensors]`.
   public func attend(_ input: Tensor) -> (output: Tensor, map: Tensor) {
     let pooled = Tensor.concatenating(
-      [input.mean(alongAxis: 3, keepingDimensions: true),
-       input.max(alongAxis: 3, keepingDimensions: true)],
+      [
+        input.mean(alongAxis: 3, keepingDimensions: true),
+        input.max(alongAxis: 3, keepingDimensions: true),
+      ],
       alongAxis: 3)
     let gate = pooled.conv2D(filter: filter, padding: .same).sigmoid()  // [batch, time, sensors, 1]
     return (input * gate, gate.squeezingShape(at: 3))

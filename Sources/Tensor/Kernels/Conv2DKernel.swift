@@ -6,7 +6,10 @@ struct Conv2DGeometry {
   let inChannels: Int
   let outChannels: Int
 
-  init(height: Int, width: Int, kernelHeight: Int, kernelWidth: Int, inChannels: Int, outChannels: Int, padding: Padding) {
+  init(
+    height: Int, width: Int, kernelHeight: Int, kernelWidth: Int, inChannels: Int, outChannels: Int,
+    padding: Padding
+  ) {
     rows = WindowGeometry(
       inputLength: height, kernelSize: kernelHeight, stride: 1, dilation: 1, padding: padding)
     columns = WindowGeometry(
@@ -27,9 +30,13 @@ extension Kernels {
   /// Direct 2-D convolution (cross-correlation) of `x` `[batch, h, w, in]` with `f`
   /// `[kh, kw, in, out]` plus `bias` `[out]`, giving `[batch, outH, outW, out]`: the reference
   /// the im2col kernel is checked against.
-  static func referenceConv2D(_ x: Tensor, _ f: Tensor, bias: Tensor?, geometry g: Conv2DGeometry) -> Tensor {
+  static func referenceConv2D(_ x: Tensor, _ f: Tensor, bias: Tensor?, geometry g: Conv2DGeometry)
+    -> Tensor
+  {
     let batch = x.shape[0]
-    let (outH, outW, inC, outC) = (g.rows.outputLength, g.columns.outputLength, g.inChannels, g.outChannels)
+    let (outH, outW, inC, outC) = (
+      g.rows.outputLength, g.columns.outputLength, g.inChannels, g.outChannels
+    )
     var y = [Float](repeating: 0, count: batch * outH * outW * outC)
     let (px, pf) = (x.scalars, f.scalars)
     for b in 0..<batch {
@@ -56,7 +63,9 @@ extension Kernels {
 
   /// Writes sample `x`'s receptive fields as rows of `cols` `[outH·outW, kh·kw·in]`, zeros on
   /// padding, so the convolution becomes one GEMM with the filter read as `[kh·kw·in, out]`.
-  static func im2col(_ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry) {
+  static func im2col(
+    _ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry
+  ) {
     let (kh, kw, inC) = (g.rows.kernelSize, g.columns.kernelSize, g.inChannels)
     var row = cols
     for r in 0..<g.rows.outputLength {
@@ -81,7 +90,9 @@ extension Kernels {
 
   /// Adds the rows of `cols` (gradients of receptive fields) back onto sample gradient `gx`:
   /// the adjoint of ``im2col(_:_:_:)``.
-  static func col2im(_ cols: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry) {
+  static func col2im(
+    _ cols: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry
+  ) {
     let (kh, kw, inC) = (g.rows.kernelSize, g.columns.kernelSize, g.inChannels)
     var row = cols
     for r in 0..<g.rows.outputLength {
@@ -129,8 +140,10 @@ extension Kernels {
         f.withUnsafeBufferPointer { pf in
           withOptionalPointer(bias) { pb in
             scratch.withUnsafeMutableBufferPointer { ps in
-              let (sx, sf) = (DisjointWrites(reading: px.baseAddress!, count: px.count),
-                              DisjointWrites(reading: pf.baseAddress!, count: pf.count))
+              let (sx, sf) = (
+                DisjointWrites(reading: px.baseAddress!, count: px.count),
+                DisjointWrites(reading: pf.baseAddress!, count: pf.count)
+              )
               let sb = pb.map { DisjointWrites(reading: $0, count: outC) }
               let sy = DisjointWrites(out.baseAddress!, count: count)
               let sc = DisjointWrites(ps.baseAddress!, count: ps.count)
@@ -156,7 +169,8 @@ extension Kernels {
       }
       initialized = count
     }
-    return Tensor(uncheckedShape: [batch, g.rows.outputLength, g.columns.outputLength, outC], scalars: result)
+    return Tensor(
+      uncheckedShape: [batch, g.rows.outputLength, g.columns.outputLength, outC], scalars: result)
   }
 
   /// The gradients of ``conv2D(_:_:bias:geometry:configuration:)`` with respect to input (only if
@@ -183,9 +197,11 @@ extension Kernels {
         f.withUnsafeBufferPointer { pf in
           scratch.withUnsafeMutableBufferPointer { ps in
             gx.withUnsafeMutableBufferPointer { pgx in
-              let (sgy, sx, sf) = (DisjointWrites(reading: pgy.baseAddress!, count: pgy.count),
-                                   DisjointWrites(reading: px.baseAddress!, count: px.count),
-                                   DisjointWrites(reading: pf.baseAddress!, count: pf.count))
+              let (sgy, sx, sf) = (
+                DisjointWrites(reading: pgy.baseAddress!, count: pgy.count),
+                DisjointWrites(reading: px.baseAddress!, count: px.count),
+                DisjointWrites(reading: pf.baseAddress!, count: pf.count)
+              )
               let sc = DisjointWrites(ps.baseAddress!, count: ps.count)
               // Not `pgx.baseAddress.map`: an empty array may still have a base address.
               let sgx = needsInput ? DisjointWrites(pgx.baseAddress!, count: pgx.count) : nil

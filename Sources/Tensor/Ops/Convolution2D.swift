@@ -52,7 +52,8 @@ extension Tensor {
   /// - Returns: `[batch, outH, outW, outChannels]` for `self` shaped `[batch, h, w, inChannels]`.
   public func conv2D(filter: Tensor, bias: Tensor? = nil, padding: Padding = .valid) -> Tensor {
     checked { () throws(ShapeError) in
-      try Tensor.conv2DShape(input: shape, filter: filter.shape, bias: bias?.shape, padding: padding)
+      try Tensor.conv2DShape(
+        input: shape, filter: filter.shape, bias: bias?.shape, padding: padding)
     }
     let geometry = Conv2DGeometry(
       height: shape[1], width: shape[2], kernelHeight: filter.shape[0],
@@ -77,14 +78,18 @@ extension Tensor {
 
   /// ``conv2D(filter:bias:padding:)`` computed by direct loops, without recording: the reference
   /// the fast kernel is checked against in tests and benchmarks.
-  public func referenceConv2D(filter: Tensor, bias: Tensor? = nil, padding: Padding = .valid) -> Tensor {
+  public func referenceConv2D(filter: Tensor, bias: Tensor? = nil, padding: Padding = .valid)
+    -> Tensor
+  {
     checked { () throws(ShapeError) in
-      try Tensor.conv2DShape(input: shape, filter: filter.shape, bias: bias?.shape, padding: padding)
+      try Tensor.conv2DShape(
+        input: shape, filter: filter.shape, bias: bias?.shape, padding: padding)
     }
     let geometry = Conv2DGeometry(
       height: shape[1], width: shape[2], kernelHeight: filter.shape[0],
       kernelWidth: filter.shape[1], inChannels: shape[3], outChannels: filter.shape[3],
       padding: padding)
-    return Kernels.referenceConv2D(detached(), filter.detached(), bias: bias?.detached(), geometry: geometry)
+    return Kernels.referenceConv2D(
+      detached(), filter.detached(), bias: bias?.detached(), geometry: geometry)
   }
 }
