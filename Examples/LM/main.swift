@@ -15,8 +15,8 @@ CommandLineTool.main(parser) { options in
   for seed in options.seeds where !experiment.isDone(.lm, seed: seed) {
     // 2. The model, initialized from the seed (Glorot-uniform kernels, zero biases).
     var generator = SplitMix64(seed: seed)
-    var model = ReferenceModel.lm.make(
-      channels: experiment.data.channels, classes: experiment.data.classes,
+    var model = options.modelFamily.make(
+      .lm, channels: experiment.data.channels, classes: experiment.data.classes,
       generator: &generator)
     // 3. Adam on cross-entropy, early stopping on validation macro-F1, best weights restored.
     let trainer = Trainer(options: experiment.trainerOptions(for: .lm, seed: seed))

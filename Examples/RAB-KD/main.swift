@@ -22,8 +22,8 @@ CommandLineTool.main(parser) { options in
   for seed in options.seeds where !experiment.isDone(.rabKD, seed: seed) {
     // 3. The student, initialized from the seed.
     var generator = SplitMix64(seed: seed)
-    var student = ReferenceModel.lmAtt.make(
-      channels: experiment.data.channels, classes: experiment.data.classes,
+    var student = options.modelFamily.make(
+      .lmAtt, channels: experiment.data.channels, classes: experiment.data.classes,
       generator: &generator)
     // 4. The loss α·CE + (1−α)·KD + β·(L_CA + L_SA), with τ, α, β from the options.
     let setup = DistillationSetup(

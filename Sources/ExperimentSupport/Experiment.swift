@@ -51,7 +51,8 @@ public final class Experiment {
   /// A fresh model of `kind` for this data set.
   public func makeModel(_ kind: ReferenceModel, seed: UInt64) -> Sequential {
     var generator = SplitMix64(seed: seed)
-    return kind.make(channels: data.channels, classes: data.classes, generator: &generator)
+    return options.modelFamily.make(
+      kind, channels: data.channels, classes: data.classes, generator: &generator)
   }
 
   /// The frozen teacher of `kind` and its cache on the training set: from memory, from
@@ -66,6 +67,7 @@ public final class Experiment {
     for url in candidates where FileManager.default.fileExists(atPath: url.path) {
       let checkpoint = try Checkpoint.read(from: url)
       if let stored = checkpoint.metadata["model"], stored != kind.rawValue { continue }
+      if let family = checkpoint.metadata["family"], family != options.family.name { continue }
       var model = makeModel(kind, seed: options.seed)
       do {
         try model.load(from: checkpoint)
@@ -133,6 +135,28 @@ public final class Experiment {
     return (model, record)
   }
 
+  /// Trains `configuration` with `weights` and returns its best validation macro-F1; writes no
+  /// file and never looks at the test set (for the τ × α grid).
+  public func validationScore(
+    _ configuration: Configuration, seed: UInt64, weights: LossWeights
+  ) throws -> Double {
+    var model = makeModel(configuration.student, seed: seed)
+    var setup: DistillationSetup?
+    if let kind = configuration.teacher {
+      setup = DistillationSetup(
+        teacher: try teacher(kind).cache, weights: weights,
+        attention: configuration.transfersAttention ? [AttentionPair()] : [])
+    }
+    var trainer = trainerOptions(for: configuration, seed: seed)
+    trainer.logURL = nil
+    trainer.checkpointURL = nil
+    trainer.resume = false
+    trainer.progress = .silent
+    let history = try Trainer(options: trainer)
+      .fit(&model, on: data.train, validation: data.validation, distillation: setup)
+    return history.bestValidationMacroF1 ?? 0
+  }
+
   /// Evaluates a trained model on the test set and writes its checkpoint, predictions and record.
   @discardableResult
   public func record(
@@ -145,7 +169,10 @@ public final class Experiment {
     let checkpointURL = output.checkpoint(stem)
     try Checkpoint(
       model: model,
-      metadata: ["model": configuration.student.rawValue, "configuration": configuration.name, "seed": "\(seed)"]
+      metadata: [
+        "model": configuration.student.rawValue, "family": options.family.name,
+        "configuration": configuration.name, "seed": "\(seed)",
+      ]
     ).write(to: checkpointURL)
     let summary = try model.summary(inputShape: [1] + Array(data.test.inputs.shape.dropFirst()))
     let cost = try ModelCost(

@@ -1,6 +1,7 @@
 import Datasets
 import Distillation
 import Foundation
+import Layers
 
 /// The options every HARDistill executable accepts, with their defaults (DESIGN §7).
 public struct ExperimentOptions: Sendable, Equatable {
@@ -8,8 +9,8 @@ public struct ExperimentOptions: Sendable, Equatable {
   public var dataset: DatasetID = .synthetic
   /// Where the real data set lives.
   public var dataDirectory: String?
-  /// The model family; `cnn` (the DeepConvLSTM issue adds `deepconvlstm`).
-  public var family = "cnn"
+  /// The model family: the design card's CNNs, or the study's DeepConvLSTM.
+  public var family: ModelFamily = .cnn
   /// The most epochs per training run.
   public var epochs = 20
   /// Early-stopping patience in epochs.
@@ -30,6 +31,8 @@ public struct ExperimentOptions: Sendable, Equatable {
   public var beta: Float = 1
   /// Whether KD carries the τ² factor.
   public var temperatureSquared = true
+  /// Where DeepConvLSTM's CBAM sits and how it is shaped (ignored by the CNN family).
+  public var attention = AttentionSettings()
   /// Clip gradients to this global norm, if set.
   public var clipNorm: Float?
   /// A trained teacher to distill from instead of training one.
@@ -50,9 +53,26 @@ public struct ExperimentOptions: Sendable, Equatable {
   public var emitSlurm: String?
   /// Merge the run files in this folder into a report instead of running (study only).
   public var aggregate: String?
+  /// Search τ × α for the distilling configurations by validation macro-F1 (study only).
+  public var grid = false
+  /// The temperatures the grid tries.
+  public var gridTemperatures: [Float] = [1, 2, 4, 6, 8, 10, 15]
+  /// The α values the grid tries.
+  public var gridAlphas: [Float] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 
   /// Default options.
   public init() {}
+
+  /// The family with the attention settings applied.
+  public var modelFamily: ModelFamily {
+    switch family {
+    case .cnn: .cnn
+    case .deepConvLSTM:
+      .deepConvLSTM(
+        attentionPosition: attention.position, reduction: attention.reduction,
+        spatialKernel: attention.spatialKernel)
+    }
+  }
 
   /// The seeds every student configuration runs with.
   public var seeds: [UInt64] { (0..<UInt64(seedCount)).map { seed + $0 } }
@@ -61,6 +81,19 @@ public struct ExperimentOptions: Sendable, Equatable {
   public var lossWeights: LossWeights {
     LossWeights(alpha: alpha, beta: beta, temperature: temperature, scaleByTemperatureSquared: temperatureSquared)
   }
+}
+
+/// DeepConvLSTM's CBAM placement and shape (DESIGN §5.2).
+public struct AttentionSettings: Sendable, Equatable {
+  /// After which convolution (1–4).
+  public var position = 4
+  /// The channel-attention reduction ratio r.
+  public var reduction = 8
+  /// The spatial-attention kernel k (k × k).
+  public var spatialKernel = 7
+
+  /// The defaults: position 4, r = 8, k = 7.
+  public init() {}
 }
 
 /// One command-line option: its flag, its value's name, its help line and how it is applied.
@@ -103,6 +136,13 @@ public struct OptionParser: Sendable {
       }
       return value
     }
+    func numbers(_ flag: String, _ text: String, _ valid: (Float) -> Bool, _ expected: String) throws(UsageError) -> [Float] {
+      var values: [Float] = []
+      for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+        values.append(try number(flag, String(part), valid, "comma-separated \(expected)"))
+      }
+      return values
+    }
     return [
       OptionSpec(flag: "--dataset", value: "ID", help: "data set: \(DatasetID.allCases.map(\.rawValue).joined(separator: ", ")) (default synthetic)", studyOnly: false) { o, v throws(UsageError) in
         guard let id = DatasetID(rawValue: v) else {
@@ -111,9 +151,22 @@ public struct OptionParser: Sendable {
         o.dataset = id
       },
       OptionSpec(flag: "--data-dir", value: "DIR", help: "folder of the real data set (as its authors distribute it)", studyOnly: false) { o, v in o.dataDirectory = v },
-      OptionSpec(flag: "--family", value: "NAME", help: "model family: cnn (default cnn)", studyOnly: false) { o, v throws(UsageError) in
-        guard v == "cnn" else { throw error("--family expects cnn, got '\(v)'") }
-        o.family = v
+      OptionSpec(flag: "--family", value: "NAME", help: "model family: cnn or deepconvlstm (default cnn)", studyOnly: false) { o, v throws(UsageError) in
+        switch v {
+        case "cnn": o.family = .cnn
+        case "deepconvlstm": o.family = .deepConvLSTM()
+        default: throw error("--family expects cnn or deepconvlstm, got '\(v)'")
+        }
+      },
+      OptionSpec(flag: "--attention-position", value: "P", help: "deepconvlstm: CBAM after convolution P in 1–4 (default 4)", studyOnly: false) { o, v throws(UsageError) in
+        let position = try integer("--attention-position", v, atLeast: 1)
+        guard position <= 4 else { throw error("--attention-position expects 1, 2, 3 or 4, got '\(v)'") }
+        o.attention.position = position
+      },
+      OptionSpec(flag: "--reduction", value: "R", help: "deepconvlstm: CBAM reduction ratio r (default 8)", studyOnly: false) { o, v throws(UsageError) in o.attention.reduction = try integer("--reduction", v, atLeast: 1) },
+      OptionSpec(flag: "--spatial-kernel", value: "K", help: "deepconvlstm: CBAM spatial kernel k×k, k in 3, 5, 7 (default 7)", studyOnly: false) { o, v throws(UsageError) in
+        guard let k = Int(v), [3, 5, 7].contains(k) else { throw error("--spatial-kernel expects 3, 5 or 7, got '\(v)'") }
+        o.attention.spatialKernel = k
       },
       OptionSpec(flag: "--epochs", value: "N", help: "most epochs per run (default 20; 2 with --smoke)", studyOnly: false) { o, v throws(UsageError) in o.epochs = try integer("--epochs", v, atLeast: 1) },
       OptionSpec(flag: "--patience", value: "N", help: "early-stopping patience on validation macro-F1 (default 10)", studyOnly: false) { o, v throws(UsageError) in o.patience = try integer("--patience", v, atLeast: 1) },
@@ -144,6 +197,13 @@ public struct OptionParser: Sendable {
       },
       OptionSpec(flag: "--plan", value: nil, help: "print one self-contained command per run instead of running", studyOnly: true) { o, _ in o.plan = true },
       OptionSpec(flag: "--emit-slurm", value: "FILE", help: "write a Slurm job-array script of those commands to FILE", studyOnly: true) { o, v in o.emitSlurm = v },
+      OptionSpec(flag: "--grid", value: nil, help: "search τ × α for RB-KD, RB-KD-Att and RAB-KD by validation macro-F1 (first seed)", studyOnly: true) { o, _ in o.grid = true },
+      OptionSpec(flag: "--grid-temperatures", value: "LIST", help: "τ values for --grid (default 1,2,4,6,8,10,15)", studyOnly: true) { o, v throws(UsageError) in
+        o.gridTemperatures = try numbers("--grid-temperatures", v, { $0 > 0 }, "numbers > 0")
+      },
+      OptionSpec(flag: "--grid-alphas", value: "LIST", help: "α values for --grid (default 0.1,0.2,…,0.9)", studyOnly: true) { o, v throws(UsageError) in
+        o.gridAlphas = try numbers("--grid-alphas", v, { (0...1).contains($0) }, "numbers in [0, 1]")
+      },
       OptionSpec(flag: "--aggregate", value: "DIR", help: "merge the run files in DIR into one report", studyOnly: true) { o, v in o.aggregate = v },
     ]
   }
@@ -201,8 +261,8 @@ public struct OptionParser: Sendable {
     if options.dataset == .csv {
       throw UsageError("--dataset csv needs a column layout; use the Datasets API (CSV.load) from Swift", program: program)
     }
-    if [options.plan, options.emitSlurm != nil, options.aggregate != nil].filter({ $0 }).count > 1 {
-      throw UsageError("--plan, --emit-slurm and --aggregate exclude each other", program: program)
+    if [options.plan, options.emitSlurm != nil, options.aggregate != nil, options.grid].filter({ $0 }).count > 1 {
+      throw UsageError("--plan, --emit-slurm, --aggregate and --grid exclude each other", program: program)
     }
     return options
   }
@@ -212,10 +272,16 @@ public struct OptionParser: Sendable {
     var result = ["--dataset", options.dataset.rawValue]
     if let directory = options.dataDirectory { result += ["--data-dir", directory] }
     result += [
-      "--family", options.family, "--epochs", "\(options.epochs)", "--patience", "\(options.patience)",
+      "--family", options.family.name, "--epochs", "\(options.epochs)", "--patience", "\(options.patience)",
       "--batch-size", "\(options.batchSize)", "--learning-rate", "\(options.learningRate)",
       "--temperature", "\(options.temperature)", "--alpha", "\(options.alpha)", "--beta", "\(options.beta)",
     ]
+    if case .deepConvLSTM = options.family {
+      result += [
+        "--attention-position", "\(options.attention.position)", "--reduction",
+        "\(options.attention.reduction)", "--spatial-kernel", "\(options.attention.spatialKernel)",
+      ]
+    }
     if !options.temperatureSquared { result.append("--no-temperature-squared") }
     if let clip = options.clipNorm { result += ["--clip-norm", "\(clip)"] }
     if let threads = options.threads { result += ["--threads", "\(threads)"] }

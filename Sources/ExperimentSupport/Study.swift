@@ -22,6 +22,10 @@ public enum StudyCommand {
       print("wrote \(path): submit it with 'sbatch \(path)', then run 'study --aggregate \(options.out)'")
       return
     }
+    if options.grid {
+      try searchGrid(options)
+      return
+    }
     if let path = options.aggregate {
       let folder = try OutputFolder(path: path)
       try report(folder: folder, options: options)
@@ -37,6 +41,36 @@ public enum StudyCommand {
     }
     try report(folder: experiment.output, options: options)
     print(String(format: "study finished in %.0f s", Date().timeIntervalSince(started)))
+  }
+
+  /// Trains each distilling configuration once (first seed) for every τ × α of the grid and
+  /// reports the pair with the best validation macro-F1; writes `grid.json` into the output folder.
+  static func searchGrid(_ options: ExperimentOptions) throws {
+    let experiment = try Experiment(options: options)
+    let distilling = options.configurations.filter { $0.teacher != nil }
+    guard !distilling.isEmpty else {
+      throw UsageError("--grid needs a distilling configuration (RB-KD, RB-KD-Att or RAB-KD)", program: parser.program)
+    }
+    var entries: [GridEntry] = []
+    for configuration in distilling {
+      print("grid for \(configuration.name): τ ∈ \(options.gridTemperatures), α ∈ \(options.gridAlphas)")
+      for temperature in options.gridTemperatures {
+        for alpha in options.gridAlphas {
+          var weights = options.lossWeights
+          weights.temperature = temperature
+          weights.alpha = alpha
+          let f1 = try experiment.validationScore(configuration, seed: options.seed, weights: weights)
+          entries.append(GridEntry(configuration: configuration.name, temperature: temperature, alpha: alpha, validationMacroF1: f1))
+          print(String(format: "  τ %-5g α %-4g validation macro-F1 %.4f", temperature, alpha, f1))
+        }
+      }
+      if let best = entries.filter({ $0.configuration == configuration.name }).max(by: { $0.validationMacroF1 < $1.validationMacroF1 }) {
+        print(String(format: "best for %@: τ = %g, α = %g (validation macro-F1 %.4f)", configuration.name, best.temperature, best.alpha, best.validationMacroF1))
+      }
+    }
+    let url = experiment.output.root.appendingPathComponent("grid.json")
+    try JSONEncoder.readable.encode(entries).write(to: url, options: .atomic)
+    print("wrote \(url.path)")
   }
 
   /// Writes and prints the report of the runs in `folder`.
@@ -96,6 +130,18 @@ public enum StudyCommand {
     ]
     return lines.joined(separator: "\n") + "\n"
   }
+}
+
+/// One point of the τ × α grid and the validation score it reached.
+public struct GridEntry: Codable, Sendable, Equatable {
+  /// The configuration trained.
+  public var configuration: String
+  /// τ.
+  public var temperature: Float
+  /// α.
+  public var alpha: Float
+  /// The best validation macro-F1 over the run's epochs.
+  public var validationMacroF1: Double
 }
 
 /// `text` quoted for a POSIX shell when it needs quoting.

@@ -42,7 +42,7 @@ public struct StudySummary {
       "smoke": .bool(options.smoke),
     ]
     let results = try StudyResults(
-      dataset: options.dataset.rawValue, family: options.family, settings: settings,
+      dataset: options.dataset.rawValue, family: options.family.name, settings: settings,
       runs: sorted.map(\.result))
     var confusion: [String: ConfusionMatrix] = [:]
     var curves: [TrainingCurve] = []

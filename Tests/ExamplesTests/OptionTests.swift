@@ -53,11 +53,26 @@ struct OptionTests {
     (["--dataset", "mnist"], "--dataset expects one of uci-har, uci-hapt, wisdm, wisdm-watch, opportunity, csv, synthetic, got 'mnist'"),
     (["--dataset", "uci-hapt"], "--dataset uci-hapt needs --data-dir"),
     (["--configurations", "LM,XL"], "--configurations: unknown configuration 'XL'"),
-    (["--plan", "--aggregate", "x"], "--plan, --emit-slurm and --aggregate exclude each other"),
+    (["--plan", "--aggregate", "x"], "--plan, --emit-slurm, --aggregate and --grid exclude each other"),
+    (["--grid-alphas", "0.1,2"], "--grid-alphas expects comma-separated numbers in [0, 1], got '2'"),
+    (["--family", "rnn"], "--family expects cnn or deepconvlstm, got 'rnn'"),
+    (["--attention-position", "5"], "--attention-position expects 1, 2, 3 or 4, got '5'"),
+    (["--spatial-kernel", "4"], "--spatial-kernel expects 3, 5 or 7, got '4'"),
     (["--resume=yes"], "--resume takes no value"),
     (["--clip-norm", "0"], "--clip-norm expects a number > 0, got '0'"),
     (["--threads", "0"], "--threads expects an integer ≥ 1, got '0'"),
     (["--seeds", "2.5"], "--seeds expects an integer ≥ 1, got '2.5'"),
+    (["--patience", "0"], "--patience expects an integer ≥ 1, got '0'"),
+    (["--batch-size", "-64"], "--batch-size expects an integer ≥ 1, got '-64'"),
+    (["--seed", "-1"], "--seed expects an integer ≥ 0, got '-1'"),
+    (["--epochs", "99999999999999999999"], "--epochs expects an integer ≥ 1, got '99999999999999999999'"),
+    (["--epochs="], "--epochs expects an integer ≥ 1, got ''"),
+    (["--epochs", "--smoke"], "--epochs expects a value (N)"),
+    (["--alpha", "-0.1"], "--alpha expects a number in [0, 1], got '-0.1'"),
+    (["--temperature", "-4"], "--temperature expects a number > 0, got '-4'"),
+    (["--temperature", "inf"], "--temperature expects a number > 0, got 'inf'"),
+    (["--beta", "-1"], "--beta expects a number ≥ 0, got '-1'"),
+    (["--family", "lstm"], "--family expects cnn or deepconvlstm, got 'lstm'"),
   ])
   func badInputIsOneLine(arguments: [String], message: String) {
     #expect(throws: UsageError(message, program: "study")) { try study.parse(arguments) }
@@ -80,7 +95,9 @@ struct OptionTests {
       "--batch-size N", "--learning-rate X", "--seed N", "--seeds N", "--temperature T",
       "--alpha A", "--beta B", "--no-temperature-squared", "--clip-norm X", "--teacher-checkpoint FILE",
       "--out DIR", "--threads N", "--resume", "--smoke", "--configurations LIST", "--plan",
-      "--emit-slurm FILE", "--aggregate DIR", "-h, --help",
+      "--emit-slurm FILE", "--aggregate DIR", "--grid", "--grid-temperatures LIST",
+      "--grid-alphas LIST", "--attention-position P", "--reduction R", "--spatial-kernel K",
+      "-h, --help",
     ] {
       #expect(usage.contains("  " + flag + " "), "missing \(flag)")
     }
@@ -104,6 +121,23 @@ struct OptionTests {
     }
     let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
     #expect(text.hasPrefix("study: error: /nonexistent/hapt"))
+  }
+
+  @Test func emptyDataSetExitsWith64() async {
+    let result = await #expect(processExitsWith: .exitCode(64), observing: [\.standardErrorContent]) {
+      // An existing but empty WISDM raw file, made in the child process that runs the tool.
+      let empty = NSTemporaryDirectory() + "hardistill-empty-wisdm-\(getpid()).txt"
+      _ = FileManager.default.createFile(atPath: empty, contents: Data())
+      CommandLineTool.main(StudyCommand.parser, arguments: ["--dataset", "wisdm", "--data-dir", empty]) {
+        options in
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        _ = try Experiment(options: options)
+      }
+    }
+    let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
+    #expect(text.hasPrefix("study: error: /"))
+    #expect(text.hasSuffix(".txt: expected at least one sample, found none (see 'study --help')\n"))
+    #expect(text.filter { $0 == "\n" }.count == 1)
   }
 
   @Test func helpExitsWithZero() async {

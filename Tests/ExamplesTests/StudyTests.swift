@@ -62,6 +62,35 @@ struct StudyTests {
     #expect(script.hasPrefix("#!/bin/bash\n"))
   }
 
+  @Test func gridReportsTheBestPairByValidation() throws {
+    let out = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    let options = try StudyCommand.parser.parse([
+      "--smoke", "--epochs", "1", "--out", out, "--grid", "--configurations", "RB-KD",
+      "--grid-temperatures", "1,4", "--grid-alphas", "0.1,0.9",
+    ])
+    try StudyCommand.run(options)
+    let entries = try JSONDecoder().decode([GridEntry].self, from: Data(contentsOf: URL(fileURLWithPath: out + "/grid.json")))
+    #expect(entries.map(\.temperature) == [1, 1, 4, 4])
+    #expect(entries.map(\.alpha) == [0.1, 0.9, 0.1, 0.9])
+    #expect(entries.allSatisfy { (0...1).contains($0.validationMacroF1) && $0.configuration == "RB-KD" })
+    // The grid never writes run records: it is not a test evaluation.
+    #expect(((try? FileManager.default.contentsOfDirectory(atPath: out + "/runs")) ?? []).filter { $0.hasPrefix("RB-KD") }.isEmpty)
+  }
+
+  @Test func deepConvLSTMFamilyRunsTheStudy() throws {
+    let out = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    let options = try StudyCommand.parser.parse([
+      "--smoke", "--epochs", "1", "--seeds", "1", "--family", "deepconvlstm", "--attention-position", "2",
+      "--out", out, "--configurations", "teacher-att,RAB-KD",
+    ])
+    try StudyCommand.run(options)
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))) as? [String: Any]
+    #expect(json?["family"] as? String == "deepconvlstm")
+    #expect((json?["runs"] as? [Any])?.count == 2)
+  }
+
   @Test func claimsAreChecked() throws {
     let out = temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: out) }
