@@ -115,6 +115,31 @@ struct DeepConvLSTMTests {
     #expect(maps.spatial?.shape == [2, 20 - 4 * position, 5])
   }
 
+  /// The summary lists each layer with its shape and cost, and a checkpoint written from one
+  /// seed loads into a model made from another (same names and shapes), giving equal outputs.
+  @Test func summaryAndCheckpointRoundTrip() throws {
+    var rng = SplitMix64(seed: 6)
+    let family = ModelFamily.deepConvLSTM(attentionPosition: 4, reduction: 8, spatialKernel: 7)
+    let model = family.make(.lmAtt, channels: 6, classes: 6, generator: &rng)
+    let summary = try model.summary(inputShape: [1, 128, 6])
+    #expect(summary.parameters == 2_036 && summary.flops == 839_744)
+    #expect(
+      summary.rows.map(\.layer) == [
+        "0 Reshape", "1 Conv2D", "2 ReLU", "3 Conv2D", "4 ReLU", "5 Conv2D", "6 ReLU", "7 Conv2D",
+        "8 ReLU", "9 CBAM2D", "10 Reshape", "11 LSTM", "12 LSTM", "13 Dense",
+      ])
+    #expect(summary.rows[9].outputShape == [1, 112, 6, 4])
+    #expect(summary.rows[10].outputShape == [1, 112, 24])
+    #expect(summary.rows[11].outputShape == [1, 112, 8])
+    #expect(model.parameters.map(\.name).contains("11.recurrentKernel"))
+    #expect(model.parameters.map(\.name).contains("9.spatial.filter"))
+    let data = Checkpoint(model: model).encoded()
+    var other = family.make(.lmAtt, channels: 6, classes: 6, generator: &rng)
+    try other.load(from: Checkpoint(decoding: data, path: "lm-att.safetensors"))
+    let x = Tensor.uniform([2, 20, 6], in: -1...1, using: &rng)
+    #expect(other(x).isClose(to: model(x), tolerance: 0))
+  }
+
   @Test func tooShortWindowsAreAShapeError() throws {
     var rng = SplitMix64(seed: 4)
     let model = DeepConvLSTM.lm.make(sensors: 6, classes: 6, generator: &rng)
