@@ -133,11 +133,12 @@ extension Kernels {
       pad_before: g.padBefore)
   }
 
-  /// How many workers share a convolution over `batch` samples: split by whole samples, so each
-  /// worker runs the single-threaded kernel on its own rows of the output.
+  /// How many pieces a convolution over `batch` samples is cut into (see
+  /// ``parallelChunks(_:)``): whole samples, so each piece runs the single-threaded kernel on its
+  /// own rows of the output.
   static func convWorkers(_ g: WindowGeometry, batch: Int, inC: Int, outC: Int, threads: Int) -> Int {
     let flops = 2 * batch * g.outputLength * g.kernelSize * inC * outC
-    return flops >= parallelConvFLOPs ? Swift.min(threads, 2, batch) : 1
+    return flops >= parallelConvFLOPs ? Swift.min(parallelChunks(threads), batch) : 1
   }
 
   /// ``referenceConv1D(_:_:bias:geometry:)`` with the kernels of `configuration`: im2col + GEMM

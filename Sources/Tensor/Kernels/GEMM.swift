@@ -5,9 +5,10 @@ extension Kernels {
   /// (same operands, same result up to rounding), with the kernels of `configuration`.
   ///
   /// The C kernels pack both operands, so the transposed forms cost the same as the plain one.
-  /// Products of more than ``parallelGEMMFLOPs`` are split over threads along the longer of M
-  /// and N, in whole micro-tiles: each worker writes its own rows or columns of C, and the split
-  /// changes no sum's order, so the result is bitwise the same for any thread count.
+  /// Products of more than ``parallelGEMMFLOPs`` are cut along the longer of M and N, in whole
+  /// micro-tiles, into ``parallelChunks(_:)`` pieces that the threads share: each piece writes
+  /// its own rows or columns of C, and the cut changes no sum's order, so the result is bitwise
+  /// the same for any thread count.
   static func gemm(
     m: Int, n: Int, k: Int,
     a: UnsafePointer<Float>, transposeA: Bool,
@@ -24,7 +25,7 @@ extension Kernels {
     let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
     let (ta, tb): (Int32, Int32) = (transposeA ? 1 : 0, transposeB ? 1 : 0)
     let beta: Float = accumulate ? 1 : 0
-    let workers = 2 * m * n * k >= parallelGEMMFLOPs ? Swift.min(configuration.threadCount, 2) : 1
+    let workers = 2 * m * n * k >= parallelGEMMFLOPs ? parallelChunks(configuration.threadCount) : 1
     if workers == 1 {
       hd_sgemm(variant, ta, tb, m, n, k, a, lda, b, ldb, beta, c, n)
       return
