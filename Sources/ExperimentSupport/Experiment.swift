@@ -124,7 +124,8 @@ public final class Experiment {
     if let kind = configuration.teacher {
       setup = DistillationSetup(
         teacher: try teacher(kind).cache, weights: options.lossWeights,
-        attention: configuration.transfersAttention ? [AttentionPair()] : [])
+        attention: configuration.transfersAttention ? [AttentionPair()] : [],
+        channelAlignment: options.channelAlignment)
     }
     let history = try Trainer(options: trainerOptions(for: configuration, seed: seed))
       .fit(&model, on: data.train, validation: data.validation, distillation: setup)
@@ -145,7 +146,8 @@ public final class Experiment {
     if let kind = configuration.teacher {
       setup = DistillationSetup(
         teacher: try teacher(kind).cache, weights: weights,
-        attention: configuration.transfersAttention ? [AttentionPair()] : [])
+        attention: configuration.transfersAttention ? [AttentionPair()] : [],
+        channelAlignment: options.channelAlignment)
     }
     var trainer = trainerOptions(for: configuration, seed: seed)
     trainer.logURL = nil

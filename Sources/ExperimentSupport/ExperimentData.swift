@@ -36,8 +36,17 @@ public struct ExperimentData {
         ? Synthetic.Options(subjects: 8, windowsPerActivity: 8, length: 64)
         : Synthetic.Options()
       split = try Synthetic.load(synthetic, seed: 0)
+    } else if options.skipMalformed && options.dataset == .wisdm {
+      split = try WISDM.load(from: options.dataDirectory ?? ".", policy: .skip)
+    } else if options.skipMalformed && options.dataset == .wisdmWatch {
+      split = try WISDMWatch.load(from: options.dataDirectory ?? ".", policy: .skip)
     } else {
       split = try options.dataset.load(from: options.dataDirectory ?? ".")
+    }
+    if !split.skipped.isEmpty {
+      print("skipped \(split.skipped.count) malformed records (--skip-malformed):")
+      for problem in split.skipped.prefix(20) { print("  \(problem)") }
+      if split.skipped.count > 20 { print("  … and \(split.skipped.count - 20) more") }
     }
     let (train, validation) = try split.train.validationSplit(fraction: 0.2, seed: 0)
     let standardizer = ChannelStandardizer(fittedTo: train)

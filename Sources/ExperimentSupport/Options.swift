@@ -31,6 +31,10 @@ public struct ExperimentOptions: Sendable, Equatable {
   public var beta: Float = 1
   /// Whether KD carries the τ² factor.
   public var temperatureSquared = true
+  /// Skip malformed records of the known-dirty WISDM files (and list them) instead of stopping.
+  public var skipMalformed = false
+  /// How a teacher's channel map reaches a student with fewer channels.
+  public var channelAlignment: ChannelAlignment = .groupAverage
   /// Where DeepConvLSTM's CBAM sits and how it is shaped (ignored by the CNN family).
   public var attention = AttentionSettings()
   /// Clip gradients to this global norm, if set.
@@ -151,6 +155,14 @@ public struct OptionParser: Sendable {
         o.dataset = id
       },
       OptionSpec(flag: "--data-dir", value: "DIR", help: "folder of the real data set (as its authors distribute it)", studyOnly: false) { o, v in o.dataDirectory = v },
+      OptionSpec(flag: "--skip-malformed", value: nil, help: "wisdm, wisdm-watch: skip malformed records and list them (default: stop at the first)", studyOnly: false) { o, _ in o.skipMalformed = true },
+      OptionSpec(flag: "--channel-alignment", value: "WAY", help: "teacher → student channel maps: average (groups) or project (a trained linear map) (default average)", studyOnly: false) { o, v throws(UsageError) in
+        switch v {
+        case "average": o.channelAlignment = .groupAverage
+        case "project": o.channelAlignment = .projection
+        default: throw error("--channel-alignment expects average or project, got '\(v)'")
+        }
+      },
       OptionSpec(flag: "--family", value: "NAME", help: "model family: cnn or deepconvlstm (default cnn)", studyOnly: false) { o, v throws(UsageError) in
         switch v {
         case "cnn": o.family = .cnn
@@ -283,6 +295,8 @@ public struct OptionParser: Sendable {
       ]
     }
     if !options.temperatureSquared { result.append("--no-temperature-squared") }
+    if options.skipMalformed { result.append("--skip-malformed") }
+    if options.channelAlignment == .projection { result += ["--channel-alignment", "project"] }
     if let clip = options.clipNorm { result += ["--clip-norm", "\(clip)"] }
     if let threads = options.threads { result += ["--threads", "\(threads)"] }
     if options.smoke { result.append("--smoke") }

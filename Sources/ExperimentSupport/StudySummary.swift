@@ -34,13 +34,21 @@ public struct StudySummary {
     let sorted = records.sorted {
       (order[$0.result.configuration] ?? 99, $0.result.seed) < (order[$1.result.configuration] ?? 99, $1.result.seed)
     }
-    let settings: [String: SettingValue] = [
+    // Floats as their shortest decimal (0.1, not 0.10000000149011612).
+    func decimal(_ value: Float) -> SettingValue { .number(Double("\(value)") ?? Double(value)) }
+    var settings: [String: SettingValue] = [
       "epochs": .integer(options.epochs), "patience": .integer(options.patience),
-      "batchSize": .integer(options.batchSize), "learningRate": .number(Double(options.learningRate)),
-      "temperature": .number(Double(options.temperature)), "alpha": .number(Double(options.alpha)),
-      "beta": .number(Double(options.beta)), "temperatureSquared": .bool(options.temperatureSquared),
+      "batchSize": .integer(options.batchSize), "learningRate": decimal(options.learningRate),
+      "temperature": decimal(options.temperature), "alpha": decimal(options.alpha),
+      "beta": decimal(options.beta), "temperatureSquared": .bool(options.temperatureSquared),
       "smoke": .bool(options.smoke),
+      "channelAlignment": .string(options.channelAlignment == .projection ? "project" : "average"),
     ]
+    if case .deepConvLSTM = options.family {
+      settings["attentionPosition"] = .integer(options.attention.position)
+      settings["reduction"] = .integer(options.attention.reduction)
+      settings["spatialKernel"] = .integer(options.attention.spatialKernel)
+    }
     let results = try StudyResults(
       dataset: options.dataset.rawValue, family: options.family.name, settings: settings,
       runs: sorted.map(\.result))

@@ -56,6 +56,7 @@ struct OptionTests {
     (["--plan", "--aggregate", "x"], "--plan, --emit-slurm, --aggregate and --grid exclude each other"),
     (["--grid-alphas", "0.1,2"], "--grid-alphas expects comma-separated numbers in [0, 1], got '2'"),
     (["--family", "rnn"], "--family expects cnn or deepconvlstm, got 'rnn'"),
+    (["--channel-alignment", "mean"], "--channel-alignment expects average or project, got 'mean'"),
     (["--attention-position", "5"], "--attention-position expects 1, 2, 3 or 4, got '5'"),
     (["--spatial-kernel", "4"], "--spatial-kernel expects 3, 5 or 7, got '4'"),
     (["--resume=yes"], "--resume takes no value"),
@@ -93,7 +94,8 @@ struct OptionTests {
     for flag in [
       "--dataset ID", "--data-dir DIR", "--family NAME", "--epochs N", "--patience N",
       "--batch-size N", "--learning-rate X", "--seed N", "--seeds N", "--temperature T",
-      "--alpha A", "--beta B", "--no-temperature-squared", "--clip-norm X", "--teacher-checkpoint FILE",
+      "--alpha A", "--beta B", "--no-temperature-squared", "--clip-norm X", "--skip-malformed",
+      "--channel-alignment WAY", "--teacher-checkpoint FILE",
       "--out DIR", "--threads N", "--resume", "--smoke", "--configurations LIST", "--plan",
       "--emit-slurm FILE", "--aggregate DIR", "--grid", "--grid-temperatures LIST",
       "--grid-alphas LIST", "--attention-position P", "--reduction R", "--spatial-kernel K",
