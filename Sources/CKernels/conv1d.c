@@ -9,6 +9,7 @@
 #include "CKernels.h"
 #include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static long block_samples(const hd_conv1d_geometry *g) {
@@ -148,10 +149,115 @@ static void direct_backward(const hd_conv1d_geometry *g, const float *restrict x
   }
 }
 
+// Implicit GEMM: with stride 1, dilation 1 and `same` length, row (b, t) of the columns matrix
+// starts at x + (b·L + t − pad)·cin, a uniform stride of cin over the whole flattened block, so
+// the GEMM reads A straight from x (lda = cin, overlapping rows) and im2col is skipped. Only the
+// k − 1 rows per sample whose window crosses a sample edge are wrong there (they read the
+// neighbour instead of zeros); they are redone from a small im2col of just those rows.
+static int is_implicit(const hd_conv1d_geometry *g) {
+  return g->stride == 1 && g->dilation == 1 && g->out_length == g->in_length &&
+         g->in_length >= g->kernel && g->kernel > 1;
+}
+
+// The rows of a block whose window crosses a sample edge: in sample-major order, the first
+// `pad` and the last `k − 1 − pad` steps of each sample. Returns the step of the r-th.
+static inline long edge_step(const hd_conv1d_geometry *g, long r) {
+  long pad = g->pad_before, per = g->kernel - 1, j = r % per;
+  return j < pad ? j : g->in_length - per + j;
+}
+
+// Columns of the edge rows of samples [b0, b0 + nb), written as `rows` (nb·(k−1) of them).
+static void edge_im2col(const hd_conv1d_geometry *g, const float *x, long b0, long nb,
+                        float *cols) {
+  const long cin = g->in_channels, row_floats = g->kernel * cin, per = g->kernel - 1;
+  for (long r = 0; r < nb * per; r++) {
+    long b = r / per, t = edge_step(g, r);
+    const float *sample = x + (b0 + b) * g->in_length * cin;
+    float *row = cols + r * row_floats;
+    for (long j = 0; j < g->kernel; j++) {
+      long s = t - g->pad_before + j;
+      if (s >= 0 && s < g->in_length)
+        memcpy(row + j * cin, sample + s * cin, (size_t)cin * sizeof(float));
+      else
+        memset(row + j * cin, 0, (size_t)cin * sizeof(float));
+    }
+  }
+}
+
+static void implicit_forward(int variant, const hd_conv1d_geometry *g, const float *x,
+                             const float *w, const float *bias, float *y) {
+  const long cin = g->in_channels, cout = g->out_channels, L = g->in_length;
+  const long row_floats = g->kernel * cin, per = g->kernel - 1, pad = g->pad_before;
+  const long block = block_samples(g);
+  float *cols = hd_scratch(HD_SCRATCH_COLS, (size_t)(block * per * row_floats));
+  float *fixed = hd_scratch(HD_SCRATCH_FIX, (size_t)(block * per * cout));
+  for (long b0 = 0; b0 < g->batch; b0 += block) {
+    long nb = g->batch - b0 < block ? g->batch - b0 : block;
+    long rows = nb * L, first = pad, last = nb * L - (per - pad);
+    float *out = y + b0 * L * cout;
+    float beta = 0.0f;
+    if (bias) {
+      for (long r = first; r < last; r++)
+        for (long o = 0; o < cout; o++) out[r * cout + o] = bias[o];
+      beta = 1.0f;
+    }
+    // Row i of the view starts at x_block + (i − pad)·cin; rows [first, last) stay inside x.
+    hd_sgemm(variant, 0, 0, last - first, cout, row_floats, x + b0 * L * cin, cin, w, cout, beta,
+             out + first * cout, cout);
+    (void)rows;
+    edge_im2col(g, x, b0, nb, cols);
+    hd_sgemm(variant, 0, 0, nb * per, cout, row_floats, cols, row_floats, w, cout, 0.0f, fixed,
+             cout);
+    for (long r = 0; r < nb * per; r++) {
+      float *target = out + ((r / per) * L + edge_step(g, r)) * cout;
+      for (long o = 0; o < cout; o++) target[o] = fixed[r * cout + o] + (bias ? bias[o] : 0.0f);
+    }
+  }
+}
+
+static void implicit_backward_filter(int variant, const hd_conv1d_geometry *g, const float *x,
+                                     const float *gy, float *gw, float *gb, int accumulate) {
+  const long cin = g->in_channels, cout = g->out_channels, L = g->in_length;
+  const long row_floats = g->kernel * cin, per = g->kernel - 1, pad = g->pad_before;
+  const long block = block_samples(g);
+  float *delta = hd_scratch(HD_SCRATCH_COLS, (size_t)(block * per * row_floats));
+  float *upstream = hd_scratch(HD_SCRATCH_FIX, (size_t)(block * per * cout));
+  if (gb && !accumulate) memset(gb, 0, (size_t)cout * sizeof(float));
+  for (long b0 = 0; b0 < g->batch; b0 += block) {
+    long nb = g->batch - b0 < block ? g->batch - b0 : block;
+    long first = pad, last = nb * L - (per - pad);
+    const float *xb = x + b0 * L * cin, *gyb = gy + b0 * L * cout;
+    // gw (+)= viewᵀ · gy over rows [first, last).
+    float beta = (b0 == 0 && !accumulate) ? 0.0f : 1.0f;
+    hd_sgemm(variant, 1, 0, row_floats, cout, last - first, xb, cin, gyb + first * cout, cout,
+             beta, gw, cout);
+    // Edge rows: add (correct − what the view read)ᵀ · gy.
+    edge_im2col(g, x, b0, nb, delta);
+    for (long r = 0; r < nb * per; r++) {
+      long i = (r / per) * L + edge_step(g, r);
+      float *d = delta + r * row_floats;
+      if (i >= first && i < last) {
+        const float *view = xb + (i - pad) * cin;
+        for (long q = 0; q < row_floats; q++) d[q] -= view[q];
+      }
+      memcpy(upstream + r * cout, gyb + i * cout, (size_t)cout * sizeof(float));
+    }
+    hd_sgemm(variant, 1, 0, row_floats, cout, nb * per, delta, row_floats, upstream, cout, 1.0f,
+             gw, cout);
+    if (gb)
+      for (long r = 0; r < nb * L; r++)
+        for (long o = 0; o < cout; o++) gb[o] += gyb[r * cout + o];
+  }
+}
+
 void hd_conv1d_forward(int variant, const hd_conv1d_geometry *g, const float *x, const float *w,
                        const float *bias, float *y) {
   if (is_narrow(g)) {
     direct_forward(g, x, w, bias, y);
+    return;
+  }
+  if (is_implicit(g)) {
+    implicit_forward(variant, g, x, w, bias, y);
     return;
   }
   const long row_floats = g->kernel * g->in_channels, cout = g->out_channels;
@@ -185,6 +291,10 @@ void hd_conv1d_backward_filter(int variant, const hd_conv1d_geometry *g, const f
     return;
   }
   if (!accumulate && g->batch == 0) memset(gw, 0, (size_t)(row_floats * cout) * sizeof(float));
+  if (is_implicit(g) && g->batch > 0) {
+    implicit_backward_filter(variant, g, x, gy, gw, gb, accumulate);
+    return;
+  }
   for (long b0 = 0; b0 < g->batch; b0 += block) {
     long nb = g->batch - b0 < block ? g->batch - b0 : block;
     long rows = nb * g->out_length;

@@ -90,6 +90,11 @@ struct KernelVariantTests {
     ConvCase(input: [2, 11, 3], filter: [7, 3, 45], dilation: 2),
     ConvCase(input: [5, 64, 16], filter: [5, 16, 32]),
     ConvCase(input: [4, 9, 2], filter: [7, 2, 1], bias: false),
+    // Implicit GEMM (stride 1, dilation 1, same): even kernel (pad 1 before, 2 after), a time
+    // axis exactly as long as the kernel, one sample.
+    ConvCase(input: [2, 4, 3], filter: [4, 3, 6]),
+    ConvCase(input: [1, 9, 5], filter: [3, 5, 7]),
+    ConvCase(input: [3, 6, 2], filter: [6, 2, 17]),
     // Large enough to run on two threads and to use several im2col blocks.
     ConvCase(input: [24, 64, 64], filter: [5, 64, 48]),
   ]
