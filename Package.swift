@@ -42,7 +42,8 @@ let package = Package(
       dependencies: ["Tensor", "Layers", "Distillation", "Datasets", "Metrics"]),
 
     // Executables.
-    .executableTarget(name: "HarBench", dependencies: ["Tensor", "Layers"], path: "Benchmarks/HarBench"),
+    .executableTarget(
+      name: "HarBench", dependencies: ["Tensor", "Layers", "Datasets"], path: "Benchmarks/HarBench"),
 
     // Tests import their module and TestSupport, never `@testable`, so `swift test -c release` works.
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),

@@ -16,9 +16,11 @@ let usage = """
     --quick          fewer and shorter samples (a smoke run)
     --epochs N       timed training epochs per case (default 2; 20 untimed warm-up steps first)
     --skip-baseline  do not time the reference kernels in training cases (for profiling)
+    --hapt PATH      UCI HAPT folder for parse.uci-hapt (default ../shared/datasets/uci-hapt)
 
   Cases: variant, gemm.<m>x<k>x<n>[.at|.bt], gemm-variant.<variant>.<m>x<k>x<n>,
-  conv.<layer>.forward|backward, train.<model>, infer1.<model>, infer256.<model>, memory.
+  conv.<layer>.forward|backward, train.<model>, infer1.<model>, infer256.<model>,
+  parse.uci-hapt, memory.
   """
 
 struct Options {
@@ -28,6 +30,7 @@ struct Options {
   var quick = false
   var epochs = 2
   var skipBaseline = false
+  var haptPath = "../shared/datasets/uci-hapt"
 
   init(_ arguments: [String]) throws {
     var rest = arguments[...]
@@ -51,6 +54,7 @@ struct Options {
       case "--json": json = true
       case "--quick": quick = true
       case "--skip-baseline": skipBaseline = true
+      case "--hapt": haptPath = try value(argument)
       case "--help", "-h":
         print(usage)
         exit(0)
@@ -100,6 +104,7 @@ do {
     try runConvCases(options, &report)
     try runTrainingCases(options, &report)
     try runInferenceCases(options, &report)
+    try runParseCases(options, &report)
     if options.selects("memory") {
       report.add("memory", metric: "peak_rss_mb", value: Double(peakResidentBytes()) / 1_048_576)
     }
