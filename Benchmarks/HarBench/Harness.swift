@@ -137,7 +137,8 @@ struct Report {
 
   /// Records one measured value.
   mutating func add(
-    _ caseName: String, metric: String, value: Double, baseline: (name: String, value: Double)? = nil,
+    _ caseName: String, metric: String, value: Double,
+    baseline: (name: String, value: Double)? = nil,
     note: String = ""
   ) {
     let variant = KernelConfiguration.current.variant.rawValue

@@ -17,7 +17,8 @@ struct GEMMShape {
 let gemmShapes: [GEMMShape] = [
   GEMMShape(m: 64, k: 64, n: 64), GEMMShape(m: 256, k: 256, n: 256),
   GEMMShape(m: 512, k: 512, n: 512), GEMMShape(m: 1024, k: 1024, n: 1024),
-  // teacher conv1 9→64 (L 128), conv2 64→64 (L 128), conv3 64→128 (L 64), conv4 128→128 (L 64)
+  // teacher conv1 9→64 (L 128), conv2 64→64 (L 128), conv3 64→128 (L 64),
+  // conv4 128→128 (L 64)
   GEMMShape(m: 8192, k: 45, n: 64), GEMMShape(m: 45, k: 8192, n: 64, transposeA: true),
   GEMMShape(m: 8192, k: 320, n: 64), GEMMShape(m: 320, k: 8192, n: 64, transposeA: true),
   GEMMShape(m: 8192, k: 64, n: 320, transposeB: true),
@@ -68,7 +69,9 @@ func runGEMMCases(_ options: Options, _ report: inout Report) throws {
     let active = variants.firstIndex(of: current.variant) ?? variants.count - 1
     let note = foreign > 0.25 ? String(format: "other jobs used %.2f cores", foreign) : ""
     if options.selects(name) {
-      report.add(name, metric: "gflops", value: gflops[active], baseline: ("reference", gflops[0]), note: note)
+      report.add(
+        name, metric: "gflops", value: gflops[active], baseline: ("reference", gflops[0]),
+        note: note)
     }
     if wantsVariants {
       for (index, variant) in variants.enumerated()
@@ -106,10 +109,13 @@ func runConvCases(_ options: Options, _ report: inout Report) throws {
     func recorded() -> (Tape, Tensor, [Tensor]) {
       let tape = Tape()
       let inputs = [x, w, bias].map(tape.variable)
-      let loss = (inputs[0].conv1D(filter: inputs[1], bias: inputs[2], padding: .same) * upstream).sum()
+      let loss = (inputs[0].conv1D(filter: inputs[1], bias: inputs[2], padding: .same) * upstream)
+        .sum()
       return (tape, loss, inputs)
     }
-    let (referenceTape, referenceLoss, referenceInputs) = KernelConfiguration.with(variant: .reference) { recorded() }
+    let (referenceTape, referenceLoss, referenceInputs) = KernelConfiguration.with(
+      variant: .reference
+    ) { recorded() }
     let (tape, loss, inputs) = recorded()
     func backward() -> [Tensor] { tape.gradients(of: loss, wrt: inputs) }
     func referenceBackward() -> [Tensor] {
@@ -117,7 +123,9 @@ func runConvCases(_ options: Options, _ report: inout Report) throws {
         referenceTape.gradients(of: referenceLoss, wrt: referenceInputs)
       }
     }
-    let reference = (KernelConfiguration.with(variant: .reference) { forward() }, referenceBackward())
+    let reference = (
+      KernelConfiguration.with(variant: .reference) { forward() }, referenceBackward()
+    )
     let fast = (forward(), backward())
     try check(forwardName, reference.0.scalars, fast.0.scalars, tolerance: 1e-5)
     for (r, f) in zip(reference.1, fast.1) {
@@ -125,11 +133,16 @@ func runConvCases(_ options: Options, _ report: inout Report) throws {
     }
     let rounds = options.quick ? 1 : 3
     let flops = 2.0 * Double(layer.input[0] * layer.input[1] * layer.filter.reduce(1, *))
-    for (name, isForward) in [(forwardName, true), (backwardName, false)] where options.selects(name) {
+    for (name, isForward) in [(forwardName, true), (backwardName, false)]
+    where options.selects(name) {
       let (medians, foreign) = interleaved(
         rounds: rounds, minimumSeconds: options.quick ? 0.02 : 0.1,
         [
-          { _ = isForward ? [KernelConfiguration.with(variant: .reference) { forward() }] : referenceBackward() },
+          {
+            _ =
+              isForward
+              ? [KernelConfiguration.with(variant: .reference) { forward() }] : referenceBackward()
+          },
           { _ = isForward ? [forward()] : backward() },
         ])
       // The backward pass (input and filter gradients) does twice the forward's work.

@@ -65,17 +65,21 @@ func runTrainingCases(_ options: Options, _ report: inout Report) throws {
       if !options.skipBaseline {
         baselineRates.append(
           KernelConfiguration.with(variant: .reference) {
-            trainThroughput(&baselineTrainer, data: data, epochs: 1, steps: baselineSteps, seed: UInt64(epoch))
+            trainThroughput(
+              &baselineTrainer, data: data, epochs: 1, steps: baselineSteps, seed: UInt64(epoch))
           })
       }
       rates.append(trainThroughput(&trainer, data: data, epochs: 1, seed: UInt64(10 + epoch)))
     }
     let cpu1 = cpuSeconds()
-    let foreign = Swift.max(0, (cpu1.machine - cpu0.machine) - (cpu1.own - cpu0.own)) / (now() - start)
+    let foreign =
+      Swift.max(0, (cpu1.machine - cpu0.machine) - (cpu1.own - cpu0.own)) / (now() - start)
     report.add(
       name, metric: "samples_per_sec", value: median(rates),
       baseline: baselineRates.isEmpty ? nil : ("reference", median(baselineRates)),
-      note: String(format: "epochs %@; other jobs used %.2f cores", rates.map { String(format: "%.0f", $0) }.joined(separator: "/"), foreign))
+      note: String(
+        format: "epochs %@; other jobs used %.2f cores",
+        rates.map { String(format: "%.0f", $0) }.joined(separator: "/"), foreign))
   }
 }
 

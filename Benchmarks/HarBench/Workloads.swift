@@ -12,7 +12,8 @@ struct SyntheticWindows {
   let values: [Float]
   let labels: [Int]
 
-  init(count: Int = 7_352, length: Int = 128, channels: Int = 9, classes: Int = 6, seed: UInt64 = 0) {
+  init(count: Int = 7_352, length: Int = 128, channels: Int = 9, classes: Int = 6, seed: UInt64 = 0)
+  {
     var rng = SplitMix64(seed: seed)
     let noise = Tensor.normal([count * length * channels], using: &rng).scalars
     var values = [Float](repeating: 0, count: count * length * channels)
@@ -40,7 +41,8 @@ struct SyntheticWindows {
     scalars.withUnsafeMutableBufferPointer { out in
       values.withUnsafeBufferPointer { source in
         for (row, index) in indices.enumerated() {
-          (out.baseAddress! + row * width).update(from: source.baseAddress! + index * width, count: width)
+          (out.baseAddress! + row * width).update(
+            from: source.baseAddress! + index * width, count: width)
         }
       }
     }
@@ -51,7 +53,11 @@ struct SyntheticWindows {
 
 /// One training configuration of the benchmark: a model and how one step computes its loss.
 enum TrainingCase: String, CaseIterable {
-  case teacher, teacherAtt = "teacher-att", lm, lmAtt = "lm-att", rabKD = "rab-kd"
+  case teacher
+  case teacherAtt = "teacher-att"
+  case lm
+  case lmAtt = "lm-att"
+  case rabKD = "rab-kd"
 
   /// The trained model.
   var studentModel: ReferenceModel {
@@ -86,7 +92,9 @@ struct Trainer {
   }
 
   /// The loss and gradients of one step, without updating anything.
-  mutating func lossAndGradients(_ x: Tensor, _ labels: [Int]) -> (value: Float, gradients: Gradients) {
+  mutating func lossAndGradients(_ x: Tensor, _ labels: [Int]) -> (
+    value: Float, gradients: Gradients
+  ) {
     let dropoutSeed = generator.next()
     guard let teacher else {
       return valueWithGradients(of: model) { m in
@@ -102,7 +110,8 @@ struct Trainer {
     let (t, alpha, beta) = (temperature, alpha, beta)
     let softTargets = (teacherLogits / t).softmax()
     let logSoftTargets = (teacherLogits / t).logSoftmax()
-    let teacherChannel = teacherMaps.channel!.reshaped(to: [labels.count, 32, -1]).mean(alongAxis: 2)
+    let teacherChannel = teacherMaps.channel!.reshaped(to: [labels.count, 32, -1]).mean(
+      alongAxis: 2)
     let teacherSpatial = teacherMaps.spatial!
     return valueWithGradients(of: model) { m in
       var context = ForwardContext(isTraining: true, generator: SplitMix64(seed: dropoutSeed))

@@ -3,8 +3,8 @@
 // Every case first checks the fast kernels against the Swift reference kernels, then times them,
 // interleaved with a baseline measured in the same run; see Benchmarks/README.md.
 import Foundation
-@_spi(Kernels) import Tensor
 import Layers
+@_spi(Kernels) import Tensor
 
 let usage = """
   usage: har-bench [--filter PREFIX]... [--threads N] [--json] [--quick] [--epochs N]
@@ -35,7 +35,9 @@ struct Options {
   init(_ arguments: [String]) throws {
     var rest = arguments[...]
     func value(_ flag: String) throws -> String {
-      guard let v = rest.popFirst() else { throw BenchmarkError(description: "\(flag) needs a value") }
+      guard let v = rest.popFirst() else {
+        throw BenchmarkError(description: "\(flag) needs a value")
+      }
       return v
     }
     while let argument = rest.popFirst() {
@@ -93,11 +95,18 @@ do {
     if options.selects("variant") {
       let supported = KernelVariant.allCases.filter(\.isSupported).map(\.rawValue)
       if options.json {
+        let names = supported.map { "\"\($0)\"" }.joined(separator: ", ")
         emit(
           "{\"case\": \"variant\", \"metric\": \"name\", \"value\": \"\(configuration.variant)\", "
-            + "\"threads\": \(configuration.threadCount), \"allocator_tuned\": \(KernelConfiguration.allocatorIsTuned), \"supported\": [\(supported.map { "\"\($0)\"" }.joined(separator: ", "))]}")
+            + "\"threads\": \(configuration.threadCount), "
+            + "\"allocator_tuned\": \(KernelConfiguration.allocatorIsTuned), "
+            + "\"supported\": [\(names)]}")
       } else {
-        emit("kernel variant: \(configuration.variant) (supported: \(supported.joined(separator: ", "))); threads: \(configuration.threadCount); glibc malloc tuned: \(KernelConfiguration.allocatorIsTuned)")
+        emit(
+          "kernel variant: \(configuration.variant) "
+            + "(supported: \(supported.joined(separator: ", "))); "
+            + "threads: \(configuration.threadCount); "
+            + "glibc malloc tuned: \(KernelConfiguration.allocatorIsTuned)")
       }
     }
     try runGEMMCases(options, &report)

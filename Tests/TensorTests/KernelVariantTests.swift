@@ -158,8 +158,9 @@ struct KernelVariantTests {
     let g = random([32, 64, 128], seed: 33)
     func grads(_ threads: Int) -> [Tensor] {
       KernelConfiguration.with(threadCount: threads) {
-        valueWithGradients(at: [x, w]) { p in (p[0].conv1D(filter: p[1], padding: .same) * g).sum() }
-          .gradients
+        valueWithGradients(at: [x, w]) { p in (p[0].conv1D(filter: p[1], padding: .same) * g).sum()
+        }
+        .gradients
       }
     }
     let (one, two) = (grads(1), grads(2))
@@ -187,7 +188,9 @@ struct KernelVariantTests {
     ("max over 0, 2", [[3, 5, 7]], { $0[0].max(alongAxes: [0, 2]) }),
     ("max over all", [[1, 1, 1]], { $0[0].max() }),
     ("maxPool 2", [[3, 9, 5]], { $0[0].maxPool1D(kernelSize: 2) }),
-    ("maxPool 3/2 same", [[2, 7, 3]], { $0[0].maxPool1D(kernelSize: 3, stride: 2, padding: .same) }),
+    (
+      "maxPool 3/2 same", [[2, 7, 3]], { $0[0].maxPool1D(kernelSize: 3, stride: 2, padding: .same) }
+    ),
     ("maxPool 1", [[1, 1, 1]], { $0[0].maxPool1D(kernelSize: 1) }),
   ]
 

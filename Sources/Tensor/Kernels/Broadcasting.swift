@@ -42,14 +42,17 @@ extension Kernels {
       return referenceBroadcastZipMap(a, b, to: shape, op)
     }
     let count = shape.reduce(1, *)
-    let strides = [broadcastStrides(of: a.shape, to: shape), broadcastStrides(of: b.shape, to: shape)]
+    let strides = [
+      broadcastStrides(of: a.shape, to: shape), broadcastStrides(of: b.shape, to: shape),
+    ]
     let (dims, merged) = mergedAxes(shape: shape, strides: strides)
     let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
       a.withUnsafeBufferPointer { x in
         b.withUnsafeBufferPointer { y in
           let (o, px, py) = (out.baseAddress!, x.baseAddress!, y.baseAddress!)
           @inline(__always)
-          func row(_ index: Int, _ offsetX: Int, _ offsetY: Int, _ inner: Int, _ sx: Int, _ sy: Int) {
+          func row(_ index: Int, _ offsetX: Int, _ offsetY: Int, _ inner: Int, _ sx: Int, _ sy: Int)
+          {
             broadcastRow(o + index, px + offsetX, py + offsetY, inner, sx, sy, op)
           }
           // Up to two outer axes (every broadcast in the reference models) as plain loops; the
@@ -59,7 +62,9 @@ extension Kernels {
           case 1: row(0, 0, 0, dims[0], merged[0][0], merged[1][0])
           case 2:
             for r in 0..<dims[0] {
-              row(r * dims[1], r * merged[0][0], r * merged[1][0], dims[1], merged[0][1], merged[1][1])
+              row(
+                r * dims[1], r * merged[0][0], r * merged[1][0], dims[1], merged[0][1], merged[1][1]
+              )
             }
           case 3:
             let (d1, d2) = (dims[1], dims[2])
@@ -191,7 +196,8 @@ extension Kernels {
     if KernelConfiguration.current.variant != .reference {
       // The summed axes: leading axes `shape` lacks, and its extent-1 axes that `g` broadcast.
       let lead = g.rank - shape.count
-      let axes = Set(g.shape.indices.filter { $0 < lead || (shape[$0 - lead] == 1 && g.shape[$0] != 1) })
+      let axes = Set(
+        g.shape.indices.filter { $0 < lead || (shape[$0 - lead] == 1 && g.shape[$0] != 1) })
       if let summed = reduceBlock(g, axes: axes, initial: 0, +) {
         return summed.reshapedUnchecked(shape)
       }
@@ -216,7 +222,8 @@ extension Kernels {
 }
 
 extension Kernels {
-  /// The four arithmetic operators, as values: passed to ``broadcastZipMap(_:_:to:_:)-(_,_,_,BinaryOperator)``
+  /// The four arithmetic operators, as values: passed to the `BinaryOperator` overload of
+  /// `broadcastZipMap(_:_:to:_:)`
   /// they select a loop with the operator inlined. (A `(Float, Float) -> Float` that is itself a
   /// parameter, like `*` handed through an op, reached the loops as an indirect call per element:
   /// measured at ~10 % of a student's training step.)
@@ -294,7 +301,9 @@ extension Kernels {
 
   /// `x` viewed as `[outer, extent, inner]` when `axes` (ignoring extent-1 axes) are one
   /// contiguous block, else `nil`.
-  static func reductionBlock(_ shape: [Int], axes: Set<Int>) -> (outer: Int, extent: Int, inner: Int)? {
+  static func reductionBlock(_ shape: [Int], axes: Set<Int>) -> (
+    outer: Int, extent: Int, inner: Int
+  )? {
     let reduced = shape.indices.filter { axes.contains($0) && shape[$0] != 1 }
     guard let first = reduced.first, let last = reduced.last else {
       return (shape.reduce(1, *), 1, 1)

@@ -126,7 +126,8 @@ extension Kernels {
   static let parallelConvFLOPs = 4_000_000
 
   /// The C description of a convolution over `batch` samples.
-  static func cGeometry(_ g: WindowGeometry, batch: Int, inC: Int, outC: Int) -> hd_conv1d_geometry {
+  static func cGeometry(_ g: WindowGeometry, batch: Int, inC: Int, outC: Int) -> hd_conv1d_geometry
+  {
     hd_conv1d_geometry(
       batch: batch, in_length: g.inputLength, in_channels: inC, out_length: g.outputLength,
       out_channels: outC, kernel: g.kernelSize, stride: g.stride, dilation: g.dilation,
@@ -136,7 +137,8 @@ extension Kernels {
   /// How many pieces a convolution over `batch` samples is cut into (see
   /// ``parallelChunks(_:)``): whole samples, so each piece runs the single-threaded kernel on its
   /// own rows of the output.
-  static func convWorkers(_ g: WindowGeometry, batch: Int, inC: Int, outC: Int, threads: Int) -> Int {
+  static func convWorkers(_ g: WindowGeometry, batch: Int, inC: Int, outC: Int, threads: Int) -> Int
+  {
     let flops = 2 * batch * g.outputLength * g.kernelSize * inC * outC
     return flops >= parallelConvFLOPs ? Swift.min(parallelChunks(threads), batch) : 1
   }
@@ -153,13 +155,16 @@ extension Kernels {
     }
     let (batch, inC, outC) = (x.shape[0], x.shape[2], w.shape[2])
     let count = batch * g.outputLength * outC
-    let workers = convWorkers(g, batch: batch, inC: inC, outC: outC, threads: configuration.threadCount)
+    let workers = convWorkers(
+      g, batch: batch, inC: inC, outC: outC, threads: configuration.threadCount)
     let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
       x.withUnsafeBufferPointer { px in
         w.withUnsafeBufferPointer { pw in
           withOptionalPointer(bias) { pb in
-            let (sx, sw) = (DisjointWrites(reading: px.baseAddress!, count: px.count),
-                            DisjointWrites(reading: pw.baseAddress!, count: pw.count))
+            let (sx, sw) = (
+              DisjointWrites(reading: px.baseAddress!, count: px.count),
+              DisjointWrites(reading: pw.baseAddress!, count: pw.count)
+            )
             let sb = pb.map { DisjointWrites(reading: $0, count: outC) }
             let sy = DisjointWrites(out.baseAddress!, count: count)
             parallelFor(workers) { worker in
@@ -193,7 +198,8 @@ extension Kernels {
       return (needsInput ? gx : nil, gw, gb)
     }
     let (batch, inC, outC) = (x.shape[0], x.shape[2], w.shape[2])
-    let workers = convWorkers(g, batch: batch, inC: inC, outC: outC, threads: configuration.threadCount)
+    let workers = convWorkers(
+      g, batch: batch, inC: inC, outC: outC, threads: configuration.threadCount)
     let filterCount = w.scalarCount
     // Worker 0 writes the result buffers; the others write partials [filter | bias] summed after.
     var partials = [Float](repeating: 0, count: (workers - 1) * (filterCount + outC))
@@ -203,9 +209,11 @@ extension Kernels {
     gy.withUnsafeBufferPointer { pgy in
       x.withUnsafeBufferPointer { px in
         w.withUnsafeBufferPointer { pw in
-          let (sgy, sx, sw) = (DisjointWrites(reading: pgy.baseAddress!, count: pgy.count),
-                               DisjointWrites(reading: px.baseAddress!, count: px.count),
-                               DisjointWrites(reading: pw.baseAddress!, count: pw.count))
+          let (sgy, sx, sw) = (
+            DisjointWrites(reading: pgy.baseAddress!, count: pgy.count),
+            DisjointWrites(reading: px.baseAddress!, count: px.count),
+            DisjointWrites(reading: pw.baseAddress!, count: pw.count)
+          )
           gw.withUnsafeMutableBufferPointer { pgw in
             gb.withUnsafeMutableBufferPointer { pgb in
               partials.withUnsafeMutableBufferPointer { pp in
@@ -220,10 +228,13 @@ extension Kernels {
                     var geometry = cGeometry(g, batch: samples.count, inC: inC, outC: outC)
                     let xs = sx.base + samples.lowerBound * g.inputLength * inC
                     let gys = sgy.base + samples.lowerBound * g.outputLength * outC
-                    let (filter, bias) = worker == 0
+                    let (filter, bias) =
+                      worker == 0
                       ? (sgw.base, sgb.base)
-                      : (sp!.base + (worker - 1) * (filterCount + outC),
-                         sp!.base + (worker - 1) * (filterCount + outC) + filterCount)
+                      : (
+                        sp!.base + (worker - 1) * (filterCount + outC),
+                        sp!.base + (worker - 1) * (filterCount + outC) + filterCount
+                      )
                     hd_conv1d_backward_filter(variant, &geometry, xs, gys, filter, bias, 0)
                     if let sgx {
                       hd_conv1d_backward_input(

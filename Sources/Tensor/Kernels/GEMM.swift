@@ -1,7 +1,8 @@
 import CKernels
 
 extension Kernels {
-  /// `C[m, n] (+)= op(A) · op(B)` as ``referenceGEMM(m:n:k:a:transposeA:b:transposeB:c:accumulate:)``
+  /// `C[m, n] (+)= op(A) · op(B)` as
+  /// ``referenceGEMM(m:n:k:a:transposeA:b:transposeB:c:accumulate:)``
   /// (same operands, same result up to rounding), with the kernels of `configuration`.
   ///
   /// The C kernels pack both operands, so the transposed forms cost the same as the plain one.

@@ -4,7 +4,8 @@
 /// The GEMM kernels on plain row-major arrays.
 @_spi(Kernels)
 public enum GEMMKernels {
-  /// `op(a) · op(b)` as an `m×n` row-major array, with `configuration`'s kernels (``KernelVariant/reference``
+  /// `op(a) · op(b)` as an `m×n` row-major array, with `configuration`'s kernels
+  /// (``KernelVariant/reference``
   /// is the naive Swift loop). `a` is `m×k` (`k×m` when `transposeA`), `b` is `k×n` (`n×k` when
   /// `transposeB`).
   public static func multiply(

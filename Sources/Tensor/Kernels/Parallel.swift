@@ -52,7 +52,8 @@ extension Kernels {
   ) -> Range<Int> {
     let units = (total + granule - 1) / granule
     let start = Swift.min(total, units * worker / workers * granule)
-    let end = worker == workers - 1 ? total : Swift.min(total, units * (worker + 1) / workers * granule)
+    let end =
+      worker == workers - 1 ? total : Swift.min(total, units * (worker + 1) / workers * granule)
     return start..<end
   }
 }

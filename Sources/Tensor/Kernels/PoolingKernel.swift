@@ -8,7 +8,9 @@ extension Kernels {
   /// are compared row against row with selects, which vectorize in the AVX2 and AVX-512
   /// variants.
   static func maxPool1D(_ x: Tensor, geometry g: WindowGeometry) -> (Tensor, [Int]) {
-    if KernelConfiguration.current.variant == .reference { return referenceMaxPool1D(x, geometry: g) }
+    if KernelConfiguration.current.variant == .reference {
+      return referenceMaxPool1D(x, geometry: g)
+    }
     let (batch, channels) = (x.shape[0], x.shape[2])
     let count = batch * g.outputLength * channels
     var argmax = [Int](repeating: 0, count: count)
@@ -72,7 +74,9 @@ extension Kernels {
   }
 
   /// The input gradient of ``avgPool1D(_:geometry:)`` for upstream `gy`.
-  static func avgPool1DBackward(_ gy: Tensor, inputShape: [Int], geometry g: WindowGeometry) -> Tensor {
+  static func avgPool1DBackward(_ gy: Tensor, inputShape: [Int], geometry g: WindowGeometry)
+    -> Tensor
+  {
     let (batch, channels) = (inputShape[0], inputShape[2])
     var result = [Float](repeating: 0, count: inputShape.reduce(1, *))
     gy.withUnsafeBufferPointer { pg in
