@@ -92,8 +92,8 @@ public enum Opportunity {
   ///   - channels: Which sensor columns become channels.
   ///   - labels: Which label column becomes the class.
   /// - Returns: A stream with `channels.columns.count` channels, NaNs filled.
-  /// - Throws: ``DatasetError`` for a missing file, a line without 250 numbers, an infinite value
-  ///   or a label value not among `labels.codes`.
+  /// - Throws: ``DatasetError`` for a missing file, a line without 250 numbers, an infinite value,
+  ///   a time that is NaN or out of range, or a label value not among `labels.codes`.
   public static func loadRecording(
     _ path: String, subject: Int, channels: Channels = .challenge, labels: Labels = .gestures
   ) throws(DatasetError) -> LabeledStream {
@@ -133,9 +133,20 @@ public enum Opportunity {
       }
       classes[t] = label
     }
+    var timestamps = [Int64](repeating: 0, count: rows)
+    for t in 0..<rows {
+      let time = table[t * columnCount]
+      // NaN is kept in the table for the sensor columns, but a time must be a finite Int64.
+      guard time.isFinite, abs(time) < 0x1p63 else {
+        let (line, column, text) = try Files.locate(path, row: t, field: 0, expected: layout)
+        throw .malformedLine(
+          path: path, line: line, column: column, expected: "a time in milliseconds", found: text)
+      }
+      timestamps[t] = Int64(time)
+    }
     return LabeledStream(
       values: values, channelCount: width, labels: classes, subject: subject,
-      timestamps: (0..<rows).map { Int64(table[$0 * columnCount]) })
+      timestamps: timestamps)
   }
 
   /// Loads the challenge split: train on S1 (all), S2 and S3 (ADL1–3, Drill); test on S2 and S3

@@ -93,6 +93,11 @@ public enum WISDMWatch {
     throw .missing(path: Files.join(root, "raw", "watch"), expected: layout)
   }
 
+  /// `|a - b|`, exact for any two timestamps (the difference of two `Int64`s can overflow one).
+  static func distance(_ a: Int64, _ b: Int64) -> UInt64 {
+    a >= b ? UInt64(bitPattern: a &- b) : UInt64(bitPattern: b &- a)
+  }
+
   /// Pairs each accelerometer record with the nearest gyroscope record of the same activity.
   static func aligned(_ accel: RecordFile, _ gyro: RecordFile, tolerance: Int64) -> LabeledStream? {
     // Sort both by (activity, time) once; then one merge pass pairs them.
@@ -114,9 +119,9 @@ public enum WISDMWatch {
       while j + 1 < g.count, key(j + 1) <= (activity, time) { j += 1 }
       var best: Int?
       for k in [j, j + 1] where k < g.count && gyro.activities[g[k]] == activity {
-        let distance = abs(gyro.timestamps[g[k]] - time)
-        if distance <= tolerance,
-          best.map({ distance < abs(gyro.timestamps[g[$0]] - time) }) ?? true
+        let distance = Self.distance(gyro.timestamps[g[k]], time)
+        if tolerance >= 0, distance <= UInt64(tolerance),
+          best.map({ distance < Self.distance(gyro.timestamps[g[$0]], time) }) ?? true
         {
           best = k
         }
