@@ -132,13 +132,24 @@ public struct Checkpoint: Equatable {
     return data
   }
 
-  /// Writes the checkpoint atomically: to a temporary file, then renamed over `url`, so a crash
-  /// never leaves a half-written checkpoint and the previous file survives.
+  /// Writes the checkpoint atomically: to `<file>.partial` beside `url`, then renamed over `url`,
+  /// so a crash never leaves a half-written checkpoint and the previous file survives.
+  ///
+  /// Foundation's `.atomic` option would leave its `.dat.nosync…` temporary file behind when the
+  /// process is killed mid-write (a training run stopped with SIGKILL); the fixed sibling name is
+  /// instead overwritten and renamed away by the next write of the same checkpoint.
   public func write(to url: URL) throws(CheckpointError) {
+    let partial = url.deletingLastPathComponent()
+      .appendingPathComponent(url.lastPathComponent + ".partial")
     do {
-      try encoded().write(to: url, options: .atomic)
+      try encoded().write(to: partial)
     } catch {
       throw .unreadable(path: url.path, reason: "\(error.localizedDescription)")
+    }
+    guard rename(partial.path, url.path) == 0 else {
+      let reason = String(cString: strerror(errno))
+      try? FileManager.default.removeItem(at: partial)
+      throw .unreadable(path: url.path, reason: reason)
     }
   }
 
@@ -204,14 +215,23 @@ public struct Checkpoint: Equatable {
       else {
         throw .malformedHeader(path: path, reason: "entry '\(name)' has a bad shape or data_offsets")
       }
-      let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
-      guard offsets[1] - offsets[0] == 4 * count else {
+      // The byte count, in the order Tensor multiplies the shape; nil if it overflows an Int.
+      let byteCount = (shape + [4]).reduce(Int?.some(1)) { product, extent in
+        product.flatMap { p in
+          let (result, overflow) = p.multipliedReportingOverflow(by: extent)
+          return overflow ? nil : result
+        }
+      }
+      guard let byteCount, offsets[1] - offsets[0] == byteCount else {
         throw .malformedHeader(
           path: path,
-          reason: "entry '\(name)': shape \(shape) needs \(4 * count) bytes, offsets give \(offsets[1] - offsets[0])")
+          reason: "entry '\(name)': shape \(shape) needs \(byteCount.map { "\($0)" } ?? "too many") bytes, "
+            + "offsets give \(offsets[1] - offsets[0])")
       }
+      let count = byteCount / 4
       guard offsets[1] <= available else {
-        throw .truncated(path: path, expectedBytes: dataStart + offsets[1], foundBytes: bytes.count)
+        let (end, overflow) = dataStart.addingReportingOverflow(offsets[1])
+        throw .truncated(path: path, expectedBytes: overflow ? Int.max : end, foundBytes: bytes.count)
       }
       var scalars = [Float](repeating: 0, count: count)
       let base = dataStart + offsets[0]
@@ -221,7 +241,11 @@ public struct Checkpoint: Equatable {
           | UInt32(bytes[p + 3]) << 24
         scalars[i] = Float(bitPattern: bits)
       }
-      tensors[name] = try! Tensor(shape: shape, scalars: scalars)
+      do {
+        tensors[name] = try Tensor(shape: shape, scalars: scalars)
+      } catch {
+        throw .malformedHeader(path: path, reason: "entry '\(name)': \(error)")
+      }
     }
     self.init(tensors: tensors, metadata: metadata)
   }
