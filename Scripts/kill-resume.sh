@@ -4,15 +4,24 @@
 # --resume; the final checkpoints must hold identical tensors, and no half-written or temporary
 # file may be left in either output folder. About 30–60 s on 2 cores.
 #
-#   Scripts/kill-resume.sh [--scratch-path DIR]   (default .build, as `swift build`)
+#   Scripts/kill-resume.sh [--no-build] [--scratch-path DIR]   (default .build, as `swift build`)
 #
-# Builds the `teacher` product in release mode first (a no-op after `swift build -c release`).
+# Builds the `teacher` product in release mode first, unless --no-build (CI, right after its own
+# `swift build -c release`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch=.build
-if [ "${1:-}" = --scratch-path ]; then scratch=$2; fi
-swift build -c release --product teacher --scratch-path "$scratch" >/dev/null
+build=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --no-build) build=0; shift ;;
+    --scratch-path) scratch=$2; shift 2 ;;
+    *) echo "usage: Scripts/kill-resume.sh [--no-build] [--scratch-path DIR]" >&2; exit 64 ;;
+  esac
+done
+[ $build -eq 0 ] || swift build -c release --product teacher --scratch-path "$scratch" >/dev/null
 teacher="$(swift build -c release --scratch-path "$scratch" --show-bin-path)/teacher"
+[ -x "$teacher" ] || { echo "kill-resume: $teacher is not built" >&2; exit 1; }
 
 work=$(mktemp -d)
 [ -n "${KEEP:-}" ] && echo "keeping $work" || trap 'rm -rf "$work"' EXIT
