@@ -5,10 +5,9 @@
 #   targets: uci-har hapt wisdm wisdm-watch opportunity csv checkpoint (default: all), 60 s each
 #
 # Each target starts from Fuzz/corpus/<target>/ and grows a working corpus in
-# .build-fuzz/corpus/<target>/; crashing inputs land in .build-fuzz/crashes/. After a run, keep
-# the new interesting inputs (small ones) with
-#   .build-fuzz/<fuzzer> -merge=1 -max_len=<n> Fuzz/corpus/<target> .build-fuzz/corpus/<target>
-# (HARDISTILL_FUZZ_TARGET=<target> for the datasets fuzzer). Exits 1 if any target crashed.
+# .build-fuzz/corpus/<target>/; crashing inputs land in .build-fuzz/crashes/. To keep new
+# interesting inputs in Fuzz/corpus/, merge a minimal set as Documentation/Reliability.md shows.
+# Exits 1 if any target crashed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
