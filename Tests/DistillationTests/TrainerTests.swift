@@ -118,6 +118,23 @@ struct TrainerTests {
     }
   }
 
+  /// `sqrt(z²)` at `z = 0`: the value is 0 (a finite loss) but the backward pass divides by 0.
+  struct SquareRootOfSquare: ParameterlessLayer {
+    func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor { input.squared().sqrt() }
+    func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] { inputShape }
+  }
+
+  @Test func nonFiniteGradientNamesTheParameter() throws {
+    var rng = SplitMix64(seed: 23)
+    var dense = Dense(inputSize: 3, outputSize: classes, generator: &rng)
+    dense.weight = Tensor(zeros: [3, classes])
+    var model = Sequential { dense; SquareRootOfSquare() }
+    let train = try TrainingData(inputs: Tensor(ones: [8, 3]), labels: Array(repeating: 1, count: 8), classes: classes)
+    #expect(throws: TrainingError.nonFiniteGradient(epoch: 1, step: 1, parameter: "0.bias")) {
+      try Trainer(options: options(epochs: 1)).fit(&model, on: train)
+    }
+  }
+
   @Test func missingAttentionMapIsNamed() {
     var rng = SplitMix64(seed: 15)
     let train = data(16, seed: 16)
