@@ -121,7 +121,7 @@ struct CustomLayerArticleTests {
 
   @Test func articleQuotesOnlyCompiledCode() throws {
     for article in ["WritingACustomLayer", "Layers"] {
-      try expectArticle(
+      try expectQuoted(
         "Sources/Layers/Layers.docc/\(article).md",
         quotesOnly: [
           "Tests/LayersTests/CustomLayerArticleTests.swift",
@@ -131,39 +131,7 @@ struct CustomLayerArticleTests {
   }
 }
 
-/// The package's root folder, from this file's place in `Tests/LayersTests/`.
-private let packageRoot = URL(fileURLWithPath: #filePath)
-  .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// Expects every ```` ```swift ```` block of the article at `article` to appear, line for line
-/// (indentation and blank lines aside), in one of the files `quotesOnly`.
-func expectArticle(_ article: String, quotesOnly files: [String]) throws {
-  func read(_ path: String) throws -> String {
-    try String(contentsOf: packageRoot.appendingPathComponent(path), encoding: .utf8)
-  }
-  func normalized(_ text: some StringProtocol) -> String {
-    text.split(separator: "\n", omittingEmptySubsequences: false)
-      .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-      .joined(separator: "\n")
-  }
-  let sources = try files.map { normalized(try read($0)) }
-  var blocks: [String] = []
-  var current: [Substring]?
-  for line in try read(article).split(separator: "\n", omittingEmptySubsequences: false) {
-    let trimmed = line.trimmingCharacters(in: .whitespaces)
-    if current == nil, trimmed == "```swift" {
-      current = []
-    } else if current != nil, trimmed == "```" {
-      blocks.append(normalized(current!.joined(separator: "\n")))
-      current = nil
-    } else {
-      current?.append(line)
-    }
-  }
-  #expect(!blocks.isEmpty, "\(article) has no Swift code blocks")
-  for block in blocks {
-    #expect(
-      sources.contains { $0.contains(block) },
-      "\(article): this block is not in \(files):\n\(block)")
-  }
+/// Expects every Swift block of `article` to be quoted from `files` (see `unquotedArticleBlocks`).
+private func expectQuoted(_ article: String, quotesOnly files: [String]) throws {
+  for problem in try unquotedArticleBlocks(article, quotesOnly: files) { Issue.record("\(problem)") }
 }
