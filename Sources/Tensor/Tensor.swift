@@ -29,7 +29,14 @@ public struct Tensor {
     guard shape.allSatisfy({ $0 >= 0 }) else {
       throw .invalid(operation: "Tensor", shape: shape, rule: "non-negative extents")
     }
-    let expected = shape.reduce(1, *)
+    var expected = 1
+    for extent in shape {
+      let (product, overflow) = expected.multipliedReportingOverflow(by: extent)
+      guard !overflow else {
+        throw .invalid(operation: "Tensor", shape: shape, rule: "an element count that fits in Int")
+      }
+      expected = product
+    }
     guard expected == scalars.count else {
       throw .scalarCount(shape: shape, expected: expected, found: scalars.count)
     }

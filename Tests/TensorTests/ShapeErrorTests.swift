@@ -13,6 +13,11 @@ struct ShapeErrorTests {
       ShapeError.scalarCount(shape: [2, 3], expected: 6, found: 5).description
         == "shape [2, 3] needs 6 scalars, found 5")
     #expect(throws: ShapeError.self) { try Tensor(rows: [[1, 2], [3]]) }
+    // An element count that overflows Int is an error, not a trap.
+    #expect(
+      throws: ShapeError.invalid(
+        operation: "Tensor", shape: [1 << 40, 1 << 40], rule: "an element count that fits in Int")
+    ) { try Tensor(shape: [1 << 40, 1 << 40], scalars: []) }
   }
 
   @Test func broadcastingNamesBothShapes() throws {
