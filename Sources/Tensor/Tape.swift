@@ -68,7 +68,21 @@ public final class Tape {
   /// The tape that tracks any of `inputs`, or `nil` when none is tracked (inference).
   ///
   /// Ops call this *before* forming their backward closure, so inference forms none.
-  static func of(_ inputs: Tensor...) -> Tape? { of(inputs) }
+  /// One operand: no array is built, so an untracked (inference) op allocates nothing here.
+  @inline(__always)
+  static func of(_ input: Tensor) -> Tape? { input.tracking?.tape }
+
+  /// Two operands, also without building an array.
+  @inline(__always)
+  static func of(_ lhs: Tensor, _ rhs: Tensor) -> Tape? {
+    switch (lhs.tracking?.tape, rhs.tracking?.tape) {
+    case (nil, nil): return nil
+    case let (tape?, nil), let (nil, tape?): return tape
+    case let (left?, right?):
+      precondition(left === right, "operands are tracked on two different tapes")
+      return left
+    }
+  }
 
   static func of(_ inputs: [Tensor]) -> Tape? {
     var found: Tape?
