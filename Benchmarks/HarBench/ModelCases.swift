@@ -37,7 +37,7 @@ func runTrainingCases(_ options: Options, _ report: inout Report) throws {
     let name = "train.\(trainingCase.rawValue)"
     // Check: one step's loss and gradients with the fast kernels against the reference kernels.
     let (x, labels) = data.batch(Array(0..<batchSize)[...])
-    var checker = Trainer(trainingCase)
+    var checker = Trainer(trainingCase, shards: options.shards)
     var referenceChecker = checker
     let fast = checker.lossAndGradients(x, labels)
     let reference = KernelConfiguration.with(variant: .reference) {
@@ -52,9 +52,9 @@ func runTrainingCases(_ options: Options, _ report: inout Report) throws {
     // Baseline: the reference kernels for a few steps; candidate: whole epochs, warm-up first.
     let isTeacher = trainingCase == .teacher || trainingCase == .teacherAtt
     let baselineSteps = options.quick ? 1 : (isTeacher ? 2 : 10)
-    var baselineTrainer = Trainer(trainingCase)
+    var baselineTrainer = Trainer(trainingCase, shards: options.shards)
     _ = trainThroughput(&baselineTrainer, data: data, epochs: 1, steps: 1, seed: 3)
-    var trainer = Trainer(trainingCase)
+    var trainer = Trainer(trainingCase, shards: options.shards)
     _ = trainThroughput(&trainer, data: data, epochs: 1, steps: options.quick ? 2 : 20, seed: 3)
     var rates: [Double] = []
     var baselineRates: [Double] = []

@@ -77,13 +77,19 @@ struct Trainer {
   var optimizer = Adam(learningRate: 1e-3, epsilon: 1e-8)
   let teacher: Sequential?
   var generator = SplitMix64(seed: 99)
+  /// Slices per batch differentiated in parallel; `nil`: one per kernel thread.
+  var shards: Int?
   // RAB-KD settings of the anchors: T = 4, α = 0.1, β = 1, T² on.
   let temperature: Float = 4
   let alpha: Float = 0.1
   let beta: Float = 1
 
-  init(_ trainingCase: TrainingCase, channels: Int = 9, classes: Int = 6, seed: UInt64 = 1) {
+  init(
+    _ trainingCase: TrainingCase, channels: Int = 9, classes: Int = 6, seed: UInt64 = 1,
+    shards: Int? = nil
+  ) {
     self.trainingCase = trainingCase
+    self.shards = shards
     var rng = SplitMix64(seed: seed)
     model = trainingCase.studentModel.make(channels: channels, classes: classes, generator: &rng)
     teacher =
@@ -91,38 +97,39 @@ struct Trainer {
       ? ReferenceModel.teacherAtt.make(channels: channels, classes: classes, generator: &rng) : nil
   }
 
-  /// The loss and gradients of one step, without updating anything.
+  /// The loss and gradients of one step, without updating anything: the batch is split into
+  /// `shards` slices differentiated in parallel (data parallelism; one per kernel thread unless
+  /// set), each slice's teacher forward pass included.
   mutating func lossAndGradients(_ x: Tensor, _ labels: [Int]) -> (
     value: Float, gradients: Gradients
   ) {
     let dropoutSeed = generator.next()
-    guard let teacher else {
-      return valueWithGradients(of: model) { m in
-        var context = ForwardContext(isTraining: true, generator: SplitMix64(seed: dropoutSeed))
-        return softmaxCrossEntropy(logits: m.forward(x, context: &context), labels: labels)
-      }
-    }
-    // The frozen teacher: inference mode, untracked, so it records nothing.
-    var teacherContext = ForwardContext.inference
-    let teacherLogits = teacher.forward(x, context: &teacherContext)
-    let teacherMaps = teacherContext.attentionMaps[ReferenceModel.attentionName]!
-    let batch = Float(labels.count)
+    let teacher = teacher
     let (t, alpha, beta) = (temperature, alpha, beta)
-    let softTargets = (teacherLogits / t).softmax()
-    let logSoftTargets = (teacherLogits / t).logSoftmax()
-    let teacherChannel = teacherMaps.channel!.reshaped(to: [labels.count, 32, -1]).mean(
-      alongAxis: 2)
-    let teacherSpatial = teacherMaps.spatial!
-    return valueWithGradients(of: model) { m in
+    let result = valueWithGradients(
+      of: model, batchSize: labels.count, shards: shards ?? KernelConfiguration.current.threadCount
+    ) { m, shard in
+      let xs = shard.range.count == labels.count ? x : x.sliced(alongAxis: 0, range: shard.range)
+      let ys = Array(labels[shard.range])
       var context = ForwardContext(isTraining: true, generator: SplitMix64(seed: dropoutSeed))
-      let logits = m.forward(x, context: &context)
+      context.shard = shard
+      let logits = m.forward(xs, context: &context)
+      guard let teacher else { return (softmaxCrossEntropy(logits: logits, labels: ys), ()) }
+      // The frozen teacher: inference mode, untracked, so it records nothing.
+      var teacherContext = ForwardContext.inference
+      let teacherLogits = teacher.forward(xs, context: &teacherContext)
+      let teacherMaps = teacherContext.attentionMaps[ReferenceModel.attentionName]!
+      let softTargets = (teacherLogits / t).softmax()
+      let logSoftTargets = (teacherLogits / t).logSoftmax()
+      let teacherChannel = teacherMaps.channel!.reshaped(to: [ys.count, 32, -1]).mean(alongAxis: 2)
       let maps = context.attentionMaps[ReferenceModel.attentionName]!
-      let ce = softmaxCrossEntropy(logits: logits, labels: labels)
-      let kl = (softTargets * (logSoftTargets - (logits / t).logSoftmax())).sum() / batch
+      let ce = softmaxCrossEntropy(logits: logits, labels: ys)
+      let kl = (softTargets * (logSoftTargets - (logits / t).logSoftmax())).sum() / Float(ys.count)
       let channelLoss = (teacherChannel - maps.channel!).squared().mean()
-      let spatialLoss = (teacherSpatial - maps.spatial!).squared().mean()
-      return alpha * ce + (1 - alpha) * t * t * kl + beta * (channelLoss + spatialLoss)
+      let spatialLoss = (teacherMaps.spatial! - maps.spatial!).squared().mean()
+      return (alpha * ce + (1 - alpha) * t * t * kl + beta * (channelLoss + spatialLoss), ())
     }
+    return (result.value, result.gradients)
   }
 
   /// One optimizer step on a batch.

@@ -7,11 +7,14 @@ import Layers
 @_spi(Kernels) import Tensor
 
 let usage = """
-  usage: har-bench [--filter PREFIX]... [--threads N] [--json] [--quick] [--epochs N]
+  usage: har-bench [--filter PREFIX]... [--threads N] [--shards N] [--json] [--quick] [--epochs N]
 
     --filter PREFIX  run only cases whose name starts with PREFIX (repeatable), e.g. gemm, conv,
                      train.lm, infer1; `NAME$` selects exactly NAME (train.lm$ but not train.lm-att)
-    --threads N      threads per operation (default: active processors)
+    --threads N      threads (default: active processors)
+    --shards N       training cases: slices of each batch differentiated in parallel, each on
+                     threads/N threads per operation (default: one per thread; 1 = no data
+                     parallelism, only operations split across threads)
     --json           one JSON object per line: {"case", "metric", "value", "variant", ...}
     --quick          fewer and shorter samples (a smoke run)
     --epochs N       timed training epochs per case (default 2; 20 untimed warm-up steps first)
@@ -26,6 +29,7 @@ let usage = """
 struct Options {
   var filters: [String] = []
   var threads = KernelConfiguration.automatic.threadCount
+  var shards: Int?
   var json = false
   var quick = false
   var epochs = 2
@@ -48,6 +52,11 @@ struct Options {
           throw BenchmarkError(description: "--threads needs a whole number ≥ 1")
         }
         threads = n
+      case "--shards":
+        guard let n = Int(try value(argument)), n >= 1 else {
+          throw BenchmarkError(description: "--shards needs a whole number ≥ 1")
+        }
+        shards = n
       case "--epochs":
         guard let n = Int(try value(argument)), n >= 1 else {
           throw BenchmarkError(description: "--epochs needs a whole number ≥ 1")
@@ -112,6 +121,7 @@ do {
     try runGEMMCases(options, &report)
     try runConvCases(options, &report)
     try runTrainingCases(options, &report)
+    try runOpportunityTrainingCases(options, &report)
     try runInferenceCases(options, &report)
     try runParseCases(options, &report)
     if options.selects("memory") {

@@ -77,6 +77,12 @@ public struct TrainerOptions: Sendable {
   public var checkpointURL: URL?
   /// Resume from `checkpointURL` if it exists.
   public var resume: Bool = false
+  /// Slices of each mini-batch differentiated in parallel (data parallelism, see
+  /// `valueWithGradients(of:batchSize:shards:_:)`); `nil`: one per kernel thread
+  /// (`KernelConfiguration.current.threadCount`). Models with batch statistics always train in
+  /// one piece. The number of shards changes only the order of float sums (gradients within
+  /// ~1e-6 relative), not the dropout masks or the shuffling.
+  public var shards: Int?
 
   /// Options with DESIGN §7's defaults.
   public init() {}
@@ -229,32 +235,37 @@ public struct Trainer {
     distillation: DistillationSetup?, generator: inout SplitMix64, epoch: Int, step: Int
   ) throws(TrainingError) -> (LossParts, StepGradients, Int) {
     let (inputs, labels) = training.batch(indices)
-    let teacher = distillation.map { $0.teacher.batch(indices) }
-    var parts: LossParts?
-    var logits: Tensor?
-    var stateUpdates: [String: Tensor] = [:]
-    var rng = generator
-    let result: (value: Float, gradients: Gradients)
-    do {
-      result = try valueWithGradients(of: student) { s throws(TrainingError) in
-        var context = ForwardContext(isTraining: true, generator: rng)
-        let output = s.forward(inputs, context: &context)
-        rng = context.generator
-        stateUpdates = context.stateUpdates
-        logits = output
-        let computed = try lossParts(
-          s, logits: output, labels: labels, maps: context.attentionMaps, teacher: teacher,
-          distillation: distillation)
-        parts = computed
-        return computed.total
-      }
-    } catch let error as TrainingError {
-      throw error
-    } catch {
-      throw .invalidData("\(error)")
+    let rng = generator
+    // Batch statistics would differ per shard: models with state train in one piece.
+    let shards = student.states.isEmpty ? options.shards ?? KernelConfiguration.current.threadCount : 1
+    let result = try valueWithGradients(of: student, batchSize: indices.count, shards: shards) {
+      s, shard throws(TrainingError) in
+      let whole = shard.range.count == indices.count
+      var context = ForwardContext(isTraining: true, generator: rng)
+      context.shard = whole ? nil : shard
+      let logits = s.forward(
+        whole ? inputs : inputs.sliced(alongAxis: 0, range: shard.range), context: &context)
+      let shardLabels = Array(labels[shard.range])
+      let parts = try lossParts(
+        s, logits: logits, labels: shardLabels, maps: context.attentionMaps,
+        teacher: distillation.map { $0.teacher.batch(Array(indices[shard.range])) },
+        distillation: distillation)
+      let correct = zip(logits.argmaxAlongLastAxis(), shardLabels).filter { $0 == $1 }.count
+      return (
+        parts.total,
+        ShardOutcome(
+          parts: parts, weight: shard.weight, correct: correct, generator: context.generator,
+          stateUpdates: context.stateUpdates))
     }
-    generator = rng
-    guard let parts, let logits else { throw .invalidData("the loss was not computed") }
+    // Every shard's stream ends where one pass over the batch would (see `Dropout`).
+    generator = result.outputs[0].generator
+    var parts = LossParts(total: Tensor(result.value), crossEntropy: 0)
+    for outcome in result.outputs {
+      parts.crossEntropy += outcome.weight * outcome.parts.crossEntropy
+      parts.distillation += outcome.weight * outcome.parts.distillation
+      parts.channelAttention += outcome.weight * outcome.parts.channelAttention
+      parts.spatialAttention += outcome.weight * outcome.parts.spatialAttention
+    }
     for (name, value) in [
       ("total", result.value), ("cross-entropy", parts.crossEntropy), ("KD", parts.distillation),
       ("channel attention", parts.channelAttention), ("spatial attention", parts.spatialAttention),
@@ -266,8 +277,9 @@ public struct Trainer {
     }) {
       throw .nonFiniteGradient(epoch: epoch, step: step, parameter: bad.key)
     }
-    let correct = zip(logits.argmaxAlongLastAxis(), labels).filter { $0 == $1 }.count
-    return (parts, StepGradients(gradients: result.gradients, stateUpdates: stateUpdates), correct)
+    let correct = result.outputs.reduce(0) { $0 + $1.correct }
+    // With state there is one shard, whose statistics are the whole batch's.
+    return (parts, StepGradients(gradients: result.gradients, stateUpdates: result.outputs[0].stateUpdates), correct)
   }
 
   /// The combined loss of one batch, with the attention pairs aligned.
@@ -301,6 +313,9 @@ public struct Trainer {
   // MARK: - Set-up
 
   private func validate(_ options: TrainerOptions) throws(TrainingError) {
+    if let shards = options.shards, shards < 1 {
+      throw .invalidData("shards \(shards) must be ≥ 1 (or nil: one per kernel thread)")
+    }
     guard options.epochs >= 1, options.batchSize >= 1, options.patience >= 1,
       options.learningRate > 0, options.learningRate.isFinite
     else {
@@ -467,6 +482,17 @@ struct ResumeState: Codable {
     get { UInt64(generatorText) ?? 0 }
     set { generatorText = String(newValue) }
   }
+}
+
+/// What one shard of a step reports besides its loss.
+private struct ShardOutcome {
+  var parts: LossParts
+  /// The shard's share of the batch.
+  var weight: Float
+  var correct: Int
+  /// The dropout stream after the shard's forward pass.
+  var generator: SplitMix64
+  var stateUpdates: [String: Tensor]
 }
 
 /// Gradients of one step together with the batch-norm statistics it produced.

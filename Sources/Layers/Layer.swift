@@ -17,6 +17,10 @@ public struct ForwardContext {
   /// New values for non-trainable state (batch-norm running statistics), keyed by the state's
   /// dotted name; apply them with ``Layer/applyStateUpdates(_:)`` after the step.
   public var stateUpdates: [String: Tensor] = [:]
+  /// Which examples of the mini-batch this pass sees, when a step is split across workers
+  /// (``valueWithGradients(of:batchSize:shards:_:)``); `nil` for a whole batch. Layers that draw
+  /// per-element randomness use it to draw what a single pass over the whole batch would have.
+  public var shard: BatchShard?
 
   /// A context for training (`isTraining: true`) or inference.
   public init(isTraining: Bool, generator: SplitMix64 = SplitMix64(seed: 0)) {
@@ -37,6 +41,27 @@ public struct ForwardContext {
 
   /// The dotted name of `leaf` under the current path.
   public func qualified(_ leaf: String) -> String { path.isEmpty ? leaf : "\(path).\(leaf)" }
+}
+
+/// The examples `range` of a mini-batch of `batchSize` examples that one worker differentiates.
+public struct BatchShard: Sendable, Equatable {
+  /// The examples of the batch this shard holds, in batch order.
+  public var range: Range<Int>
+  /// The number of examples in the whole batch.
+  public var batchSize: Int
+
+  /// A shard; `range` must lie inside `0..<batchSize`.
+  public init(range: Range<Int>, batchSize: Int) {
+    precondition(
+      range.lowerBound >= 0 && range.upperBound <= batchSize,
+      "BatchShard: examples \(range) outside a batch of \(batchSize)")
+    self.range = range
+    self.batchSize = batchSize
+  }
+
+  /// The shard's share of the batch, `range.count / batchSize`: the weight of its mean loss and
+  /// its gradients in the whole batch's mean.
+  public var weight: Float { Float(range.count) / Float(batchSize) }
 }
 
 /// The attention maps of one attention layer, from its last forward pass.

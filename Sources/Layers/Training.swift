@@ -1,3 +1,4 @@
+import Dispatch
 import Tensor
 
 /// Gradients of a loss with respect to a model's parameters, keyed by dotted parameter name.
@@ -42,9 +43,9 @@ public struct Gradients {
 ///
 /// Every parameter is tracked on a fresh tape, `loss` runs once, and one backward pass gives the
 /// gradients, keyed by the parameters' dotted names.
-public func valueWithGradients<Model: Layer>(
-  of model: Model, _ loss: (Model) throws -> Tensor
-) rethrows -> (value: Float, gradients: Gradients) {
+public func valueWithGradients<Model: Layer, Failure: Error>(
+  of model: Model, _ loss: (Model) throws(Failure) -> Tensor
+) throws(Failure) -> (value: Float, gradients: Gradients) {
   let tape = Tape()
   var tracked = model
   var parameters: [(name: String, value: Tensor)] = []
@@ -56,6 +57,117 @@ public func valueWithGradients<Model: Layer>(
   let grads = tape.gradients(of: value, wrt: parameters.map(\.value))
   let byName = Dictionary(uniqueKeysWithValues: zip(parameters.map(\.name), grads))
   return (value.scalar, Gradients(byName: byName))
+}
+
+/// The value and gradients of a mini-batch's mean loss, computed by `shards` workers in parallel,
+/// each on its own slice of the batch (data parallelism).
+///
+/// The batch `0..<batchSize` is cut into `shards` contiguous slices of nearly equal size. Each
+/// worker tracks the parameters on its own tape, calls `loss(model, shard)` for its slice, and
+/// differentiates it; the results are combined as `Σ weight · value` and `Σ weight · gradient`,
+/// with `weight = slice size / batchSize`. When `loss` returns the mean over the slice's examples
+/// of a per-example loss (cross-entropy, KD, attention MSE), that is exactly the mean over the
+/// whole batch, up to float rounding: the gradients differ from one pass over the batch only in
+/// the order of their sums (about 1e-6 relative). One shard runs `loss` once, inline, and gives
+/// the same bits as ``valueWithGradients(of:_:)``.
+///
+/// Small models gain most: a worker runs a whole forward and backward pass without meeting the
+/// others, where splitting each operation pays only for large ones. Each worker runs its
+/// operations on `KernelConfiguration.current.threadCount / shards` threads (at least one).
+///
+/// - Parameters:
+///   - model: The model whose parameters are differentiated.
+///   - batchSize: The examples in the batch (≥ 1); more shards than examples are not made.
+///   - shards: The number of workers (≥ 1).
+///   - loss: The mean loss of the examples `shard.range`, and anything else the caller wants
+///     from that pass (logits, loss parts). It is called **concurrently**, once per shard, so it
+///     must only read what it captures; put `shard` into the ``ForwardContext`` so that dropout
+///     draws the whole batch's masks. A batch-statistics layer (``BatchNorm``) would see only its
+///     shard: train such models with one shard.
+/// - Returns: The combined value and gradients, and each shard's output in batch order.
+/// - Throws: The first error any shard threw, after every shard has finished.
+public func valueWithGradients<Model: Layer, Output, Failure: Error>(
+  of model: Model, batchSize: Int, shards: Int,
+  _ loss: (Model, BatchShard) throws(Failure) -> (loss: Tensor, output: Output)
+) throws(Failure) -> (value: Float, gradients: Gradients, outputs: [Output]) {
+  precondition(batchSize >= 1 && shards >= 1, "valueWithGradients: batch size \(batchSize) and shards \(shards) must be ≥ 1")
+  let count = Swift.min(shards, batchSize)
+  let slices = (0..<count).map { s in
+    BatchShard(range: (batchSize * s / count)..<(batchSize * (s + 1) / count), batchSize: batchSize)
+  }
+  typealias ShardResult = Result<(value: Float, gradients: Gradients, output: Output), Failure>
+  func run(
+    _ shard: BatchShard, _ loss: (Model, BatchShard) throws(Failure) -> (loss: Tensor, output: Output)
+  ) -> ShardResult {
+    var output: Output?
+    do throws(Failure) {
+      let (value, gradients) = try valueWithGradients(of: model) { m throws(Failure) in
+        let result = try loss(m, shard)
+        output = result.output
+        return result.loss
+      }
+      return .success((value, gradients, output!))
+    } catch {
+      return .failure(error)
+    }
+  }
+  if count == 1 { return try unwrap([run(slices[0], loss)]) }
+
+  let configuration = KernelConfiguration.current
+  let perShard = KernelConfiguration(
+    variant: configuration.variant, threadCount: configuration.threadCount / count)
+  var results = [ShardResult?](repeating: nil, count: count)
+  withoutActuallyEscaping(loss) { loss in
+    results.withUnsafeMutableBufferPointer { buffer in
+      let work = ShardWork(run: { run($0, loss) }, results: buffer.baseAddress!)
+      DispatchQueue.concurrentPerform(iterations: count) { s in
+        // Task-local settings do not reach Dispatch's threads: each worker sets its own.
+        let result = KernelConfiguration.with(perShard) { work.run(slices[s]) }
+        work.results[s] = result
+      }
+    }
+  }
+  return try unwrap(results.map { $0! })
+
+  func unwrap(_ results: [ShardResult]) throws(Failure) -> (Float, Gradients, [Output]) {
+    var parts: [(value: Float, gradients: Gradients, output: Output)] = []
+    for result in results {
+      switch result {
+      case .success(let part): parts.append(part)
+      case .failure(let error): throw error
+      }
+    }
+    guard parts.count > 1 else { return (parts[0].value, parts[0].gradients, [parts[0].output]) }
+    var value: Float = 0
+    var combined = parts[0].gradients.byName
+    for (s, part) in parts.enumerated() {
+      let weight = slices[s].weight
+      value += weight * part.value
+      for (name, gradient) in part.gradients.byName {
+        combined[name]!.withUnsafeMutableBufferPointer { total in
+          gradient.withUnsafeBufferPointer { g in
+            if s == 0 {
+              for i in total.indices { total[i] = weight * g[i] }
+            } else {
+              for i in total.indices { total[i] += weight * g[i] }
+            }
+          }
+        }
+      }
+    }
+    return (value, Gradients(byName: combined), parts.map(\.output))
+  }
+}
+
+/// What the workers of ``valueWithGradients(of:batchSize:shards:_:)`` share.
+///
+/// Invariant (what makes the `@unchecked Sendable` sound): while the parallel region runs, `run`
+/// only reads what it captured (the model, whose storage no one writes, and the caller's `loss`,
+/// documented to only read), each worker writes only its own slot `results[s]`, and the region
+/// returns only after every worker finished, so `results` outlives it.
+private struct ShardWork<Value>: @unchecked Sendable {
+  let run: (BatchShard) -> Value
+  let results: UnsafeMutablePointer<Value?>
 }
 
 extension Layer {

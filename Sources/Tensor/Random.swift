@@ -20,6 +20,16 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
     z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
     return z ^ (z >> 31)
   }
+
+  /// Skips the next `draws` outputs in constant time: the generator then continues exactly as if
+  /// `next()` had been called `draws` times (SplitMix64's state is a counter).
+  ///
+  /// A worker that handles the second half of a batch starts its stream where the first half's
+  /// stream ends, so both see the draws one worker would have made.
+  public mutating func skip(_ draws: Int) {
+    precondition(draws >= 0, "SplitMix64.skip(\(draws)): the count must be ≥ 0")
+    state &+= UInt64(draws) &* 0x9E37_79B9_7F4A_7C15
+  }
 }
 
 extension RandomNumberGenerator {

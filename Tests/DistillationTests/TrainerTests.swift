@@ -186,6 +186,41 @@ struct TrainerTests {
     #expect(records == history.epochs)
   }
 
+  /// Data parallelism changes only the order of float sums: two epochs of RAB-KD with 1, 2 and 3
+  /// shards (uneven last batch: 40 = 16 + 16 + 8) end with the same loss curve and weights, to
+  /// float rounding amplified by 6 Adam steps.
+  @Test func shardsGiveTheSameTraining() throws {
+    let train = data(40, seed: 8)
+    func run(shards: Int) throws -> (TrainingHistory, Sequential) {
+      var rng = SplitMix64(seed: 9)
+      let teacher = ReferenceModel.teacherAtt.make(channels: 3, classes: classes, generator: &rng)
+      var student = ReferenceModel.lmAtt.make(channels: 3, classes: classes, generator: &rng)
+      let setup = DistillationSetup(
+        teacher: TeacherCache(teacher: teacher, inputs: train.inputs), attention: [AttentionPair()])
+      var settings = options(epochs: 2)
+      settings.shards = shards
+      let history = try Trainer(options: settings).fit(&student, on: train, distillation: setup)
+      return (history, student)
+    }
+    let (oneHistory, one) = try run(shards: 1)
+    for shards in [2, 3] {
+      let (history, model) = try run(shards: shards)
+      for (a, b) in zip(oneHistory.epochs, history.epochs) {
+        #expect(abs(a.loss - b.loss) <= 1e-5 * abs(a.loss), "\(shards) shards, epoch \(a.epoch) loss")
+        #expect(abs(a.spatialAttention - b.spatialAttention) <= 1e-5 * abs(a.spatialAttention) + 1e-9)
+        #expect(a.trainAccuracy == b.trainAccuracy)
+      }
+      for ((name, expected), (_, found)) in zip(one.parameters, model.parameters) {
+        let error = zip(expected.scalars, found.scalars).map { abs($0 - $1) }.max()!
+        #expect(error <= 1e-4, "\(shards) shards, \(name): max |Δ| \(error)")
+      }
+    }
+    var bad = options(epochs: 1)
+    bad.shards = 0
+    var model = one
+    #expect(throws: TrainingError.self) { try Trainer(options: bad).fit(&model, on: train) }
+  }
+
   @Test func badOptionsAndDataThrow() {
     var rng = SplitMix64(seed: 22)
     var model = ReferenceModel.lm.make(channels: 3, classes: classes, generator: &rng)

@@ -6,7 +6,8 @@ import Dispatch
 /// element is written by at most one worker and read by no other worker, and the memory outlives
 /// the region, because ``Kernels/parallelFor(_:_:)`` returns only after every worker finished.
 /// Read-only operands of the region travel in the same box (`base` then points at memory that
-/// nobody writes while the region runs). Nothing else in the package crosses threads unchecked.
+/// nobody writes while the region runs). The only other unchecked crossing is `ShardWork` in
+/// Layers (data-parallel training steps), whose invariant is documented there.
 struct DisjointWrites: @unchecked Sendable {
   let base: UnsafeMutablePointer<Float>
   let count: Int
