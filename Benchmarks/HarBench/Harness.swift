@@ -135,11 +135,12 @@ struct Report {
   let json: Bool
   var rows: [[String]] = []
 
-  /// Records one measured value.
+  /// Records one measured value; `parameters` is the trained model's parameter count, printed
+  /// so that a comparison can check it against the other framework's model.
   mutating func add(
     _ caseName: String, metric: String, value: Double,
     baseline: (name: String, value: Double)? = nil,
-    note: String = ""
+    note: String = "", parameters: Int? = nil
   ) {
     let variant = KernelConfiguration.current.variant.rawValue
     let threads = KernelConfiguration.current.threadCount
@@ -153,6 +154,7 @@ struct Report {
         fields.append("\"baseline\": \"\(baseline.name)\"")
         fields.append("\"baseline_value\": \(String(format: "%.6g", baseline.value))")
       }
+      if let parameters { fields.append("\"params\": \(parameters)") }
       if !note.isEmpty { fields.append("\"note\": \"\(note)\"") }
       emit("{" + fields.joined(separator: ", ") + "}")
     } else {
@@ -162,7 +164,7 @@ struct Report {
       }
       let row = [
         caseName, metric, String(format: value >= 100 ? "%.0f" : "%.2f", value), ratio ?? "",
-        note,
+        parameters.map { "\($0) parameters; " + note } ?? note,
       ]
       emit(row.joined(separator: "  |  "))
       rows.append(row)

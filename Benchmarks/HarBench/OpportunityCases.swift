@@ -1,0 +1,156 @@
+import Foundation
+import Layers
+import Tensor
+
+/// DeepConvLSTM training on Opportunity-shaped windows (DESIGN §5.2 and §8, issue 9), compared
+/// with the same model in PyTorch by `Benchmarks/anchors/bench_dcl_torch.py`.
+///
+/// The model is exactly what `DeepConvLSTM.make(sensors:classes:generator:)` builds, without
+/// attention: `[batch, 30, 113]` → four Conv2D (5×1, `valid`, ReLU) over time, shared across the
+/// 113 sensors → `[batch, 14, 113 · filters]` → LSTM (every step) → LSTM (last step) → Dense 18.
+enum OpportunityCase: String, CaseIterable {
+  /// OM, the study's teacher: 64 filters, 128 LSTM units.
+  case om
+  /// The same network at LM's width: 4 filters, 8 LSTM units.
+  case omLM = "om-lm"
+
+  /// The case's name in reports and for `--filter`.
+  var name: String { "train.\(rawValue)" }
+
+  /// The architecture trained.
+  var architecture: DeepConvLSTM { self == .om ? .om : .lm }
+
+  /// Untimed steps on the fast kernels before the first timed epoch.
+  func warmUpSteps(quick: Bool) -> Int {
+    switch self {
+    case .om: quick ? 1 : 3
+    case .omLM: quick ? 2 : 20
+    }
+  }
+
+  /// Steps on the reference kernels per timed epoch (an OM step takes seconds on them).
+  func baselineSteps(quick: Bool) -> Int {
+    switch self {
+    case .om: 1
+    case .omLM: quick ? 1 : 10
+    }
+  }
+}
+
+/// Opportunity's layout (DESIGN §8): windows of 30 steps (1 s at 30 Hz) × 113 sensor channels
+/// (the challenge set), 18 classes.
+enum OpportunityShape {
+  static let length = 30
+  static let sensors = 113
+  static let classes = 18
+
+  /// 1,024 windows (16 full batches of 64), so that an OM epoch takes seconds (8–16 s on this
+  /// machine) rather than the minutes of the real training split (~46k windows); 256 with
+  /// `--quick`. `bench_dcl_torch.py` uses the same number by default.
+  static func windows(quick: Bool) -> Int { quick ? 256 : 1_024 }
+}
+
+/// A DeepConvLSTM and its Adam optimizer (lr 1e-3, ε 1e-8 as PyTorch's default), trained with
+/// plain cross-entropy.
+struct DeepConvLSTMTrainer {
+  var model: Sequential
+  var optimizer = Adam(learningRate: 1e-3, epsilon: 1e-8)
+
+  init(_ trainingCase: OpportunityCase, seed: UInt64 = 1) {
+    var rng = SplitMix64(seed: seed)
+    model = trainingCase.architecture.make(
+      sensors: OpportunityShape.sensors, classes: OpportunityShape.classes, generator: &rng)
+  }
+
+  /// The loss and gradients of one step, without updating anything.
+  func lossAndGradients(_ x: Tensor, _ labels: [Int]) -> (value: Float, gradients: Gradients) {
+    valueWithGradients(of: model) { m in
+      var context = ForwardContext(isTraining: true)
+      return softmaxCrossEntropy(logits: m.forward(x, context: &context), labels: labels)
+    }
+  }
+
+  /// One optimizer step on a batch.
+  mutating func step(_ x: Tensor, _ labels: [Int]) {
+    let (_, gradients) = lossAndGradients(x, labels)
+    optimizer.update(&model, along: gradients)
+  }
+}
+
+/// Runs `steps` optimizer steps, or one whole epoch (reshuffled, the last partial batch kept)
+/// when `steps` is nil, and returns samples/s.
+func epochThroughput(
+  _ trainer: inout DeepConvLSTMTrainer, data: SyntheticWindows, steps: Int? = nil, seed: UInt64
+) -> Double {
+  var rng = SplitMix64(seed: seed)
+  var order = Array(0..<data.count)
+  order.shuffle(using: &rng)
+  var (first, taken) = (0, 0)
+  let start = now()
+  while first < order.count, taken < steps ?? Int.max {
+    let last = Swift.min(first + batchSize, order.count)
+    let (x, labels) = data.batch(order[first..<last])
+    trainer.step(x, labels)
+    (first, taken) = (last, taken + 1)
+  }
+  return Double(first) / (now() - start)
+}
+
+/// `train.om` and `train.om-lm`: checked against the reference kernels, then timed like the
+/// anchors' training cases (baseline steps on the reference kernels interleaved with each timed
+/// epoch on the fast ones).
+func runOpportunityTrainingCases(_ options: Options, _ report: inout Report) throws {
+  let cases = OpportunityCase.allCases.filter { options.selects($0.name) }
+  guard !cases.isEmpty else { return }
+  let data = SyntheticWindows(
+    count: OpportunityShape.windows(quick: options.quick), length: OpportunityShape.length,
+    channels: OpportunityShape.sensors, classes: OpportunityShape.classes)
+  for trainingCase in cases {
+    let name = trainingCase.name
+    // Check: one step's loss and gradients with the fast kernels against the reference kernels.
+    let (x, labels) = data.batch(Array(0..<batchSize)[...])
+    let checker = DeepConvLSTMTrainer(trainingCase)
+    let fast = checker.lossAndGradients(x, labels)
+    let reference = KernelConfiguration.with(variant: .reference) {
+      checker.lossAndGradients(x, labels)
+    }
+    try check("\(name) loss", [reference.value], [fast.value], tolerance: 1e-4)
+    for (parameter, expected) in reference.gradients.byName {
+      try check(
+        "\(name) gradient \(parameter)", expected.scalars, fast.gradients[parameter]!.scalars,
+        tolerance: 1e-3)
+    }
+    let parameters = checker.model.parameterCount
+    var baselineTrainer = DeepConvLSTMTrainer(trainingCase)
+    var trainer = DeepConvLSTMTrainer(trainingCase)
+    _ = epochThroughput(
+      &trainer, data: data, steps: trainingCase.warmUpSteps(quick: options.quick), seed: 3)
+    var rates: [Double] = []
+    var baselineRates: [Double] = []
+    let cpu0 = cpuSeconds()
+    let start = now()
+    for epoch in 0..<(options.quick ? 1 : options.epochs) {
+      // Interleaved: baseline steps, then one candidate epoch, so load bursts hit both.
+      if !options.skipBaseline {
+        baselineRates.append(
+          KernelConfiguration.with(variant: .reference) {
+            epochThroughput(
+              &baselineTrainer, data: data, steps: trainingCase.baselineSteps(quick: options.quick),
+              seed: UInt64(epoch))
+          })
+      }
+      rates.append(epochThroughput(&trainer, data: data, seed: UInt64(10 + epoch)))
+    }
+    let cpu1 = cpuSeconds()
+    let foreign =
+      Swift.max(0, (cpu1.machine - cpu0.machine) - (cpu1.own - cpu0.own)) / (now() - start)
+    report.add(
+      name, metric: "samples_per_sec", value: median(rates),
+      baseline: baselineRates.isEmpty ? nil : ("reference", median(baselineRates)),
+      note: String(
+        format: "%d windows of %dx%d; epochs %@; other jobs used %.2f cores", data.count,
+        data.length, data.channels, rates.map { String(format: "%.0f", $0) }.joined(separator: "/"),
+        foreign),
+      parameters: parameters)
+  }
+}
