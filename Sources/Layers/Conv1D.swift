@@ -37,7 +37,15 @@ public struct Conv1D: Layer {
 
   /// The convolution: `[batch, time, inputChannels]` → `[batch, outTime, outputChannels]`.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
-    input.conv1D(filter: filter, bias: bias, stride: stride, dilation: dilation, padding: padding)
+    forward(input, activation: .identity)
+  }
+
+  /// The convolution with `activation` applied in the same operation (``Sequential`` fuses a
+  /// `Conv1D` followed by a ``ReLU`` this way).
+  public func forward(_ input: Tensor, activation: ConvolutionActivation) -> Tensor {
+    input.conv1D(
+      filter: filter, bias: bias, stride: stride, dilation: dilation, padding: padding,
+      activation: activation)
   }
 
   /// `[batch, outTime, outputChannels]`.

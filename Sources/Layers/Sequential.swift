@@ -22,10 +22,22 @@ public struct Sequential: Layer {
 
   /// Each layer's output fed to the next; layer `i` runs with `"i"` appended to
   /// ``ForwardContext/path``.
+  ///
+  /// A ``Conv1D`` directly followed by a ``ReLU`` runs as one fused operation
+  /// (`conv1D(…, activation: .relu)`): the same values and gradients, one output array and one
+  /// backward step fewer.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     var x = input
-    for (index, layer) in layers.enumerated() {
+    var index = 0
+    while index < layers.count {
+      let layer = layers[index]
+      if let convolution = layer as? Conv1D, index + 1 < layers.count, layers[index + 1] is ReLU {
+        x = convolution.forward(x, activation: .relu)
+        index += 2
+        continue
+      }
       x = context.withScope(String(index)) { layer.forward(x, context: &$0) }
+      index += 1
     }
     return x
   }

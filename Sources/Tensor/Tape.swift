@@ -31,6 +31,9 @@ public final class Tape {
     case softmax, logSoftmax, softmaxCrossEntropy
     /// Convolution and pooling over time, `[batch, time, channels]`.
     case conv1D, maxPool1D, avgPool1D
+    /// Convolution over time with a ReLU on its output, in one operation
+    /// (`conv1D(…, activation: .relu)`).
+    case conv1DReLU
     /// Convolution over two axes, `[batch, h, w, channels]` (time × sensors in DeepConvLSTM).
     case conv2D
   }

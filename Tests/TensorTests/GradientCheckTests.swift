@@ -87,6 +87,12 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
     .init(.conv1D, [[2, 9, 2], [3, 2, 3], [3]]) {
       $0[0].conv1D(filter: $0[1], bias: $0[2], stride: 2, dilation: 2, padding: .valid)
     },
+    .init(.conv1DReLU, [[2, 7, 3], [3, 3, 4], [4]]) {
+      $0[0].conv1D(filter: $0[1], bias: $0[2], padding: .same, activation: .relu)
+    },
+    .init(.conv1DReLU, [[1, 9, 2], [3, 2, 3]]) {
+      $0[0].conv1D(filter: $0[1], stride: 2, padding: .valid, activation: .relu)
+    },
     .init(.conv1D, [[1, 6, 2], [4, 2, 2]]) {
       $0[0].conv1D(filter: $0[1], stride: 2, padding: .same)
     },

@@ -12,6 +12,13 @@ extension Kernels {
     return Tensor(uncheckedShape: x.shape, scalars: result)
   }
 
+  /// `max(0, x)` in place (a freshly computed, uniquely held output: no copy).
+  static func reluInPlace(_ x: inout Tensor) {
+    x.scalars.withUnsafeMutableBufferPointer { values in
+      for i in values.indices { values[i] = values[i] < 0 ? 0 : values[i] }
+    }
+  }
+
   /// `op` applied to pairs of elements of two tensors of the same shape.
   @inline(__always)
   static func zipMap(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Tensor {

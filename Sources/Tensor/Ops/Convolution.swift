@@ -51,9 +51,11 @@ extension Tensor {
   ///   - dilation: Steps between kernel taps (≥ 1).
   ///   - padding: ``Padding/same`` or ``Padding/valid``.
   /// - Returns: `[batch, outTime, outChannels]` for `self` shaped `[batch, time, inChannels]`.
+  ///   - activation: ``ConvolutionActivation/relu`` applies `max(0, ·)` in the same operation:
+  ///     no separate output array and no separate backward step (Keras' `activation="relu"`).
   public func conv1D(
     filter: Tensor, bias: Tensor? = nil, stride: Int = 1, dilation: Int = 1,
-    padding: Padding = .valid
+    padding: Padding = .valid, activation: ConvolutionActivation = .identity
   ) -> Tensor {
     checked { () throws(ShapeError) in
       try Tensor.conv1DShape(
@@ -63,19 +65,33 @@ extension Tensor {
     let geometry = WindowGeometry(
       inputLength: shape[1], kernelSize: filter.shape[0], stride: stride, dilation: dilation,
       padding: padding)
-    let value = Kernels.conv1D(self, filter, bias: bias, geometry: geometry)
+    var value = Kernels.conv1D(self, filter, bias: bias, geometry: geometry)
+    if activation == .relu { Kernels.reluInPlace(&value) }
     let inputs = [self, filter] + (bias.map { [$0] } ?? [])
     guard let tape = Tape.of(inputs) else { return value }
     let (x, w) = (detached(), filter.detached())
     let hasBias = bias != nil
     // A model's first convolution reads data, not a tracked value: skip its input gradient.
     let needsInput = isTracked
-    return tape.record(.conv1D, value, inputs: inputs) { grad in
+    let operation: Tape.Operation = activation == .relu ? .conv1DReLU : .conv1D
+    let output = value
+    return tape.record(operation, value, inputs: inputs) { grad in
+      // With ReLU, the upstream gradient first passes where the output is > 0 (the same mask as
+      // `relu()`: the subgradient at 0 is 0).
+      let upstream = activation == .relu ? Kernels.zipMap(grad, output) { $1 > 0 ? $0 : 0 } : grad
       // ∂L/∂x[s, i] = Σ_{t, j: s = t·stride + j·dilation − pad} Σ_o g[t, o]·w[j, i, o];
       // ∂L/∂w[j, i, o] = Σ_t x[t·stride + j·dilation − pad, i]·g[t, o]; ∂L/∂bias[o] = Σ_t g[t, o].
       let (gx, gw, gb) = Kernels.conv1DBackward(
-        grad, x, w, geometry: geometry, needsInput: needsInput)
+        upstream, x, w, geometry: geometry, needsInput: needsInput)
       return hasBias ? [gx, gw, gb] : [gx, gw]
     }
   }
+}
+
+/// An activation a convolution applies to its output in the same operation.
+public enum ConvolutionActivation: Sendable, Equatable {
+  /// No activation: the convolution's output itself.
+  case identity
+  /// `max(0, ·)`, with the same subgradient 0 at 0 as ``Tensor/relu()``.
+  case relu
 }
