@@ -51,12 +51,15 @@ enum OpportunityShape {
 }
 
 /// A DeepConvLSTM and its Adam optimizer (lr 1e-3, ε 1e-8 as PyTorch's default), trained with
-/// plain cross-entropy.
+/// plain cross-entropy, each batch split into shards as in ``Trainer``.
 struct DeepConvLSTMTrainer {
   var model: Sequential
   var optimizer = Adam(learningRate: 1e-3, epsilon: 1e-8)
+  /// Slices per batch differentiated in parallel; `nil`: one per kernel thread.
+  var shards: Int?
 
-  init(_ trainingCase: OpportunityCase, seed: UInt64 = 1) {
+  init(_ trainingCase: OpportunityCase, seed: UInt64 = 1, shards: Int? = nil) {
+    self.shards = shards
     var rng = SplitMix64(seed: seed)
     model = trainingCase.architecture.make(
       sensors: OpportunityShape.sensors, classes: OpportunityShape.classes, generator: &rng)
@@ -64,10 +67,16 @@ struct DeepConvLSTMTrainer {
 
   /// The loss and gradients of one step, without updating anything.
   func lossAndGradients(_ x: Tensor, _ labels: [Int]) -> (value: Float, gradients: Gradients) {
-    valueWithGradients(of: model) { m in
+    let result = valueWithGradients(
+      of: model, batchSize: labels.count, shards: shards ?? KernelConfiguration.current.threadCount
+    ) { m, shard in
+      let xs = shard.range.count == labels.count ? x : x.sliced(alongAxis: 0, range: shard.range)
       var context = ForwardContext(isTraining: true)
-      return softmaxCrossEntropy(logits: m.forward(x, context: &context), labels: labels)
+      context.shard = shard
+      let logits = m.forward(xs, context: &context)
+      return (softmaxCrossEntropy(logits: logits, labels: Array(labels[shard.range])), ())
     }
+    return (result.value, result.gradients)
   }
 
   /// One optimizer step on a batch.
@@ -109,7 +118,7 @@ func runOpportunityTrainingCases(_ options: Options, _ report: inout Report) thr
     let name = trainingCase.name
     // Check: one step's loss and gradients with the fast kernels against the reference kernels.
     let (x, labels) = data.batch(Array(0..<batchSize)[...])
-    let checker = DeepConvLSTMTrainer(trainingCase)
+    let checker = DeepConvLSTMTrainer(trainingCase, shards: options.shards)
     let fast = checker.lossAndGradients(x, labels)
     let reference = KernelConfiguration.with(variant: .reference) {
       checker.lossAndGradients(x, labels)
@@ -121,8 +130,8 @@ func runOpportunityTrainingCases(_ options: Options, _ report: inout Report) thr
         tolerance: 1e-3)
     }
     let parameters = checker.model.parameterCount
-    var baselineTrainer = DeepConvLSTMTrainer(trainingCase)
-    var trainer = DeepConvLSTMTrainer(trainingCase)
+    var baselineTrainer = DeepConvLSTMTrainer(trainingCase, shards: options.shards)
+    var trainer = DeepConvLSTMTrainer(trainingCase, shards: options.shards)
     _ = epochThroughput(
       &trainer, data: data, steps: trainingCase.warmUpSteps(quick: options.quick), seed: 3)
     var rates: [Double] = []
