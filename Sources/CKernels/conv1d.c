@@ -9,6 +9,10 @@
 #include "CKernels.h"
 #include "internal.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -413,7 +417,41 @@ static void max_block_generic(HD_BLOCK_ARGS) { HD_MAX_BLOCK_BODY }
 __attribute__((target("avx2"))) static void max_pool_avx2(HD_POOL_ARGS) { HD_MAX_POOL_BODY }
 __attribute__((target("avx2"))) static void max_block_avx2(HD_BLOCK_ARGS) { HD_MAX_BLOCK_BODY }
 __attribute__((target("avx512f"))) static void max_pool_avx512(HD_POOL_ARGS) { HD_MAX_POOL_BODY }
+// The maximum of one contiguous row and the index of its first occurrence, with the scalar
+// loop's semantics (`>` keeps the first maximum; NaN never replaces, so a NaN first element stays
+// the answer): lanes start at −∞ and `max_ps(x, m)` returns m when x is NaN, then the first
+// element equal to the maximum is searched for. Two passes without branches on the data beat
+// one pass whose branch mispredicts (CBAM's max over 32 channels per time step).
+__attribute__((target("avx512f"))) static float max_row_avx512(const float *xs, long extent,
+                                                                long *index) {
+  if (xs[0] != xs[0]) {
+    *index = 0;
+    return xs[0];
+  }
+  const __m512 low = _mm512_set1_ps(-__builtin_inff());
+  __m512 m = low;
+  long e = 0;
+  for (; e + 16 <= extent; e += 16) m = _mm512_max_ps(_mm512_loadu_ps(xs + e), m);
+  if (e < extent) {
+    __mmask16 tail = (__mmask16)((1u << (extent - e)) - 1);
+    m = _mm512_max_ps(_mm512_mask_loadu_ps(low, tail, xs + e), m);
+  }
+  float best = _mm512_reduce_max_ps(m);
+  long found = 0;
+  while (xs[found] != best) found++;
+  *index = found;
+  return xs[found];  // −0 and +0 compare equal: the first one is the scalar loop's answer
+}
+
 __attribute__((target("avx512f"))) static void max_block_avx512(HD_BLOCK_ARGS) {
+  if (inner == 1) {
+    for (long r = 0; r < outer; r++) {
+      long index;
+      y[r] = max_row_avx512(x + r * extent, extent, &index);
+      argmax[r] = r * extent + index;
+    }
+    return;
+  }
   HD_MAX_BLOCK_BODY
 }
 #endif

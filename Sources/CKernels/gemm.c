@@ -368,10 +368,50 @@ HD_AVX2 static void small_avx2(int trans_a, int trans_b, long m, long n, long k,
                                long ldc) {
   HD_SMALL_BODY
 }
+// AVX-512, B not transposed: 4 rows × 16 columns of C stay in registers across the whole depth
+// (the i-p-j loop above loads and stores its row of C once per p). Masked loads and stores
+// handle N not a multiple of 16. A transposed B (Aᵀ-free `A·Bᵀ`) keeps the loop above.
 HD_AVX512 static void small_avx512(int trans_a, int trans_b, long m, long n, long k,
                                    const float *a, long lda, const float *b, long ldb, float beta,
                                    float *c, long ldc) {
-  HD_SMALL_BODY
+  if (trans_b) {
+    HD_SMALL_BODY
+    return;
+  }
+  const long ra = trans_a ? 1 : lda, pa = trans_a ? lda : 1;  // a(i, p) = a[i·ra + p·pa]
+  for (long j = 0; j < n; j += 16) {
+    const __mmask16 mask = n - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - j)) - 1);
+    long i = 0;
+    for (; i + 4 <= m; i += 4) {
+      __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0;
+      const float *a0 = a + i * ra;
+      for (long p = 0; p < k; p++) {
+        __m512 vb = _mm512_maskz_loadu_ps(mask, b + p * ldb + j);
+        const float *ap = a0 + p * pa;
+        c0 = _mm512_fmadd_ps(_mm512_set1_ps(ap[0]), vb, c0);
+        c1 = _mm512_fmadd_ps(_mm512_set1_ps(ap[ra]), vb, c1);
+        c2 = _mm512_fmadd_ps(_mm512_set1_ps(ap[2 * ra]), vb, c2);
+        c3 = _mm512_fmadd_ps(_mm512_set1_ps(ap[3 * ra]), vb, c3);
+      }
+      __m512 acc[4] = {c0, c1, c2, c3};
+      for (long r = 0; r < 4; r++) {
+        float *row = c + (i + r) * ldc + j;
+        if (beta != 0.0f)
+          acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, row), acc[r]);
+        _mm512_mask_storeu_ps(row, mask, acc[r]);
+      }
+    }
+    for (; i < m; i++) {
+      __m512 acc = _mm512_setzero_ps();
+      for (long p = 0; p < k; p++)
+        acc = _mm512_fmadd_ps(_mm512_set1_ps(a[i * ra + p * pa]),
+                              _mm512_maskz_loadu_ps(mask, b + p * ldb + j), acc);
+      float *row = c + i * ldc + j;
+      if (beta != 0.0f)
+        acc = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, row), acc);
+      _mm512_mask_storeu_ps(row, mask, acc);
+    }
+  }
 }
 #endif
 

@@ -141,6 +141,36 @@ struct KernelVariantTests {
     for (e, a) in zip(run(.reference), run(variant)) { #expect(e.scalars == a.scalars) }
   }
 
+  /// The maximum over a contiguous last axis (AVX-512: a vector max, then a search for the first
+  /// equal element) keeps the scalar rules: first maximum wins, NaN never replaces unless first,
+  /// −0 and +0 are ties; rows of 1, 15, 16, 17 and 33 elements cover the vector tail.
+  @Test(arguments: fastVariants)
+  func maxOverTheLastAxisKeepsTheFirstMaximum(_ variant: KernelVariant) {
+    let nan = Float.nan
+    let rows: [[Float]] = [
+      [2], [1, 3, 3, 0], [nan, 5, 7], [4, nan, 9, nan, 1], [-0.0, 0.0, -1], [0.0, -0.0],
+      [-.infinity, -.infinity], [1, .infinity, 2, .infinity],
+      (0..<15).map { Float($0 % 4) }, (0..<16).map { Float(-$0) }, (0..<17).map { Float($0 == 16 ? 9 : 1) },
+      (0..<33).map { Float(($0 * 7) % 11) },
+    ]
+    for row in rows {
+      let x = Tensor(row).reshaped(to: [1, row.count])
+      let seed = Tensor(ones: [1])
+      func run(_ v: KernelVariant) -> (Tensor, Tensor) {
+        KernelConfiguration.with(variant: v) {
+          let tape = Tape()
+          let tracked = tape.variable(x)
+          let y = tracked.max(alongAxis: 1)
+          return (y.detached(), tape.vectorJacobianProducts(of: y, seed: seed, wrt: [tracked])[0])
+        }
+      }
+      let (expected, expectedGradient) = run(.reference)
+      let (actual, gradient) = run(variant)
+      #expect(expected.scalars.map(\.bitPattern) == actual.scalars.map(\.bitPattern), "\(variant) \(row)")
+      #expect(expectedGradient.scalars == gradient.scalars, "\(variant) \(row): arg-max")
+    }
+  }
+
   @Test func conv1DAndGEMMGiveTheSameBitsOnOneAndTwoThreads() {
     let x = random([32, 64, 64], seed: 21)
     let w = random([5, 64, 128], seed: 22)

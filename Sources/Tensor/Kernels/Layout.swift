@@ -137,13 +137,15 @@ extension Kernels {
     else { return referenceReduceMax(x, axes: axes) }
     let shape = x.shape.indices.map { axes.contains($0) ? 1 : x.shape[$0] }
     let count = outer * inner
-    var argmax = [Int](repeating: 0, count: count)
+    var argmax: [Int] = []
     let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-      argmax.withUnsafeMutableBufferPointer { arg in
+      // The C kernel writes every element of both.
+      argmax = [Int](unsafeUninitializedCapacity: count) { arg, written in
         x.withUnsafeBufferPointer { source in
           hd_max_block(
             variant, outer, extent, inner, source.baseAddress!, out.baseAddress!, arg.baseAddress!)
         }
+        written = count
       }
       initialized = count
     }

@@ -13,15 +13,17 @@ extension Kernels {
     }
     let (batch, channels) = (x.shape[0], x.shape[2])
     let count = batch * g.outputLength * channels
-    var argmax = [Int](repeating: 0, count: count)
+    var argmax: [Int] = []
     let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-      argmax.withUnsafeMutableBufferPointer { pa in
+      // The C kernel writes every element of both (−1 where a window holds only padding).
+      argmax = [Int](unsafeUninitializedCapacity: count) { pa, written in
         x.withUnsafeBufferPointer { px in
           var geometry = cGeometry(g, batch: batch, inC: channels, outC: channels)
           hd_max_pool1d(
             KernelConfiguration.current.variant.cValue!, &geometry, px.baseAddress!,
             out.baseAddress!, pa.baseAddress!)
         }
+        written = count
       }
       initialized = count
     }
