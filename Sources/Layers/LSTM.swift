@@ -67,18 +67,11 @@ public struct LSTM: Layer {
     var steps: [Tensor] = []
     for t in 0..<time {
       var z = projected.sliced(alongAxis: 0, range: (t * batch)..<((t + 1) * batch))
-      // h₀ = 0: the first step has no recurrent term.
+      // h₀ = 0 and c₀ = 0: the first step has no recurrent term and no forget term.
       if t > 0 { z = z + h.matmul(recurrentKernel) }
-      let i = z.sliced(alongAxis: 1, range: 0..<u).sigmoid()
-      let g = z.sliced(alongAxis: 1, range: (2 * u)..<(3 * u)).tanh()
-      let o = z.sliced(alongAxis: 1, range: (3 * u)..<(4 * u)).sigmoid()
-      if t > 0 {
-        let f = z.sliced(alongAxis: 1, range: u..<(2 * u)).sigmoid()
-        c = f * c + i * g
-      } else {
-        c = i * g  // c₀ = 0
-      }
-      h = o * c.tanh()
+      // c = σ(z_f)·c + σ(z_i)·tanh(z_g), h = σ(z_o)·tanh(c), each as one fused operation.
+      c = Tensor.lstmCellState(gates: z, previous: t > 0 ? c : nil)
+      h = Tensor.lstmHiddenState(gates: z, state: c)
       if returnSequences { steps.append(h.expandingShape(at: 1)) }
     }
     return returnSequences ? Tensor.concatenating(steps, alongAxis: 1) : h

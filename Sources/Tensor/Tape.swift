@@ -36,6 +36,9 @@ public final class Tape {
     case conv1DReLU
     /// Convolution over two axes, `[batch, h, w, channels]` (time × sensors in DeepConvLSTM).
     case conv2D
+    /// One LSTM step's element-wise part: the new cell state and the hidden state
+    /// (`lstmCellState(gates:previous:)`, `lstmHiddenState(gates:state:)`).
+    case lstmCellState, lstmHiddenState
   }
 
   /// One recorded operation: which nodes it read, which node it wrote, and its vector-Jacobian

@@ -87,6 +87,9 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
     .init(.conv1D, [[2, 9, 2], [3, 2, 3], [3]]) {
       $0[0].conv1D(filter: $0[1], bias: $0[2], stride: 2, dilation: 2, padding: .valid)
     },
+    .init(.lstmCellState, [[2, 12], [2, 3]]) { Tensor.lstmCellState(gates: $0[0], previous: $0[1]) },
+    .init(.lstmCellState, [[3, 8]]) { Tensor.lstmCellState(gates: $0[0], previous: nil) },
+    .init(.lstmHiddenState, [[2, 12], [2, 3]]) { Tensor.lstmHiddenState(gates: $0[0], state: $0[1]) },
     .init(.conv1DReLU, [[2, 7, 3], [3, 3, 4], [4]]) {
       $0[0].conv1D(filter: $0[1], bias: $0[2], padding: .same, activation: .relu)
     },
@@ -109,6 +112,11 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
       $0[0].conv2D(filter: $0[1], bias: $0[2], padding: .valid)
     },
     .init(.conv2D, [[1, 4, 4, 2], [3, 3, 2, 1]]) { $0[0].conv2D(filter: $0[1], padding: .same) },
+    // One column wide, ≥ 16 channels, `same` rows: the in-place kernel-row GEMMs, edge rows
+    // clipped.
+    .init(.conv2D, [[1, 5, 2, 16], [4, 1, 16, 16], [16]]) {
+      $0[0].conv2D(filter: $0[1], bias: $0[2], padding: .same)
+    },
   ]
 }
 
