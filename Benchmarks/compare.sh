@@ -6,6 +6,7 @@
 #   d=$(mktemp -d) && cp -r ../shared/anchors "$d" && "$d/anchors/setup.sh"
 #   Benchmarks/compare.sh "$d/anchors"            # from the package root
 # Options after the anchors folder: --threads N (default 2), --reps N (default 2), --cases LIST
+# (default: all, i.e. teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm,gemm)
 # (comma-separated, default all: teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm).
 # The anchors' own JSON lines (with their CPU accounting) are kept in the printed raw folder.
 #
@@ -17,7 +18,7 @@ anchors=${1:?usage: Benchmarks/compare.sh ANCHORS_DIR [--threads N] [--reps N] [
 shift
 threads=2
 reps=2
-cases=teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm
+cases=teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm,gemm
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2 ;;
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
 done
 wants() { [[ ",$cases," == *",$1,"* ]]; }
 for c in ${cases//,/ }; do
-  [[ ",teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm," == *",$c,"* ]] ||
+  [[ ",teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm,gemm," == *",$c,"* ]] ||
     { echo "unknown case $c in --cases" >&2; exit 64; }
 done
 python=$anchors/.venv/bin/python
@@ -71,6 +72,16 @@ for rep in $(seq "$reps"); do
       --threads "$threads" --expect-params "$params" --out "$out/torch-dcl.jsonl" >/dev/null
   done
 done
+# SGEMM 512³ against numpy's OpenBLAS (the anchors' bench_gemm.py, OPENBLAS_* overrides unset as
+# its header asks), on 1 and 2 threads whatever --threads says.
+if wants gemm; then
+  echo "== gemm" >&2
+  for t in 1 2; do
+    "$bench" --json --threads "$t" --filter 'gemm.512x512x512$' >>"$out/swift-gemm.jsonl"
+  done
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$python" "$anchors/bench_gemm.py" \
+    >"$out/numpy-gemm.jsonl"
+fi
 
 "$python" - "$out" <<'PY'
 import json, statistics, sys, pathlib
@@ -102,6 +113,14 @@ for ours, theirs in [("lm", "lm"), ("lm-att", "lm_att")]:
     k = med([r["infer_latency_us_b1"] for r in keras if r["model"] == theirs])
     # Latency: lower is better, so the ratio is theirs / ours.
     print(f"{'infer1.' + ours + ' µs':<20}{s:>12.1f}{t:>14.1f}{k:>14.1f}{t / s:>10.2f}{k / s:>10.2f}")
+if lines("swift-gemm.jsonl"): print("SGEMM against numpy's OpenBLAS (ratio in the × torch column is × numpy):")
+for r in lines("swift-gemm.jsonl"):
+    t = r["threads"]
+    theirs = [n["gflops_median"] for n in lines("numpy-gemm.jsonl")
+              if n.get("lib", "").startswith("numpy") and n["n"] == 512 and n["threads"] == t]
+    if theirs:
+        label = f"gemm 512³ {t}T GFLOP/s"
+        print(f"{label:<20}{r['value']:>12.1f}{'numpy ' + format(theirs[0], '.1f'):>14}{'':>14}{r['value'] / theirs[0]:>10.2f}")
 for ours in ["om", "om-lm"]:
     sp = {r.get("params") for r in swift if r["case"] == f"train.{ours}"}
     tp = {r["params"] for r in torch_dcl if r["model"] == ours}
