@@ -20,8 +20,9 @@ public final class Tape {
     /// Element-wise functions: `exp()`, `log()`, `sqrt()`, `pow(_:)`, `relu()`, `sigmoid()`,
     /// `tanh()`.
     case exp, log, sqrt, pow, relu, sigmoid, tanh
-    /// Reductions along axes: `sum`, `mean`, `max`.
-    case sum, mean, max
+    /// Reductions along axes: `sum`, `mean`, `max`, and CBAM's stacked
+    /// `meanAndMax(alongAxis:)`.
+    case sum, mean, max, meanAndMax
     /// The (batched) matrix product `matmul(_:)`.
     case matmul
     /// Data movement: `reshaped(to:)`, `transposed(permutation:)`, `concatenating(_:alongAxis:)`,

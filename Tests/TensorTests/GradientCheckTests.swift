@@ -87,6 +87,9 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
     .init(.conv1D, [[2, 9, 2], [3, 2, 3], [3]]) {
       $0[0].conv1D(filter: $0[1], bias: $0[2], stride: 2, dilation: 2, padding: .valid)
     },
+    .init(.meanAndMax, [[2, 5, 3]]) { $0[0].meanAndMax(alongAxis: 1) },
+    .init(.meanAndMax, [[2, 4, 6]]) { $0[0].meanAndMax(alongAxis: -1) },
+    .init(.meanAndMax, [[3, 2]]) { $0[0].meanAndMax(alongAxis: 0) },
     .init(.lstmCellState, [[2, 12], [2, 3]]) { Tensor.lstmCellState(gates: $0[0], previous: $0[1]) },
     .init(.lstmCellState, [[3, 8]]) { Tensor.lstmCellState(gates: $0[0], previous: nil) },
     .init(.lstmHiddenState, [[2, 12], [2, 3]]) { Tensor.lstmHiddenState(gates: $0[0], state: $0[1]) },

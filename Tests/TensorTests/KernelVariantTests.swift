@@ -141,6 +141,35 @@ struct KernelVariantTests {
     for (e, a) in zip(run(.reference), run(variant)) { #expect(e.scalars == a.scalars) }
   }
 
+  /// CBAM's fused descriptors: every variant gives the reference's maxima bit for bit and its
+  /// means to rounding (AVX-512 sums contiguous rows in 16 lanes), values equal to the separate
+  /// mean and max, and the same gradients (through the arg-max).
+  @Test(arguments: fastVariants)
+  func meanAndMaxMatchesReferenceAndTheSeparateOperations(_ variant: KernelVariant) {
+    var x = random([3, 10, 37], seed: 71)
+    x[1, 4, 5] = x[1, 2, 5]  // a tie: the first maximum wins
+    for axis in [0, 1, 2] {
+      func run(_ v: KernelVariant) -> (Tensor, Tensor) {
+        KernelConfiguration.with(variant: v) {
+          let g = random(x.meanAndMax(alongAxis: axis).shape, seed: 72)
+          let (_, grads) = valueWithGradients(at: [x]) { p in (p[0].meanAndMax(alongAxis: axis) * g).sum() }
+          return (x.meanAndMax(alongAxis: axis), grads[0])
+        }
+      }
+      let (expected, expectedGradient) = run(.reference)
+      let (actual, gradient) = run(variant)
+      #expect(worstDifference(expected, actual) <= 1e-6, "\(variant) axis \(axis)")
+      let maxima = { (t: Tensor) in t.sliced(alongAxis: axis, range: 1..<2).scalars }
+      #expect(maxima(expected) == maxima(actual), "\(variant) axis \(axis) maxima")
+      #expect(worstDifference(expectedGradient, gradient) <= 1e-6, "\(variant) axis \(axis) gradient")
+      let separate = Tensor.concatenating(
+        [x.mean(alongAxis: axis, keepingDimensions: true), x.max(alongAxis: axis, keepingDimensions: true)],
+        alongAxis: axis)
+      #expect(separate.shape == actual.shape)
+      #expect(worstDifference(separate, actual) <= 1e-6, "\(variant) axis \(axis) against mean, max")
+    }
+  }
+
   /// The maximum over a contiguous last axis (AVX-512: a vector max, then a search for the first
   /// equal element) keeps the scalar rules: first maximum wins, NaN never replaces unless first,
   /// −0 and +0 are ties; rows of 1, 15, 16, 17 and 33 elements cover the vector tail.

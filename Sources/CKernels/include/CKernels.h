@@ -75,6 +75,12 @@ void hd_max_pool1d(int variant, const hd_conv1d_geometry *g, const float *x, flo
 void hd_max_block(int variant, long outer, long extent, long inner, const float *x, float *y,
                   long *argmax);
 
+/// CBAM's two descriptors in one pass: for `x` viewed as `[outer, extent, inner]`, the mean over
+/// the middle axis in `y[o, 0, i]` and the maximum in `y[o, 1, i]` (so `y` is `[outer, 2,
+/// inner]`), with the flat index of the first maximum in `argmax[o, i]`. `extent` ≥ 1.
+void hd_mean_max_block(int variant, long outer, long extent, long inner, const float *x, float *y,
+                       long *argmax);
+
 #ifdef __cplusplus
 }
 #endif

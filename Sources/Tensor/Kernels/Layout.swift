@@ -176,6 +176,85 @@ extension Kernels {
   }
 
   /// A tensor of `shape` that is zero except `values[i]` added at flat index `indices[i]`.
+  /// `x` viewed as `[outer, extent, inner]` → `[outer, 2, inner]`: the mean over the middle
+  /// axis, then the maximum; and the flat input index of each maximum (the first one).
+  static func meanAndMax(
+    _ x: Tensor, outer: Int, extent: Int, inner: Int, shape: [Int]
+  ) -> (value: Tensor, argmax: [Int]) {
+    let count = outer * 2 * inner
+    var argmax: [Int] = []
+    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+      argmax = [Int](unsafeUninitializedCapacity: outer * inner) { arg, written in
+        x.withUnsafeBufferPointer { source in
+          if let variant = KernelConfiguration.current.variant.cValue {
+            hd_mean_max_block(
+              variant, outer, extent, inner, source.baseAddress!, out.baseAddress!,
+              arg.baseAddress!)
+          } else {
+            referenceMeanAndMax(source, out, arg, outer: outer, extent: extent, inner: inner)
+          }
+        }
+        written = outer * inner
+      }
+      initialized = count
+    }
+    return (Tensor(uncheckedShape: shape, scalars: result), argmax)
+  }
+
+  /// The reference for ``meanAndMax(_:outer:extent:inner:shape:)``: per element, sums in
+  /// `extent` order, `>` keeping the first maximum.
+  static func referenceMeanAndMax(
+    _ x: UnsafeBufferPointer<Float>, _ out: UnsafeMutableBufferPointer<Float>,
+    _ arg: UnsafeMutableBufferPointer<Int>, outer: Int, extent: Int, inner: Int
+  ) {
+    for o in 0..<outer {
+      for i in 0..<inner {
+        let first = o * extent * inner + i
+        var (sum, best, index) = (x[first], x[first], first)
+        for e in 1..<extent {
+          let v = x[first + e * inner]
+          sum += v
+          if v > best { (best, index) = (v, first + e * inner) }
+        }
+        out[o * 2 * inner + i] = sum / Float(extent)
+        out[o * 2 * inner + inner + i] = best
+        arg[o * inner + i] = index
+      }
+    }
+  }
+
+  /// The gradient of ``meanAndMax(_:outer:extent:inner:shape:)`` for upstream `grad`
+  /// `[outer, 2, inner]`: the mean's share `1/extent` to every element, the maximum's to its
+  /// arg-max.
+  static func meanAndMaxBackward(
+    _ grad: Tensor, _ argmax: [Int], outer: Int, extent: Int, inner: Int, shape: [Int]
+  ) -> Tensor {
+    let scale = 1 / Float(extent)
+    let result = [Float](unsafeUninitializedCapacity: outer * extent * inner) { out, initialized in
+      grad.withUnsafeBufferPointer { g in
+        for o in 0..<outer {
+          let mean = g.baseAddress! + o * 2 * inner
+          let block = out.baseAddress! + o * extent * inner
+          if inner == 1 {
+            block.update(repeating: mean[0] * scale, count: extent)
+            continue
+          }
+          for e in 0..<extent {
+            let row = block + e * inner
+            for i in 0..<inner { row[i] = mean[i] * scale }
+          }
+        }
+        argmax.withUnsafeBufferPointer { arg in
+          for o in 0..<outer {
+            for i in 0..<inner { out[arg[o * inner + i]] += g[o * 2 * inner + inner + i] }
+          }
+        }
+      }
+      initialized = outer * extent * inner
+    }
+    return Tensor(uncheckedShape: shape, scalars: result)
+  }
+
   static func scatter(_ values: Tensor, at indices: [Int], shape: [Int]) -> Tensor {
     var result = [Float](repeating: 0, count: shape.reduce(1, *))
     result.withUnsafeMutableBufferPointer { out in

@@ -122,3 +122,33 @@ extension Tensor {
     }
   }
 }
+
+extension Tensor {
+  /// The mean and the maximum along `axis`, stacked in its place: `[…, 2, …]` with the mean at
+  /// index 0 and the maximum at index 1 (CBAM's two descriptors, in one pass and one operation).
+  ///
+  /// For `[batch, time, channels]`, `meanAndMax(alongAxis: 1)` is `[batch, 2, channels]` (the
+  /// channel-attention descriptors) and `meanAndMax(alongAxis: 2)` is `[batch, time, 2]` (the
+  /// spatial-attention input). Equal to `concatenating([mean(alongAxis: a, keepingDimensions:
+  /// true), max(alongAxis: a, keepingDimensions: true)], alongAxis: a)`, with the same gradient:
+  /// `1/n` to every element for the mean, everything to the first maximum for the max.
+  public func meanAndMax(alongAxis axis: Int) -> Tensor {
+    let position = reductionAxes([axis], "meanAndMax").first!
+    require(
+      shape[position] > 0,
+      .invalid(operation: "meanAndMax", shape: shape, rule: "a non-empty axis \(axis)"))
+    let outer = shape[..<position].reduce(1, *)
+    let extent = shape[position]
+    let inner = shape[(position + 1)...].reduce(1, *)
+    var resultShape = shape
+    resultShape[position] = 2
+    let (value, argmax) = Kernels.meanAndMax(
+      self, outer: outer, extent: extent, inner: inner, shape: resultShape)
+    guard let tape = Tape.of(self) else { return value }
+    let inputShape = shape
+    return tape.record(.meanAndMax, value, inputs: [self]) { grad in
+      // ∂mean/∂x = 1/n along the axis; ∂max/∂x = 1 at the arg-max.
+      [Kernels.meanAndMaxBackward(grad, argmax, outer: outer, extent: extent, inner: inner, shape: inputShape)]
+    }
+  }
+}
