@@ -136,7 +136,8 @@ extension Kernels {
     let single = KernelConfiguration(variant: configuration.variant, threadCount: 1)
     // Kernels one column wide read the input in place (``TapRows``): no im2col buffer.
     let taps = TapRows(g)
-    var scratch = [Float](repeating: 0, count: taps == nil ? workers * positions * patch : 1)
+    let inPlace = taps?.readsInPlace ?? false
+    var scratch = [Float](repeating: 0, count: inPlace ? 1 : workers * positions * patch)
     let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
       x.withUnsafeBufferPointer { px in
         f.withUnsafeBufferPointer { pf in
@@ -153,12 +154,16 @@ extension Kernels {
                 let cols = sc.base + worker * positions * patch
                 for b in share(of: batch, worker: worker, workers: workers) {
                   let y = sy.base + b * positions * outC
-                  if let taps {
+                  if let taps, inPlace {
                     taps.forward(
                       sx.base + b * g.inputSize, sf.base, bias: sb?.base, y, configuration: single)
                     continue
                   }
-                  im2col(sx.base + b * g.inputSize, cols, g)
+                  if let taps {
+                    taps.im2col(sx.base + b * g.inputSize, cols)
+                  } else {
+                    im2col(sx.base + b * g.inputSize, cols, g)
+                  }
                   gemm(
                     m: positions, n: outC, k: patch, a: cols, transposeA: false, b: sf.base,
                     transposeB: false, c: y, accumulate: false,
@@ -198,7 +203,8 @@ extension Kernels {
     // Per worker: im2col buffer, column-gradient buffer, then partial [filter | bias]; kernels
     // one column wide need no column buffers (``TapRows``).
     let taps = TapRows(g)
-    let columnsSize = taps == nil ? positions * patch : 0
+    let inPlace = taps?.readsInPlace ?? false
+    let columnsSize = inPlace ? 0 : positions * patch
     let stride = 2 * columnsSize + filterCount + outC
     var scratch = [Float](repeating: 0, count: workers * stride)
     var gx = needsInput ? [Float](repeating: 0, count: x.scalarCount) : []
@@ -222,7 +228,7 @@ extension Kernels {
                 let gb = gf + filterCount
                 for b in share(of: batch, worker: worker, workers: workers) {
                   let g0 = sgy.base + b * positions * outC
-                  if let taps {
+                  if let taps, inPlace {
                     for p in 0..<positions {
                       for o in 0..<outC { gb[o] += g0[p * outC + o] }
                     }
@@ -231,7 +237,11 @@ extension Kernels {
                       inputGradient: sgx.map { $0.base + b * g.inputSize }, configuration: single)
                     continue
                   }
-                  im2col(sx.base + b * g.inputSize, cols, g)
+                  if let taps {
+                    taps.im2col(sx.base + b * g.inputSize, cols)
+                  } else {
+                    im2col(sx.base + b * g.inputSize, cols, g)
+                  }
                   gemm(
                     m: patch, n: outC, k: positions, a: cols, transposeA: true, b: g0,
                     transposeB: false, c: gf, accumulate: true,
@@ -244,7 +254,11 @@ extension Kernels {
                       m: positions, n: patch, k: outC, a: g0, transposeA: false, b: sf.base,
                       transposeB: true, c: gcols, accumulate: false,
                       configuration: single)
-                    col2im(gcols, sgx.base + b * g.inputSize, g)
+                    if let taps {
+                      taps.col2im(gcols, sgx.base + b * g.inputSize)
+                    } else {
+                      col2im(gcols, sgx.base + b * g.inputSize, g)
+                    }
                   }
                 }
               }
@@ -283,14 +297,17 @@ struct TapRows {
   /// For each kernel row: the output rows it reaches and the input row of the first of them.
   let blocks: [(outputRows: Range<Int>, firstInputRow: Int)]
 
-  /// The plan for `g`, or `nil` unless the kernel is one column wide and both channel counts are
-  /// at least 16. With fewer channels each kernel row's GEMM is too thin (depth `in`, width
-  /// `out`) and im2col's depth `kh·in` wins: measured on DeepConvLSTM training, 64 channels
-  /// 137 → 147 samples/s with this plan, 4 channels 1,990 → 1,796.
+  /// Whether the kernel rows' GEMMs read the input in place. Only with at least 16 input and
+  /// output channels: with fewer, each kernel row's GEMM is too thin (depth `in`, width `out`)
+  /// and one GEMM over ``im2col(_:_:)``'s columns (depth `kh·in`) wins. Measured on DeepConvLSTM
+  /// training: 64 channels 137 → 147 samples/s in place, 4 channels 1,990 → 1,796.
+  var readsInPlace: Bool { geometry.inChannels >= 16 && geometry.outChannels >= 16 }
+
+  /// The plan for `g`, or `nil` unless the kernel is one column wide.
   init?(_ g: Conv2DGeometry) {
-    guard g.columns.kernelSize == 1, g.columns.outputLength == g.columns.inputLength,
-      g.inChannels >= 16, g.outChannels >= 16
-    else { return nil }
+    guard g.columns.kernelSize == 1, g.columns.outputLength == g.columns.inputLength else {
+      return nil
+    }
     geometry = g
     blocks = (0..<g.rows.kernelSize).map { i in
       let reached = (0..<g.rows.outputLength).filter { g.rows.inputStep(output: $0, tap: i) != nil }
@@ -341,6 +358,43 @@ struct TapRows {
           m: rows, n: inC, k: outC, a: upstream, transposeA: false, b: f + i * inC * outC,
           transposeB: true, c: inputGradient + input, accumulate: true,
           configuration: configuration)
+      }
+    }
+  }
+
+  /// ``Kernels/im2col(_:_:)`` for this kernel shape, by blocks: kernel row `i` fills its `in`
+  /// columns of the output rows it reaches from one input row per output row (the same sensors),
+  /// and zeros elsewhere. No per-tap bounds arithmetic and no copy call per `in` floats (those
+  /// were 60 % of a DeepConvLSTM-LM training step with 4 channels).
+  func im2col(_ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>) {
+    let g = geometry
+    let (w, inC, patch) = (g.columns.inputLength, g.inChannels, g.patchSize)
+    for (i, block) in blocks.enumerated() {
+      for r in 0..<g.rows.outputLength {
+        let target = cols + r * w * patch + i * inC
+        guard block.outputRows.contains(r) else {
+          for c in 0..<w { (target + c * patch).update(repeating: 0, count: inC) }
+          continue
+        }
+        let source = x + (block.firstInputRow + r - block.outputRows.lowerBound) * w * inC
+        for c in 0..<w {
+          for k in 0..<inC { target[c * patch + k] = source[c * inC + k] }
+        }
+      }
+    }
+  }
+
+  /// The adjoint of ``im2col(_:_:)``: adds column gradients back onto the sample's gradient.
+  func col2im(_ cols: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>) {
+    let g = geometry
+    let (w, inC, patch) = (g.columns.inputLength, g.inChannels, g.patchSize)
+    for (i, block) in blocks.enumerated() {
+      for r in block.outputRows {
+        let source = cols + r * w * patch + i * inC
+        let target = gx + (block.firstInputRow + r - block.outputRows.lowerBound) * w * inC
+        for c in 0..<w {
+          for k in 0..<inC { target[c * inC + k] += source[c * patch + k] }
+        }
       }
     }
   }
