@@ -377,8 +377,21 @@ struct TapRows {
           continue
         }
         let source = x + (block.firstInputRow + r - block.outputRows.lowerBound) * w * inC
-        for c in 0..<w {
-          for k in 0..<inC { target[c * patch + k] = source[c * inC + k] }
+        switch inC {
+        case 1:
+          for c in 0..<w { target[c * patch] = source[c] }
+        case 4:
+          // One 16-byte load and store per sensor instead of a loop of unknown length.
+          let (from, to) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(target))
+          for c in 0..<w {
+            to.storeBytes(
+              of: from.loadUnaligned(fromByteOffset: c * 16, as: SIMD4<Float>.self),
+              toByteOffset: c * patch * 4, as: SIMD4<Float>.self)
+          }
+        default:
+          for c in 0..<w {
+            for k in 0..<inC { target[c * patch + k] = source[c * inC + k] }
+          }
         }
       }
     }
@@ -392,8 +405,21 @@ struct TapRows {
       for r in block.outputRows {
         let source = cols + r * w * patch + i * inC
         let target = gx + (block.firstInputRow + r - block.outputRows.lowerBound) * w * inC
-        for c in 0..<w {
-          for k in 0..<inC { target[c * inC + k] += source[c * patch + k] }
+        switch inC {
+        case 1:
+          for c in 0..<w { target[c] += source[c * patch] }
+        case 4:
+          let (from, to) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(target))
+          for c in 0..<w {
+            let sum =
+              to.loadUnaligned(fromByteOffset: c * 16, as: SIMD4<Float>.self)
+              + from.loadUnaligned(fromByteOffset: c * patch * 4, as: SIMD4<Float>.self)
+            to.storeBytes(of: sum, toByteOffset: c * 16, as: SIMD4<Float>.self)
+          }
+        default:
+          for c in 0..<w {
+            for k in 0..<inC { target[c * inC + k] += source[c * patch + k] }
+          }
         }
       }
     }
