@@ -115,12 +115,13 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
       $0[0].conv2D(filter: $0[1], bias: $0[2], padding: .valid)
     },
     .init(.conv2D, [[1, 4, 4, 2], [3, 3, 2, 1]]) { $0[0].conv2D(filter: $0[1], padding: .same) },
-    // One column wide with 4 and 1 input channels: im2col by kernel-row blocks (its 4-float and
-    // 1-float copies), `same` rows zero-filled.
+    // One column wide with 4, 1 and 8 input channels: im2col by kernel-row blocks (its vector
+    // and scalar copies), `same` rows zero-filled.
     .init(.conv2D, [[1, 6, 3, 4], [3, 1, 4, 2], [2]]) {
       $0[0].conv2D(filter: $0[1], bias: $0[2], padding: .same)
     },
     .init(.conv2D, [[2, 5, 2, 1], [3, 1, 1, 2]]) { $0[0].conv2D(filter: $0[1], padding: .valid) },
+    .init(.conv2D, [[1, 4, 2, 8], [2, 1, 8, 2]]) { $0[0].conv2D(filter: $0[1], padding: .same) },
     // One column wide, ≥ 16 channels, `same` rows: the in-place kernel-row GEMMs, edge rows
     // clipped.
     .init(.conv2D, [[1, 5, 2, 16], [4, 1, 16, 16], [16]]) {

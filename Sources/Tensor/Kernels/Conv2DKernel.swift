@@ -381,19 +381,47 @@ struct TapRows {
         case 1:
           for c in 0..<w { target[c * patch] = source[c] }
         case 4:
-          // One 16-byte load and store per sensor instead of a loop of unknown length.
-          let (from, to) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(target))
-          for c in 0..<w {
-            to.storeBytes(
-              of: from.loadUnaligned(fromByteOffset: c * 16, as: SIMD4<Float>.self),
-              toByteOffset: c * patch * 4, as: SIMD4<Float>.self)
-          }
+          // One vector load and store per sensor instead of a loop of unknown length.
+          TapRows.copy(SIMD4<Float>.self, w, from: source, stride: 4, to: target, stride: patch)
+        case 8:
+          TapRows.copy(SIMD8<Float>.self, w, from: source, stride: 8, to: target, stride: patch)
         default:
           for c in 0..<w {
             for k in 0..<inC { target[c * patch + k] = source[c * inC + k] }
           }
         }
       }
+    }
+  }
+
+  /// `count` vectors of `V` from `source` to `target`, `sourceStride` and `targetStride` floats
+  /// apart.
+  @inline(__always)
+  private static func copy<V: SIMD>(
+    _: V.Type, _ count: Int, from source: UnsafePointer<Float>, stride sourceStride: Int,
+    to target: UnsafeMutablePointer<Float>, stride targetStride: Int
+  ) where V.Scalar == Float {
+    let (from, to) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(target))
+    for c in 0..<count {
+      to.storeBytes(
+        of: from.loadUnaligned(fromByteOffset: c * sourceStride * 4, as: V.self),
+        toByteOffset: c * targetStride * 4, as: V.self)
+    }
+  }
+
+  /// Adds `count` vectors of `V` from `source` onto `target`, `sourceStride` and `targetStride`
+  /// floats apart.
+  @inline(__always)
+  private static func add<V: SIMD>(
+    _: V.Type, _ count: Int, from source: UnsafePointer<Float>, stride sourceStride: Int,
+    to target: UnsafeMutablePointer<Float>, stride targetStride: Int
+  ) where V.Scalar == Float {
+    let (from, to) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(target))
+    for c in 0..<count {
+      let sum =
+        to.loadUnaligned(fromByteOffset: c * targetStride * 4, as: V.self)
+        + from.loadUnaligned(fromByteOffset: c * sourceStride * 4, as: V.self)
+      to.storeBytes(of: sum, toByteOffset: c * targetStride * 4, as: V.self)
     }
   }
 
@@ -409,13 +437,9 @@ struct TapRows {
         case 1:
           for c in 0..<w { target[c] += source[c * patch] }
         case 4:
-          let (from, to) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(target))
-          for c in 0..<w {
-            let sum =
-              to.loadUnaligned(fromByteOffset: c * 16, as: SIMD4<Float>.self)
-              + from.loadUnaligned(fromByteOffset: c * patch * 4, as: SIMD4<Float>.self)
-            to.storeBytes(of: sum, toByteOffset: c * 16, as: SIMD4<Float>.self)
-          }
+          TapRows.add(SIMD4<Float>.self, w, from: source, stride: patch, to: target, stride: 4)
+        case 8:
+          TapRows.add(SIMD8<Float>.self, w, from: source, stride: patch, to: target, stride: 8)
         default:
           for c in 0..<w {
             for k in 0..<inC { target[c * inC + k] += source[c * patch + k] }
