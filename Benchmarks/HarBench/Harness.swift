@@ -1,4 +1,5 @@
 import Foundation
+import Layers
 import Tensor
 
 /// A failed check or a bad command line; the message says which case and by how much.
@@ -175,4 +176,49 @@ struct Report {
 /// Writes one line to standard output at once (unbuffered, so progress shows while cases run).
 func emit(_ line: String) {
   FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Checks one training step's loss and gradients on the fast kernels against the reference
+/// kernels' (loss to 1e-4, every gradient to 1e-3 relative).
+func checkStep(
+  _ name: String, fast: (value: Float, gradients: Gradients),
+  reference: (value: Float, gradients: Gradients)
+) throws {
+  try check("\(name) loss", [reference.value], [fast.value], tolerance: 1e-4)
+  for (parameter, expected) in reference.gradients.byName {
+    try check(
+      "\(name) gradient \(parameter)", expected.scalars, fast.gradients[parameter]!.scalars,
+      tolerance: 1e-3)
+  }
+}
+
+/// Times a training case: for each timed epoch, `baseline(epoch)` (a few steps on the reference
+/// kernels, skipped with `--skip-baseline`) then `candidate(epoch)` (a whole epoch), interleaved so
+/// that load bursts hit both; reports the median samples/s, each epoch's rate and the cores other
+/// processes used meanwhile.
+func reportTraining(
+  _ name: String, _ options: Options, _ report: inout Report, notePrefix: String = "",
+  parameters: Int? = nil, baseline: (_ epoch: Int) -> Double, candidate: (_ epoch: Int) -> Double
+) {
+  var rates: [Double] = []
+  var baselineRates: [Double] = []
+  let cpu0 = cpuSeconds()
+  let start = now()
+  for epoch in 0..<(options.quick ? 1 : options.epochs) {
+    if !options.skipBaseline {
+      baselineRates.append(KernelConfiguration.with(variant: .reference) { baseline(epoch) })
+    }
+    rates.append(candidate(epoch))
+  }
+  let cpu1 = cpuSeconds()
+  let foreign =
+    Swift.max(0, (cpu1.machine - cpu0.machine) - (cpu1.own - cpu0.own)) / (now() - start)
+  report.add(
+    name, metric: "samples_per_sec", value: median(rates),
+    baseline: baselineRates.isEmpty ? nil : ("reference", median(baselineRates)),
+    note: notePrefix
+      + String(
+        format: "epochs %@; other jobs used %.2f cores",
+        rates.map { String(format: "%.0f", $0) }.joined(separator: "/"), foreign),
+    parameters: parameters)
 }

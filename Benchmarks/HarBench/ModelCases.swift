@@ -43,12 +43,7 @@ func runTrainingCases(_ options: Options, _ report: inout Report) throws {
     let reference = KernelConfiguration.with(variant: .reference) {
       referenceChecker.lossAndGradients(x, labels)
     }
-    try check("\(name) loss", [reference.value], [fast.value], tolerance: 1e-4)
-    for (parameter, expected) in reference.gradients.byName {
-      try check(
-        "\(name) gradient \(parameter)", expected.scalars, fast.gradients[parameter]!.scalars,
-        tolerance: 1e-3)
-    }
+    try checkStep(name, fast: fast, reference: reference)
     // Baseline: the reference kernels for a few steps; candidate: whole epochs, warm-up first.
     let isTeacher = trainingCase == .teacher || trainingCase == .teacherAtt
     let baselineSteps = options.quick ? 1 : (isTeacher ? 2 : 10)
@@ -56,30 +51,15 @@ func runTrainingCases(_ options: Options, _ report: inout Report) throws {
     _ = trainThroughput(&baselineTrainer, data: data, epochs: 1, steps: 1, seed: 3)
     var trainer = Trainer(trainingCase, shards: options.shards)
     _ = trainThroughput(&trainer, data: data, epochs: 1, steps: options.quick ? 2 : 20, seed: 3)
-    var rates: [Double] = []
-    var baselineRates: [Double] = []
-    let cpu0 = cpuSeconds()
-    let start = now()
-    for epoch in 0..<(options.quick ? 1 : options.epochs) {
-      // Interleaved: baseline steps, then one candidate epoch, so load bursts hit both.
-      if !options.skipBaseline {
-        baselineRates.append(
-          KernelConfiguration.with(variant: .reference) {
-            trainThroughput(
-              &baselineTrainer, data: data, epochs: 1, steps: baselineSteps, seed: UInt64(epoch))
-          })
-      }
-      rates.append(trainThroughput(&trainer, data: data, epochs: 1, seed: UInt64(10 + epoch)))
-    }
-    let cpu1 = cpuSeconds()
-    let foreign =
-      Swift.max(0, (cpu1.machine - cpu0.machine) - (cpu1.own - cpu0.own)) / (now() - start)
-    report.add(
-      name, metric: "samples_per_sec", value: median(rates),
-      baseline: baselineRates.isEmpty ? nil : ("reference", median(baselineRates)),
-      note: String(
-        format: "epochs %@; other jobs used %.2f cores",
-        rates.map { String(format: "%.0f", $0) }.joined(separator: "/"), foreign))
+    reportTraining(
+      name, options, &report,
+      baseline: { epoch in
+        trainThroughput(
+          &baselineTrainer, data: data, epochs: 1, steps: baselineSteps, seed: UInt64(epoch))
+      },
+      candidate: { epoch in
+        trainThroughput(&trainer, data: data, epochs: 1, seed: UInt64(10 + epoch))
+      })
   }
 }
 

@@ -123,43 +123,21 @@ func runOpportunityTrainingCases(_ options: Options, _ report: inout Report) thr
     let reference = KernelConfiguration.with(variant: .reference) {
       checker.lossAndGradients(x, labels)
     }
-    try check("\(name) loss", [reference.value], [fast.value], tolerance: 1e-4)
-    for (parameter, expected) in reference.gradients.byName {
-      try check(
-        "\(name) gradient \(parameter)", expected.scalars, fast.gradients[parameter]!.scalars,
-        tolerance: 1e-3)
-    }
+    try checkStep(name, fast: fast, reference: reference)
     let parameters = checker.model.parameterCount
     var baselineTrainer = DeepConvLSTMTrainer(trainingCase, shards: options.shards)
     var trainer = DeepConvLSTMTrainer(trainingCase, shards: options.shards)
     _ = epochThroughput(
       &trainer, data: data, steps: trainingCase.warmUpSteps(quick: options.quick), seed: 3)
-    var rates: [Double] = []
-    var baselineRates: [Double] = []
-    let cpu0 = cpuSeconds()
-    let start = now()
-    for epoch in 0..<(options.quick ? 1 : options.epochs) {
-      // Interleaved: baseline steps, then one candidate epoch, so load bursts hit both.
-      if !options.skipBaseline {
-        baselineRates.append(
-          KernelConfiguration.with(variant: .reference) {
-            epochThroughput(
-              &baselineTrainer, data: data, steps: trainingCase.baselineSteps(quick: options.quick),
-              seed: UInt64(epoch))
-          })
-      }
-      rates.append(epochThroughput(&trainer, data: data, seed: UInt64(10 + epoch)))
-    }
-    let cpu1 = cpuSeconds()
-    let foreign =
-      Swift.max(0, (cpu1.machine - cpu0.machine) - (cpu1.own - cpu0.own)) / (now() - start)
-    report.add(
-      name, metric: "samples_per_sec", value: median(rates),
-      baseline: baselineRates.isEmpty ? nil : ("reference", median(baselineRates)),
-      note: String(
-        format: "%d windows of %dx%d; epochs %@; other jobs used %.2f cores", data.count,
-        data.length, data.channels, rates.map { String(format: "%.0f", $0) }.joined(separator: "/"),
-        foreign),
-      parameters: parameters)
+    reportTraining(
+      name, options, &report,
+      notePrefix: "\(data.count) windows of \(data.length)x\(data.channels); ",
+      parameters: parameters,
+      baseline: { epoch in
+        epochThroughput(
+          &baselineTrainer, data: data, steps: trainingCase.baselineSteps(quick: options.quick),
+          seed: UInt64(epoch))
+      },
+      candidate: { epoch in epochThroughput(&trainer, data: data, seed: UInt64(10 + epoch)) })
   }
 }

@@ -456,6 +456,22 @@ __attribute__((target("avx512f"))) static void max_block_avx512(HD_BLOCK_ARGS) {
 }
 #endif
 
+// Calls `name`_avx512, `name`_avx2 or `name`_generic with the arguments: the best variant the
+// caller asked for that this CPU supports.
+#if defined(__x86_64__)
+#define HD_DISPATCH(variant, name, ...)                                                      \
+  do {                                                                                       \
+    if (hd_variant_supported(variant) && (variant) == HD_VARIANT_AVX512F)                    \
+      name##_avx512(__VA_ARGS__);                                                            \
+    else if (hd_variant_supported(variant) && (variant) == HD_VARIANT_AVX2_FMA)              \
+      name##_avx2(__VA_ARGS__);                                                              \
+    else                                                                                     \
+      name##_generic(__VA_ARGS__);                                                           \
+  } while (0)
+#else
+#define HD_DISPATCH(variant, name, ...) ((void)(variant), name##_generic(__VA_ARGS__))
+#endif
+
 // Mean and maximum over the middle axis of [outer, extent, inner], written as [outer, 2, inner].
 // The sum runs in extent order (like the reference) except over contiguous rows in AVX-512; the
 // maximum keeps the first one, NaN never replacing (HD_MAX_BLOCK_BODY's rules).
@@ -520,49 +536,16 @@ __attribute__((target("avx512f"))) static void mean_max_avx512(HD_MEAN_MAX_ARGS)
 void hd_mean_max_block(int variant, long outer, long extent, long inner, const float *x, float *y,
                        long *argmax) {
   if (extent <= 0) return;
-#if defined(__x86_64__)
-  if (hd_variant_supported(variant) && variant == HD_VARIANT_AVX512F) {
-    mean_max_avx512(outer, extent, inner, x, y, argmax);
-    return;
-  }
-  if (hd_variant_supported(variant) && variant == HD_VARIANT_AVX2_FMA) {
-    mean_max_avx2(outer, extent, inner, x, y, argmax);
-    return;
-  }
-#endif
-  (void)variant;
-  mean_max_generic(outer, extent, inner, x, y, argmax);
+  HD_DISPATCH(variant, mean_max, outer, extent, inner, x, y, argmax);
 }
 
 void hd_max_pool1d(int variant, const hd_conv1d_geometry *g, const float *x, float *y,
                    long *argmax) {
-#if defined(__x86_64__)
-  if (hd_variant_supported(variant) && variant == HD_VARIANT_AVX512F) {
-    max_pool_avx512(g, x, y, argmax);
-    return;
-  }
-  if (hd_variant_supported(variant) && variant == HD_VARIANT_AVX2_FMA) {
-    max_pool_avx2(g, x, y, argmax);
-    return;
-  }
-#endif
-  (void)variant;
-  max_pool_generic(g, x, y, argmax);
+  HD_DISPATCH(variant, max_pool, g, x, y, argmax);
 }
 
 void hd_max_block(int variant, long outer, long extent, long inner, const float *x, float *y,
                   long *argmax) {
   if (extent <= 0) return;
-#if defined(__x86_64__)
-  if (hd_variant_supported(variant) && variant == HD_VARIANT_AVX512F) {
-    max_block_avx512(outer, extent, inner, x, y, argmax);
-    return;
-  }
-  if (hd_variant_supported(variant) && variant == HD_VARIANT_AVX2_FMA) {
-    max_block_avx2(outer, extent, inner, x, y, argmax);
-    return;
-  }
-#endif
-  (void)variant;
-  max_block_generic(outer, extent, inner, x, y, argmax);
+  HD_DISPATCH(variant, max_block, outer, extent, inner, x, y, argmax);
 }
