@@ -10,7 +10,7 @@ public enum Padding: String, Sendable, CaseIterable {
 }
 
 extension Tensor {
-  /// The output shape of ``conv1D(filter:bias:stride:dilation:padding:)``.
+  /// The output shape of ``conv1D(filter:bias:stride:dilation:padding:activation:)``.
   ///
   /// - Throws: ``ShapeError`` naming the input and filter shapes when the input is not
   ///   `[batch, time, inChannels]`, the filter not `[kernel, inChannels, outChannels]`, the bias
@@ -50,9 +50,9 @@ extension Tensor {
   ///   - stride: Steps between output positions (≥ 1).
   ///   - dilation: Steps between kernel taps (≥ 1).
   ///   - padding: ``Padding/same`` or ``Padding/valid``.
-  /// - Returns: `[batch, outTime, outChannels]` for `self` shaped `[batch, time, inChannels]`.
   ///   - activation: ``ConvolutionActivation/relu`` applies `max(0, ·)` in the same operation:
   ///     no separate output array and no separate backward step (Keras' `activation="relu"`).
+  /// - Returns: `[batch, outTime, outChannels]` for `self` shaped `[batch, time, inChannels]`.
   public func conv1D(
     filter: Tensor, bias: Tensor? = nil, stride: Int = 1, dilation: Int = 1,
     padding: Padding = .valid, activation: ConvolutionActivation = .identity
