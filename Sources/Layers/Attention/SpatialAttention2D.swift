@@ -24,12 +24,7 @@ public struct SpatialAttention2D: Layer {
 
   /// The attended input and the spatial map `[batch, time, sensors]`.
   public func attend(_ input: Tensor) -> (output: Tensor, map: Tensor) {
-    let pooled = Tensor.concatenating(
-      [
-        input.mean(alongAxis: 3, keepingDimensions: true),
-        input.max(alongAxis: 3, keepingDimensions: true),
-      ],
-      alongAxis: 3)
+    let pooled = input.meanAndMax(alongAxis: 3)  // [batch, time, sensors, 2]: mean, max over filters
     let gate = pooled.conv2D(filter: filter, padding: .same).sigmoid()  // [batch, time, sensors, 1]
     return (input * gate, gate.squeezingShape(at: 3))
   }
