@@ -113,6 +113,24 @@ extension Kernels {
     }
   }
 
+  /// ``im2col(_:_:_:)`` through the kernel-row plan when there is one (`kh×1` kernels).
+  @inline(__always)
+  static func im2col(
+    _ x: UnsafePointer<Float>, _ cols: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry,
+    taps: TapRows?
+  ) {
+    if let taps { taps.im2col(x, cols) } else { im2col(x, cols, g) }
+  }
+
+  /// ``col2im(_:_:_:)`` through the kernel-row plan when there is one (`kh×1` kernels).
+  @inline(__always)
+  static func col2im(
+    _ cols: UnsafePointer<Float>, _ gx: UnsafeMutablePointer<Float>, _ g: Conv2DGeometry,
+    taps: TapRows?
+  ) {
+    if let taps { taps.col2im(cols, gx) } else { col2im(cols, gx, g) }
+  }
+
   /// How many workers share a 2-D convolution over `batch` samples (whole samples each), by the
   /// same FLOP threshold as 1-D convolutions.
   static func conv2DWorkers(_ g: Conv2DGeometry, batch: Int, threads: Int) -> Int {
@@ -159,11 +177,7 @@ extension Kernels {
                       sx.base + b * g.inputSize, sf.base, bias: sb?.base, y, configuration: single)
                     continue
                   }
-                  if let taps {
-                    taps.im2col(sx.base + b * g.inputSize, cols)
-                  } else {
-                    im2col(sx.base + b * g.inputSize, cols, g)
-                  }
+                  im2col(sx.base + b * g.inputSize, cols, g, taps: taps)
                   gemm(
                     m: positions, n: outC, k: patch, a: cols, transposeA: false, b: sf.base,
                     transposeB: false, c: y, accumulate: false,
@@ -237,11 +251,7 @@ extension Kernels {
                       inputGradient: sgx.map { $0.base + b * g.inputSize }, configuration: single)
                     continue
                   }
-                  if let taps {
-                    taps.im2col(sx.base + b * g.inputSize, cols)
-                  } else {
-                    im2col(sx.base + b * g.inputSize, cols, g)
-                  }
+                  im2col(sx.base + b * g.inputSize, cols, g, taps: taps)
                   gemm(
                     m: patch, n: outC, k: positions, a: cols, transposeA: true, b: g0,
                     transposeB: false, c: gf, accumulate: true,
@@ -254,11 +264,7 @@ extension Kernels {
                       m: positions, n: patch, k: outC, a: g0, transposeA: false, b: sf.base,
                       transposeB: true, c: gcols, accumulate: false,
                       configuration: single)
-                    if let taps {
-                      taps.col2im(gcols, sgx.base + b * g.inputSize)
-                    } else {
-                      col2im(gcols, sgx.base + b * g.inputSize, g)
-                    }
+                    col2im(gcols, sgx.base + b * g.inputSize, g, taps: taps)
                   }
                 }
               }

@@ -51,14 +51,7 @@ extension Tensor {
   ///   - padding: ``Padding/same`` or ``Padding/valid``.
   /// - Returns: `[batch, outH, outW, outChannels]` for `self` shaped `[batch, h, w, inChannels]`.
   public func conv2D(filter: Tensor, bias: Tensor? = nil, padding: Padding = .valid) -> Tensor {
-    checked { () throws(ShapeError) in
-      try Tensor.conv2DShape(
-        input: shape, filter: filter.shape, bias: bias?.shape, padding: padding)
-    }
-    let geometry = Conv2DGeometry(
-      height: shape[1], width: shape[2], kernelHeight: filter.shape[0],
-      kernelWidth: filter.shape[1], inChannels: shape[3], outChannels: filter.shape[3],
-      padding: padding)
+    let geometry = conv2DGeometry(filter: filter, bias: bias, padding: padding)
     let value = Kernels.conv2D(self, filter, bias: bias, geometry: geometry)
     let inputs = [self, filter] + (bias.map { [$0] } ?? [])
     guard let tape = Tape.of(inputs) else { return value }
@@ -76,19 +69,25 @@ extension Tensor {
     }
   }
 
+  /// The checked geometry of ``conv2D(filter:bias:padding:)``; stops with both shapes named when
+  /// they do not fit.
+  private func conv2DGeometry(filter: Tensor, bias: Tensor?, padding: Padding) -> Conv2DGeometry {
+    checked { () throws(ShapeError) in
+      try Tensor.conv2DShape(
+        input: shape, filter: filter.shape, bias: bias?.shape, padding: padding)
+    }
+    return Conv2DGeometry(
+      height: shape[1], width: shape[2], kernelHeight: filter.shape[0],
+      kernelWidth: filter.shape[1], inChannels: shape[3], outChannels: filter.shape[3],
+      padding: padding)
+  }
+
   /// ``conv2D(filter:bias:padding:)`` computed by direct loops, without recording: the reference
   /// the fast kernel is checked against in tests and benchmarks.
   public func referenceConv2D(filter: Tensor, bias: Tensor? = nil, padding: Padding = .valid)
     -> Tensor
   {
-    checked { () throws(ShapeError) in
-      try Tensor.conv2DShape(
-        input: shape, filter: filter.shape, bias: bias?.shape, padding: padding)
-    }
-    let geometry = Conv2DGeometry(
-      height: shape[1], width: shape[2], kernelHeight: filter.shape[0],
-      kernelWidth: filter.shape[1], inChannels: shape[3], outChannels: filter.shape[3],
-      padding: padding)
+    let geometry = conv2DGeometry(filter: filter, bias: bias, padding: padding)
     return Kernels.referenceConv2D(
       detached(), filter.detached(), bias: bias?.detached(), geometry: geometry)
   }
