@@ -140,19 +140,16 @@ public func valueWithGradients<Model: Layer, Output, Failure: Error>(
       }
     }
     guard parts.count > 1 else { return (parts[0].value, parts[0].gradients, [parts[0].output]) }
-    var value: Float = 0
-    var combined = parts[0].gradients.byName
-    for (s, part) in parts.enumerated() {
+    // The first shard's gradients, scaled into fresh arrays, then the others added in place.
+    var value = slices[0].weight * parts[0].value
+    var combined = parts[0].gradients.byName.mapValues { $0 * slices[0].weight }
+    for (s, part) in parts.enumerated().dropFirst() {
       let weight = slices[s].weight
       value += weight * part.value
       for (name, gradient) in part.gradients.byName {
         combined[name]!.withUnsafeMutableBufferPointer { total in
           gradient.withUnsafeBufferPointer { g in
-            if s == 0 {
-              for i in total.indices { total[i] = weight * g[i] }
-            } else {
-              for i in total.indices { total[i] += weight * g[i] }
-            }
+            for i in total.indices { total[i] += weight * g[i] }
           }
         }
       }
