@@ -74,7 +74,7 @@ extension Kernels {
   static func lstmCellState(_ z: Tensor, _ c: Tensor?, batch: Int, units u: Int) -> Tensor {
     let result = [Float](unsafeUninitializedCapacity: batch * u) { out, initialized in
       z.withUnsafeBufferPointer { z in
-        withOptionalBuffer(c) { c in
+        withOptionalPointer(c) { c in
           for b in 0..<batch {
             let row = b * 4 * u
             for j in 0..<u {
@@ -101,7 +101,7 @@ extension Kernels {
     var gc = [Float](repeating: 0, count: c == nil ? 0 : batch * u)
     grad.withUnsafeBufferPointer { dc in
       z.withUnsafeBufferPointer { z in
-        withOptionalBuffer(c) { c in
+        withOptionalPointer(c) { c in
           gz.withUnsafeMutableBufferPointer { gz in
             gc.withUnsafeMutableBufferPointer { gc in
               for b in 0..<batch {
@@ -177,14 +177,5 @@ extension Kernels {
       Tensor(uncheckedShape: [batch, 4 * u], scalars: gz),
       Tensor(uncheckedShape: [batch, u], scalars: gc)
     )
-  }
-
-  /// `body` with `tensor`'s elements, or with `nil` when there is no tensor.
-  @inline(__always)
-  private static func withOptionalBuffer<R>(
-    _ tensor: Tensor?, _ body: (UnsafeBufferPointer<Float>?) -> R
-  ) -> R {
-    guard let tensor else { return body(nil) }
-    return tensor.withUnsafeBufferPointer { body($0) }
   }
 }
