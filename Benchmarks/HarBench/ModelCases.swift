@@ -86,10 +86,11 @@ func runInferenceCases(_ options: Options, _ report: inout Report) throws {
           }
         }
         _ = latencies(configurationVariant())
-        let (reference, fast) = (latencies(.reference), latencies(configurationVariant()))
+        let reference = options.skipBaseline ? nil : latencies(.reference)
+        let fast = latencies(configurationVariant())
         report.add(
           name, metric: "median_us", value: median(fast) * 1e6,
-          baseline: ("reference", median(reference) * 1e6))
+          baseline: reference.map { ("reference", median($0) * 1e6) })
       } else {
         let (medians, _) = interleaved(
           rounds: options.quick ? 1 : 5, minimumSeconds: options.quick ? 0.05 : 0.2,

@@ -8,6 +8,7 @@ import Layers
 
 let usage = """
   usage: har-bench [--filter PREFIX]... [--threads N] [--shards N] [--json] [--quick] [--epochs N]
+                   [--skip-baseline] [--no-winograd] [--hapt PATH]
 
     --filter PREFIX  run only cases whose name starts with PREFIX (repeatable), e.g. gemm, conv,
                      train.lm, infer1; `NAME$` selects exactly NAME (train.lm$ but not train.lm-att)
@@ -18,7 +19,8 @@ let usage = """
     --json           one JSON object per line: {"case", "metric", "value", "variant", ...}
     --quick          fewer and shorter samples (a smoke run)
     --epochs N       timed training epochs per case (default 2; 20 untimed warm-up steps first)
-    --skip-baseline  do not time the reference kernels in training cases (for profiling)
+    --skip-baseline  do not time the reference kernels in training and infer1 cases (profiling)
+    --no-winograd    forward convolutions by im2col + GEMM only, never Winograd F(4,5)
     --hapt PATH      UCI HAPT folder for parse.uci-hapt (default ../shared/datasets/uci-hapt)
 
   Cases: variant, gemm.<m>x<k>x<n>[.at|.bt], gemm-variant.<variant>.<m>x<k>x<n>,
@@ -34,6 +36,7 @@ struct Options {
   var quick = false
   var epochs = 2
   var skipBaseline = false
+  var winograd = true
   var haptPath = "../shared/datasets/uci-hapt"
 
   init(_ arguments: [String]) throws {
@@ -65,6 +68,7 @@ struct Options {
       case "--json": json = true
       case "--quick": quick = true
       case "--skip-baseline": skipBaseline = true
+      case "--no-winograd": winograd = false
       case "--hapt": haptPath = try value(argument)
       case "--help", "-h":
         print(usage)
@@ -96,7 +100,8 @@ guard !isDebugBuild else {
 }
 
 let configuration = KernelConfiguration(
-  variant: KernelConfiguration.automatic.variant, threadCount: options.threads)
+  variant: KernelConfiguration.automatic.variant, threadCount: options.threads,
+  winograd: options.winograd)
 var report = Report(json: options.json)
 
 do {
@@ -108,6 +113,7 @@ do {
         emit(
           "{\"case\": \"variant\", \"metric\": \"name\", \"value\": \"\(configuration.variant)\", "
             + "\"threads\": \(configuration.threadCount), "
+            + "\"winograd\": \(configuration.winograd), "
             + "\"allocator_tuned\": \(KernelConfiguration.allocatorIsTuned), "
             + "\"supported\": [\(names)]}")
       } else {
@@ -115,6 +121,7 @@ do {
           "kernel variant: \(configuration.variant) "
             + "(supported: \(supported.joined(separator: ", "))); "
             + "threads: \(configuration.threadCount); "
+            + "Winograd F(4,5) convolutions: \(configuration.winograd ? "on" : "off"); "
             + "glibc malloc tuned: \(KernelConfiguration.allocatorIsTuned)")
       }
     }

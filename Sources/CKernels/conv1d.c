@@ -256,6 +256,10 @@ static void implicit_backward_filter(int variant, const hd_conv1d_geometry *g, c
 
 void hd_conv1d_forward(int variant, const hd_conv1d_geometry *g, const float *x, const float *w,
                        const float *bias, float *y) {
+  if (g->winograd && hd_conv1d_winograd_applies(g)) {
+    hd_conv1d_winograd_forward(variant, g, x, w, bias, y);
+    return;
+  }
   if (is_narrow(g)) {
     direct_forward(g, x, w, bias, y);
     return;
@@ -454,22 +458,6 @@ __attribute__((target("avx512f"))) static void max_block_avx512(HD_BLOCK_ARGS) {
   }
   HD_MAX_BLOCK_BODY
 }
-#endif
-
-// Calls `name`_avx512, `name`_avx2 or `name`_generic with the arguments: the best variant the
-// caller asked for that this CPU supports.
-#if defined(__x86_64__)
-#define HD_DISPATCH(variant, name, ...)                                                      \
-  do {                                                                                       \
-    if (hd_variant_supported(variant) && (variant) == HD_VARIANT_AVX512F)                    \
-      name##_avx512(__VA_ARGS__);                                                            \
-    else if (hd_variant_supported(variant) && (variant) == HD_VARIANT_AVX2_FMA)              \
-      name##_avx2(__VA_ARGS__);                                                              \
-    else                                                                                     \
-      name##_generic(__VA_ARGS__);                                                           \
-  } while (0)
-#else
-#define HD_DISPATCH(variant, name, ...) ((void)(variant), name##_generic(__VA_ARGS__))
 #endif
 
 // Mean and maximum over the middle axis of [outer, extent, inner], written as [outer, 2, inner].

@@ -2,6 +2,8 @@
 #ifndef HARDISTILL_CKERNELS_INTERNAL_H
 #define HARDISTILL_CKERNELS_INTERNAL_H
 
+#include "CKernels.h"
+
 #include <stddef.h>
 
 enum {
@@ -9,11 +11,37 @@ enum {
   HD_SCRATCH_PACK_B = 1,
   HD_SCRATCH_COLS = 2,
   HD_SCRATCH_FIX = 3,
-  HD_SCRATCH_COUNT = 4
+  HD_SCRATCH_WINO_U = 4,
+  HD_SCRATCH_COUNT = 5
 };
 
 /// A 64-byte-aligned per-thread buffer of at least `count` floats in slot `slot`; it grows only
 /// and is freed when the thread exits. Contents are not preserved across growth.
 float *hd_scratch(int slot, size_t count);
+
+// Calls `name`_avx512, `name`_avx2 or `name`_generic with the arguments: the best variant the
+// caller asked for that this CPU supports.
+#if defined(__x86_64__)
+#define HD_DISPATCH(variant, name, ...)                                                      \
+  do {                                                                                       \
+    if (hd_variant_supported(variant) && (variant) == HD_VARIANT_AVX512F)                    \
+      name##_avx512(__VA_ARGS__);                                                            \
+    else if (hd_variant_supported(variant) && (variant) == HD_VARIANT_AVX2_FMA)              \
+      name##_avx2(__VA_ARGS__);                                                              \
+    else                                                                                     \
+      name##_generic(__VA_ARGS__);                                                           \
+  } while (0)
+#else
+#define HD_DISPATCH(variant, name, ...) ((void)(variant), name##_generic(__VA_ARGS__))
+#endif
+
+/// Whether `hd_conv1d_winograd_forward` can compute this convolution and is expected to pay
+/// (kernel 5, stride 1, dilation 1, at least 16 channels in and out).
+int hd_conv1d_winograd_applies(const hd_conv1d_geometry *g);
+
+/// `hd_conv1d_forward` by Winograd's F(4, 5) (winograd.c); `g` must satisfy
+/// `hd_conv1d_winograd_applies`.
+void hd_conv1d_winograd_forward(int variant, const hd_conv1d_geometry *g, const float *x,
+                                const float *w, const float *bias, float *y);
 
 #endif

@@ -115,9 +115,8 @@ public func valueWithGradients<Model: Layer, Output, Failure: Error>(
   }
   if count == 1 { return try unwrap([run(slices[0], loss)]) }
 
-  let configuration = KernelConfiguration.current
-  let perShard = KernelConfiguration(
-    variant: configuration.variant, threadCount: configuration.threadCount / count)
+  let current = KernelConfiguration.current
+  let perShard = current.withThreadCount(current.threadCount / count)
   var results = [ShardResult?](repeating: nil, count: count)
   withoutActuallyEscaping(loss) { loss in
     results.withUnsafeMutableBufferPointer { buffer in

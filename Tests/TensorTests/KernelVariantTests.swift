@@ -125,6 +125,66 @@ struct KernelVariantTests {
     }
   }
 
+  /// Shapes that take Winograd's F(4, 5) forward kernel (kernel 5, stride 1, dilation 1, ≥ 16
+  /// channels in and out): a last tile with one real row, windows shorter than one tile or than
+  /// the kernel's reach (padding on both sides of a tile), one step, `valid` padding, channel
+  /// counts off the SIMD width, and a batch spanning several tile blocks (85 tiles per block for
+  /// 64 + 128 channels, so a block ends inside a sample) split over threads.
+  static let winogradCases: [ConvCase] = [
+    ConvCase(input: [3, 13, 32], filter: [5, 32, 33]),
+    ConvCase(input: [2, 6, 37], filter: [5, 37, 32], bias: false),
+    ConvCase(input: [1, 1, 40], filter: [5, 40, 48]),
+    ConvCase(input: [5, 64, 16], filter: [5, 16, 32]),
+    ConvCase(input: [2, 9, 35], filter: [5, 35, 64], padding: .valid),
+    ConvCase(input: [1, 5, 32], filter: [5, 32, 32], padding: .valid),
+    ConvCase(input: [16, 64, 64], filter: [5, 64, 128]),
+  ]
+
+  /// Winograd's forward pass against the reference sum: Toom–Cook with points 0, ±1, ±2, ±½
+  /// scales some terms by up to 21/4 before they cancel, so float32 rounding is a few times the
+  /// direct sum's (relative to the largest output, ≤ 1.7·10⁻⁶ on these cases in every variant,
+  /// against ≤ 5.7·10⁻⁷ for im2col + GEMM); 5·10⁻⁶ leaves room for other CPUs.
+  @Test(arguments: fastVariants, winogradCases)
+  func winogradForwardMatchesReference(_ variant: KernelVariant, _ c: ConvCase) {
+    let x = random(c.input, seed: 21)
+    let w = random(c.filter, seed: 22)
+    let b = c.bias ? random([c.filter[2]], seed: 23) : nil
+    func run(_ v: KernelVariant, winograd: Bool) -> Tensor {
+      KernelConfiguration.with(KernelConfiguration(variant: v, threadCount: 2, winograd: winograd)) {
+        x.conv1D(filter: w, bias: b, padding: c.padding, activation: .relu)
+      }
+    }
+    let expected = run(.reference, winograd: true)
+    let actual = run(variant, winograd: true)
+    let direct = run(variant, winograd: false)
+    #expect(worstDifference(expected, actual) <= 5e-6, "\(variant) \(c.testDescription)")
+    #expect(worstDifference(expected, direct) <= 1e-5, "\(variant) \(c.testDescription)")
+    // The other algorithm really ran: its rounding differs from im2col + GEMM's somewhere.
+    #expect(actual.scalars != direct.scalars, "\(variant) \(c.testDescription)")
+  }
+
+  /// Convolutions outside Winograd's conditions give the same bits with it allowed or not.
+  @Test(arguments: fastVariants)
+  func winogradLeavesOtherConvolutionsAlone(_ variant: KernelVariant) {
+    let cases: [ConvCase] = [
+      ConvCase(input: [2, 16, 32], filter: [5, 32, 32], stride: 2),
+      ConvCase(input: [2, 16, 32], filter: [5, 32, 32], dilation: 2),
+      ConvCase(input: [2, 16, 32], filter: [3, 32, 32]),
+      ConvCase(input: [2, 16, 15], filter: [5, 15, 32]),
+      ConvCase(input: [2, 16, 32], filter: [5, 32, 15]),
+    ]
+    for c in cases {
+      let x = random(c.input, seed: 31)
+      let w = random(c.filter, seed: 32)
+      func run(winograd: Bool) -> Tensor {
+        KernelConfiguration.with(KernelConfiguration(variant: variant, threadCount: 1, winograd: winograd)) {
+          x.conv1D(filter: w, stride: c.stride, dilation: c.dilation, padding: c.padding)
+        }
+      }
+      #expect(run(winograd: true).scalars == run(winograd: false).scalars, "\(c.testDescription)")
+    }
+  }
+
   @Test(arguments: fastVariants)
   func maxReductionsAndPoolingMatchReferenceInEveryVariant(_ variant: KernelVariant) {
     let x = random([3, 10, 37], seed: 61)

@@ -125,13 +125,15 @@ extension Kernels {
   /// Below this many forward FLOPs a convolution runs on one thread (see ``parallelGEMMFLOPs``).
   static let parallelConvFLOPs = 4_000_000
 
-  /// The C description of a convolution over `batch` samples.
-  static func cGeometry(_ g: WindowGeometry, batch: Int, inC: Int, outC: Int) -> hd_conv1d_geometry
-  {
+  /// The C description of a convolution over `batch` samples; `winograd` allows the F(4, 5)
+  /// forward kernel (``KernelConfiguration/winograd``).
+  static func cGeometry(
+    _ g: WindowGeometry, batch: Int, inC: Int, outC: Int, winograd: Bool = false
+  ) -> hd_conv1d_geometry {
     hd_conv1d_geometry(
       batch: batch, in_length: g.inputLength, in_channels: inC, out_length: g.outputLength,
       out_channels: outC, kernel: g.kernelSize, stride: g.stride, dilation: g.dilation,
-      pad_before: g.padBefore)
+      pad_before: g.padBefore, winograd: winograd ? 1 : 0)
   }
 
   /// How many pieces a convolution over `batch` samples is cut into (see
@@ -170,7 +172,8 @@ extension Kernels {
             parallelFor(workers) { worker in
               let samples = share(of: batch, worker: worker, workers: workers)
               guard !samples.isEmpty else { return }
-              var geometry = cGeometry(g, batch: samples.count, inC: inC, outC: outC)
+              var geometry = cGeometry(
+                g, batch: samples.count, inC: inC, outC: outC, winograd: configuration.winograd)
               hd_conv1d_forward(
                 variant, &geometry, sx.base + samples.lowerBound * g.inputLength * inC, sw.base,
                 sb?.base, sy.base + samples.lowerBound * g.outputLength * outC)

@@ -151,7 +151,7 @@ extension Kernels {
     let count = batch * positions * outC
     let workers = conv2DWorkers(g, batch: batch, threads: configuration.threadCount)
     // The batch split is the only parallelism: each worker's GEMMs stay on its own thread.
-    let single = KernelConfiguration(variant: configuration.variant, threadCount: 1)
+    let single = configuration.withThreadCount(1)
     // Kernels one column wide read the input in place (``TapRows``): no im2col buffer.
     let taps = TapRows(g)
     let inPlace = taps?.readsInPlace ?? false
@@ -213,7 +213,7 @@ extension Kernels {
     let (positions, patch, outC) = (g.outputPositions, g.patchSize, g.outChannels)
     let filterCount = f.scalarCount
     let workers = conv2DWorkers(g, batch: batch, threads: configuration.threadCount)
-    let single = KernelConfiguration(variant: configuration.variant, threadCount: 1)
+    let single = configuration.withThreadCount(1)
     // Per worker: im2col buffer, column-gradient buffer, then partial [filter | bias]; kernels
     // one column wide need no column buffers (``TapRows``).
     let taps = TapRows(g)

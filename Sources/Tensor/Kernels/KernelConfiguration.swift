@@ -56,11 +56,27 @@ public struct KernelConfiguration: Sendable, Equatable {
   public var variant: KernelVariant
   /// The most threads one operation uses (≥ 1).
   public var threadCount: Int
+  /// Whether forward convolutions with a 5-step kernel, stride 1 and dilation 1 and at least 16
+  /// channels in and out may use Winograd's F(4, 5) algorithm (C variants only; on by default).
+  ///
+  /// It needs 2/5 of the multiplies of the direct sum, which made the teacher's forward pass
+  /// about 1.7× faster on one core, at 2–5× the direct sum's float32 rounding error (at most
+  /// 1.7·10⁻⁶ of the largest output in the kernel tests). Backward passes always use the direct
+  /// sums. Turn it off where a forward pass must match the reference kernel to the last bits.
+  public var winograd: Bool
 
   /// A configuration; `threadCount` is clamped to at least 1.
-  public init(variant: KernelVariant, threadCount: Int) {
+  public init(variant: KernelVariant, threadCount: Int, winograd: Bool = true) {
     self.variant = variant
     self.threadCount = Swift.max(1, threadCount)
+    self.winograd = winograd
+  }
+
+  /// The same settings with at most `threadCount` threads per operation (at least 1).
+  public func withThreadCount(_ threadCount: Int) -> KernelConfiguration {
+    var copy = self
+    copy.threadCount = Swift.max(1, threadCount)
+    return copy
   }
 
   /// The fastest supported variant and one thread per active processor.
@@ -103,14 +119,24 @@ public struct KernelConfiguration: Sendable, Equatable {
     return try $override.withValue(configuration, operation: body)
   }
 
-  /// Runs `body` with `variant` in effect, keeping the current thread count.
+  /// Runs `body` with `variant` in effect, keeping the other settings.
   public static func with<R>(variant: KernelVariant, _ body: () throws -> R) rethrows -> R {
-    try with(KernelConfiguration(variant: variant, threadCount: current.threadCount), body)
+    var configuration = current
+    configuration.variant = variant
+    return try with(configuration, body)
   }
 
-  /// Runs `body` with at most `threadCount` threads per operation, keeping the current variant.
+  /// Runs `body` with at most `threadCount` threads per operation, keeping the other settings.
   public static func with<R>(threadCount: Int, _ body: () throws -> R) rethrows -> R {
-    try with(KernelConfiguration(variant: current.variant, threadCount: threadCount), body)
+    try with(current.withThreadCount(threadCount), body)
+  }
+
+  /// Runs `body` with Winograd convolutions allowed or not (``winograd``), keeping the other
+  /// settings.
+  public static func with<R>(winograd: Bool, _ body: () throws -> R) rethrows -> R {
+    var configuration = current
+    configuration.winograd = winograd
+    return try with(configuration, body)
   }
 }
 
