@@ -97,13 +97,16 @@ struct DataParallelTests {
     }
   }
 
-  @Test func workersSeeTheCallersKernelVariant() {
-    let variants = KernelConfiguration.with(variant: .reference) {
+  @Test func workersSeeTheCallersKernelConfiguration() {
+    let caller = KernelConfiguration(variant: .reference, threadCount: 4, winograd: false)
+    let seen = KernelConfiguration.with(caller) {
       valueWithGradients(of: model, batchSize: 7, shards: 2) { m, shard in
-        (loss(m, shard).loss, KernelConfiguration.current.variant)
+        (loss(m, shard).loss, KernelConfiguration.current)
       }.outputs
     }
-    #expect(variants == [.reference, .reference])
+    // Each worker gets the caller's settings with its share of the threads.
+    let worker = KernelConfiguration(variant: .reference, threadCount: 2, winograd: false)
+    #expect(seen == [worker, worker])
   }
 
   private struct ShardFailed: Error, Equatable { let first: Int }
