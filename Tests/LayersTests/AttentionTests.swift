@@ -30,11 +30,17 @@ struct AttentionTests {
   /// Ms = sig(np.array([sum(K[j] @ Sp[t + j] for j in range(3)) for t in range(3)]))
   /// out = F1 * Ms[:, None]
   /// ```
-  @Test func mapsMatchAHandComputation() throws {
+  ///
+  /// Untracked, the block runs as one kernel (`cbamForInference`); tracked, as the two gates'
+  /// differentiable operations: both must give these values.
+  @Test(arguments: [false, true])
+  func mapsMatchAHandComputation(tracked: Bool) throws {
     let cbam = try handCBAM()
     let x = try Tensor(shape: [1, 3, 2], scalars: [1, 2, 3, 0, -1, 4])
     var context = ForwardContext.inference
-    let y = cbam.forward(x, context: &context)
+    let tape = Tape()
+    let y = cbam.forward(tracked ? tape.variable(x) : x, context: &context)
+    #expect(y.isTracked == tracked)
     let maps = try #require(context.attentionMaps["block"])
     let channel = try #require(maps.channel)
     let spatial = try #require(maps.spatial)

@@ -185,6 +185,36 @@ struct KernelVariantTests {
     }
   }
 
+  /// CBAM's inference kernel against the two gates' differentiable operations: channel counts
+  /// off the 16-lane width, one time step, an even spatial kernel (one padding step before, two
+  /// after), and a batch large enough to be split over threads (≥ 65,536 elements).
+  @Test(arguments: fastVariants + [.reference])
+  func cbamForInferenceMatchesTheComposition(_ variant: KernelVariant) {
+    let cases: [(input: [Int], width: Int, kernel: Int)] = [
+      ([3, 13, 37], 5, 7), ([1, 1, 16], 2, 3), ([2, 64, 32], 8, 7), ([70, 20, 48], 6, 4),
+    ]
+    for (index, c) in cases.enumerated() {
+      let seed = UInt64(40 + 4 * index)
+      let x = random(c.input, seed: seed)
+      let hidden = random([c.input[2], c.width], seed: seed + 1)
+      let output = random([c.width, c.input[2]], seed: seed + 2)
+      let filter = random([c.kernel, 2, 1], seed: seed + 3)
+      let (refined, channelMap) = KernelConfiguration.with(variant: .reference) {
+        x.channelAttention(hidden: hidden, output: output)
+      }
+      let (expected, spatialMap) = KernelConfiguration.with(variant: .reference) {
+        refined.spatialAttention(filter: filter)
+      }
+      let fused = KernelConfiguration.with(
+        KernelConfiguration(variant: variant, threadCount: 2)
+      ) { x.cbamForInference(hidden: hidden, output: output, spatialFilter: filter) }
+      // Sums over channels in 16 lanes and MLP sums in another order: rounding only.
+      #expect(worstDifference(expected, fused.output) <= 1e-6, "\(variant) \(c.input)")
+      #expect(worstDifference(channelMap, fused.channelMap) <= 1e-6, "\(variant) \(c.input)")
+      #expect(worstDifference(spatialMap, fused.spatialMap) <= 1e-6, "\(variant) \(c.input)")
+    }
+  }
+
   @Test(arguments: fastVariants)
   func maxReductionsAndPoolingMatchReferenceInEveryVariant(_ variant: KernelVariant) {
     let x = random([3, 10, 37], seed: 61)

@@ -85,6 +85,16 @@ void hd_max_block(int variant, long outer, long extent, long inner, const float 
 void hd_mean_max_block(int variant, long outer, long extent, long inner, const float *x, float *y,
                        long *argmax);
 
+/// CBAM's forward pass (inference) on `x` `[batch, time, channels]`, one example at a time:
+/// `mc[b, c] = σ(MLP(mean_t x)[c] + MLP(max_t x)[c])` with `MLP(d) = ReLU(d·w1)·w2` (`w1`
+/// `[channels, hidden]`, `w2` `[hidden, channels]`); `ms[b, t] = σ(Σ_j filter[j, 0]·mean_c(x ⊙
+/// mc)[t + j − pad] + filter[j, 1]·max_c(x ⊙ mc)[t + j − pad])` (`same` padding, `pad = (kernel
+/// − 1) / 2`); `y = (x ⊙ mc) ⊙ ms`. `y`, `mc` (`[batch, channels]`) and `ms` (`[batch, time]`)
+/// are fully written.
+void hd_cbam1d_forward(int variant, long batch, long time, long channels, long hidden,
+                       const float *x, const float *w1, const float *w2, long kernel,
+                       const float *filter, float *y, float *mc, float *ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -28,7 +28,18 @@ public struct CBAM: Layer {
   }
 
   /// The attended input and both maps: channel `[batch, channels]`, spatial `[batch, time]`.
+  ///
+  /// Untracked (inference), the whole block runs as one kernel
+  /// (`Tensor.cbamForInference(hidden:output:spatialFilter:)`); tracked, as the two gates'
+  /// differentiable operations.
   public func attend(_ input: Tensor) -> (output: Tensor, maps: AttentionMaps) {
+    if !input.isTracked && !channel.hidden.isTracked && !channel.output.isTracked
+      && !spatial.filter.isTracked
+    {
+      let (result, channelMap, spatialMap) = input.cbamForInference(
+        hidden: channel.hidden, output: channel.output, spatialFilter: spatial.filter)
+      return (result, AttentionMaps(channel: channelMap, spatial: spatialMap))
+    }
     let (refined, channelMap) = channel.attend(input)
     let (result, spatialMap) = spatial.attend(refined)
     return (result, AttentionMaps(channel: channelMap, spatial: spatialMap))

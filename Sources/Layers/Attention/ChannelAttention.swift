@@ -34,13 +34,7 @@ public struct ChannelAttention: Layer {
 
   /// The attended input and the channel map `[batch, channels]`.
   public func attend(_ input: Tensor) -> (output: Tensor, map: Tensor) {
-    // MLP(mean) + MLP(max): both descriptors through the shared MLP in one pass (as one
-    // `[2·batch, channels]` matrix: one GEMM, not one per example), then summed.
-    let (batch, channels) = (input.shape[0], input.shape[2])
-    let descriptors = input.meanAndMax(alongAxis: 1).reshaped(to: [2 * batch, channels])
-    let map = descriptors.matmul(hidden).relu().matmul(output)
-      .reshaped(to: [batch, 2, channels]).sum(alongAxis: 1).sigmoid()
-    return (input * map.expandingShape(at: 1), map)
+    input.channelAttention(hidden: hidden, output: output)
   }
 
   /// The attended input, `[batch, time, channels]`; the map goes to

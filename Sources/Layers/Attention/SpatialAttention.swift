@@ -23,9 +23,7 @@ public struct SpatialAttention: Layer {
 
   /// The attended input and the spatial map `[batch, time]`.
   public func attend(_ input: Tensor) -> (output: Tensor, map: Tensor) {
-    let pooled = input.meanAndMax(alongAxis: 2)  // [batch, time, 2]: mean, max over channels
-    let gate = pooled.conv1D(filter: filter, padding: .same).sigmoid()  // [batch, time, 1]
-    return (input * gate, gate.squeezingShape(at: 2))
+    input.spatialAttention(filter: filter)
   }
 
   /// The attended input, `[batch, time, channels]`; the map goes to
