@@ -192,6 +192,10 @@ func checkStep(
   }
 }
 
+/// Training steps run so far by the timing loops (the only writers, on the main thread), so that
+/// ``reportTraining`` can state buffer-pool traffic per step.
+nonisolated(unsafe) var stepsRun = 0
+
 /// Times a training case: for each timed epoch, `baseline(epoch)` (a few steps on the reference
 /// kernels, skipped with `--skip-baseline`) then `candidate(epoch)` (a whole epoch), interleaved so
 /// that load bursts hit both; reports the median samples/s, each epoch's rate and the cores other
@@ -202,13 +206,18 @@ func reportTraining(
 ) {
   var rates: [Double] = []
   var baselineRates: [Double] = []
+  var (steps, reused, allocated) = (0, 0, 0)
   let cpu0 = cpuSeconds()
   let start = now()
   for epoch in 0..<(options.quick ? 1 : options.epochs) {
     if !options.skipBaseline {
       baselineRates.append(KernelConfiguration.with(variant: .reference) { baseline(epoch) })
     }
+    let (pool, stepsBefore) = (BufferPool.statistics, stepsRun)
     rates.append(candidate(epoch))
+    steps += stepsRun - stepsBefore
+    reused += BufferPool.statistics.reused - pool.reused
+    allocated += BufferPool.statistics.allocated - pool.allocated
   }
   let cpu1 = cpuSeconds()
   let foreign =
@@ -218,7 +227,8 @@ func reportTraining(
     baseline: baselineRates.isEmpty ? nil : ("reference", median(baselineRates)),
     note: notePrefix
       + String(
-        format: "epochs %@; other jobs used %.2f cores",
-        rates.map { String(format: "%.0f", $0) }.joined(separator: "/"), foreign),
+        format: "epochs %@; other jobs used %.2f cores; buffer pool per step: %.1f arrays reused, %.2f new",
+        rates.map { String(format: "%.0f", $0) }.joined(separator: "/"), foreign,
+        Double(reused) / Double(Swift.max(steps, 1)), Double(allocated) / Double(Swift.max(steps, 1))),
     parameters: parameters)
 }

@@ -21,6 +21,7 @@ func trainThroughput(
       let last = Swift.min(first + batchSize, order.count)
       let (x, labels) = data.batch(order[first..<last])
       trainer.step(x, labels)
+      stepsRun += 1
       samples += last - first
       first = last
       if let steps, samples >= steps * batchSize { break outer }

@@ -100,6 +100,7 @@ func epochThroughput(
     let last = Swift.min(first + batchSize, order.count)
     let (x, labels) = data.batch(order[first..<last])
     trainer.step(x, labels)
+    stepsRun += 1
     (first, taken) = (last, taken + 1)
   }
   return Double(first) / (now() - start)

@@ -114,7 +114,7 @@ do {
           "{\"case\": \"variant\", \"metric\": \"name\", \"value\": \"\(configuration.variant)\", "
             + "\"threads\": \(configuration.threadCount), "
             + "\"winograd\": \(configuration.winograd), "
-            + "\"allocator_tuned\": \(KernelConfiguration.allocatorIsTuned), "
+            + "\"pool_capacity_mb\": \(BufferPool.capacityBytes >> 20), "
             + "\"supported\": [\(names)]}")
       } else {
         emit(
@@ -122,7 +122,7 @@ do {
             + "(supported: \(supported.joined(separator: ", "))); "
             + "threads: \(configuration.threadCount); "
             + "Winograd F(4,5) convolutions: \(configuration.winograd ? "on" : "off"); "
-            + "glibc malloc tuned: \(KernelConfiguration.allocatorIsTuned)")
+            + "buffer pool: \(BufferPool.capacityBytes >> 20) MiB")
       }
     }
     try runGEMMCases(options, &report)

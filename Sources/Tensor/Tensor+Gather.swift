@@ -10,7 +10,7 @@ extension Tensor {
         rule: "row indices in 0..<\(shape.first ?? 0), got \(indices.first { $0 < 0 || $0 >= (shape.first ?? 0) } ?? -1)"))
     let width = shape.dropFirst().reduce(1, *)
     let count = indices.count * width
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       withUnsafeBufferPointer { source in
         for (row, index) in indices.enumerated() {
           let from = source.baseAddress! + index * width

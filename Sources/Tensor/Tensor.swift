@@ -1,16 +1,26 @@
 /// An n-dimensional array of `Float`, stored contiguously in row-major order.
 ///
 /// `Tensor` has value semantics: copies share storage until one of them is written
-/// (copy-on-write, through Swift's `Array`). A tensor may be *tracked* by a ``Tape``, in which
-/// case every differentiable operation applied to it is recorded for reverse-mode
-/// differentiation; an untracked tensor (inference) records nothing and allocates no graph.
+/// (copy-on-write); when the last tensor holding a large element array is released, the array
+/// goes to the ``BufferPool`` for the next tensor of its size. A tensor may be *tracked* by a
+/// ``Tape``, in which case every differentiable operation applied to it is recorded for
+/// reverse-mode differentiation; an untracked tensor (inference) records nothing and allocates
+/// no graph.
 ///
 /// Shapes are `[Int]`; 1-D sensor data uses the channels-last layout `[batch, time, channels]`.
 public struct Tensor {
   /// The extent of each axis, outermost first. A scalar has shape `[]`.
   public let shape: [Int]
   /// The elements in row-major order; `scalars.count` is the product of `shape`.
-  public internal(set) var scalars: [Float]
+  public internal(set) var scalars: [Float] {
+    get { storage.scalars }
+    _modify {
+      if !isKnownUniquelyReferenced(&storage) { storage = TensorStorage(storage.scalars) }
+      yield &storage.scalars
+    }
+  }
+  /// The elements' owner, shared by copies of this tensor until one of them writes.
+  private var storage: TensorStorage
   /// The tape recording operations on this tensor and this tensor's node on it, if tracked.
   var tracking: Tracking?
 
@@ -41,13 +51,20 @@ public struct Tensor {
       throw .scalarCount(shape: shape, expected: expected, found: scalars.count)
     }
     self.shape = shape
-    self.scalars = scalars
+    self.storage = TensorStorage(scalars)
   }
 
   /// Creates a tensor whose shape is known to match, skipping the check (kernels only).
   init(uncheckedShape shape: [Int], scalars: [Float]) {
     self.shape = shape
-    self.scalars = scalars
+    self.storage = TensorStorage(scalars)
+  }
+
+  /// `other`'s elements under `shape` (same count, unchecked), sharing its storage object: one
+  /// owner per array, so that the array returns to the ``BufferPool`` once, when both are gone.
+  init(uncheckedShape shape: [Int], sharingStorageOf other: Tensor) {
+    self.shape = shape
+    self.storage = other.storage
   }
 
   /// A tensor of the given shape filled with `value`.
@@ -55,7 +72,8 @@ public struct Tensor {
     require(
       shape.allSatisfy { $0 >= 0 },
       .invalid(operation: "Tensor(repeating:shape:)", shape: shape, rule: "non-negative extents"))
-    self.init(uncheckedShape: shape, scalars: Array(repeating: value, count: shape.reduce(1, *)))
+    self.init(
+      uncheckedShape: shape, scalars: Kernels.pooledFloats(repeating: value, count: shape.reduce(1, *)))
   }
 
   /// A tensor of zeros with the given shape.

@@ -58,16 +58,6 @@ void hd_conv1d_backward_filter(int variant, const hd_conv1d_geometry *g, const f
 void hd_conv1d_backward_input(int variant, const hd_conv1d_geometry *g, const float *gy, const float *w,
                               float *gx);
 
-/// Keeps freed memory in the process instead of returning it to the OS (glibc only; once per
-/// process; a no-op elsewhere, when `HARDISTILL_MALLOC_TUNING=0`, or when `GLIBC_TUNABLES`
-/// already sets malloc options). Returns 1 if the settings were applied.
-///
-/// Why: a training step frees and reallocates dozens of activation-sized arrays. With glibc's
-/// defaults, blocks over 128 KiB come from mmap and are unmapped on free, and the heap top is
-/// trimmed, so every step page-faults its memory in again (zeroed by the kernel): measured as
-/// 20 % of the students' step time and 1.7× their throughput.
-int hd_tune_allocator(void);
-
 /// Max pooling over time, `g->out_channels == g->in_channels`, no filter: `y[b, t, c]` is the
 /// maximum of `x` over the window's real steps and `argmax` its flat input index (the first
 /// maximum); windows of padding only give −∞ and −1.
@@ -94,6 +84,11 @@ void hd_mean_max_block(int variant, long outer, long extent, long inner, const f
 void hd_cbam1d_forward(int variant, long batch, long time, long channels, long hidden,
                        const float *x, const float *w1, const float *w2, long kernel,
                        const float *filter, float *y, float *mc, float *ms);
+
+/// The lock around Tensor's buffer pool (a process-wide spin lock that yields the CPU after
+/// 100 tries); not re-entrant.
+void hd_pool_lock(void);
+void hd_pool_unlock(void);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,7 @@ extension Kernels {
   @inline(__always)
   static func map(_ x: Tensor, _ op: (Float) -> Float) -> Tensor {
     let count = x.scalarCount
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       x.withUnsafeBufferPointer { source in
         for i in 0..<count { out[i] = op(source[i]) }
       }
@@ -23,7 +23,7 @@ extension Kernels {
   @inline(__always)
   static func zipMap(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Tensor {
     let count = a.scalarCount
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       a.withUnsafeBufferPointer { x in
         b.withUnsafeBufferPointer { y in
           for i in 0..<count { out[i] = op(x[i], y[i]) }
@@ -53,7 +53,7 @@ extension Kernels {
       broadcastStrides(of: a.shape, to: shape), broadcastStrides(of: b.shape, to: shape),
     ]
     let (dims, merged) = mergedAxes(shape: shape, strides: strides)
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       a.withUnsafeBufferPointer { x in
         b.withUnsafeBufferPointer { y in
           let (o, px, py) = (out.baseAddress!, x.baseAddress!, y.baseAddress!)
@@ -131,7 +131,7 @@ extension Kernels {
       let x = a.scalars[0]
       return map(b) { op(x, $0) }
     }
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       a.withUnsafeBufferPointer { x in
         b.withUnsafeBufferPointer { y in
           let trailing = Array(b.shape.drop { $0 == 1 })
@@ -164,7 +164,7 @@ extension Kernels {
     if KernelConfiguration.current.variant == .reference { return referenceBroadcast(x, to: shape) }
     let count = shape.reduce(1, *)
     let strides = [broadcastStrides(of: x.shape, to: shape)]
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       x.withUnsafeBufferPointer { source in
         let (o, px) = (out.baseAddress!, source.baseAddress!)
         forEachRow(shape: shape, strides: strides) { index, offsets, inner, innerStrides in
@@ -186,7 +186,7 @@ extension Kernels {
     if x.shape == shape { return x }
     let count = shape.reduce(1, *)
     let strides = broadcastStrides(of: x.shape, to: shape)
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       x.withUnsafeBufferPointer { source in
         forEachOffset(shape: shape, strides: strides) { index, offset in
           out[index] = source[offset]
@@ -215,7 +215,7 @@ extension Kernels {
   /// The reference for ``sumToShape(_:_:)``: per-element offsets.
   static func referenceSumToShape(_ g: Tensor, _ shape: [Int]) -> Tensor {
     if g.shape == shape { return g }
-    var result = [Float](repeating: 0, count: shape.reduce(1, *))
+    var result = Kernels.pooledFloats(repeating: 0, count: shape.reduce(1, *))
     let strides = broadcastStrides(of: shape, to: g.shape)
     result.withUnsafeMutableBufferPointer { out in
       g.withUnsafeBufferPointer { source in
@@ -332,7 +332,7 @@ extension Kernels {
     guard let (outer, extent, inner) = reductionBlock(x.shape, axes: axes) else { return nil }
     let shape = x.shape.indices.map { axes.contains($0) ? 1 : x.shape[$0] }
     let count = outer * inner
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       x.withUnsafeBufferPointer { source in
         let (o, px) = (out.baseAddress!, source.baseAddress!)
         for r in 0..<outer {

@@ -46,7 +46,7 @@ extension Kernels {
   ) -> Tensor {
     let (batch, inC, outC) = (x.shape[0], x.shape[2], w.shape[2])
     let count = batch * g.outputLength * outC
-    var result = [Float](repeating: 0, count: count)
+    var result = Kernels.pooledFloats(repeating: 0, count: count)
     result.withUnsafeMutableBufferPointer { y in
       x.withUnsafeBufferPointer { px in
         w.withUnsafeBufferPointer { pw in
@@ -79,9 +79,9 @@ extension Kernels {
     _ gy: Tensor, _ x: Tensor, _ w: Tensor, geometry g: WindowGeometry
   ) -> (input: Tensor, filter: Tensor, bias: Tensor) {
     let (batch, inC, outC) = (x.shape[0], x.shape[2], w.shape[2])
-    var gx = [Float](repeating: 0, count: x.scalarCount)
-    var gw = [Float](repeating: 0, count: w.scalarCount)
-    var gb = [Float](repeating: 0, count: outC)
+    var gx = Kernels.pooledFloats(repeating: 0, count: x.scalarCount)
+    var gw = Kernels.pooledFloats(repeating: 0, count: w.scalarCount)
+    var gb = Kernels.pooledFloats(repeating: 0, count: outC)
     gx.withUnsafeMutableBufferPointer { pgx in
       gw.withUnsafeMutableBufferPointer { pgw in
         gb.withUnsafeMutableBufferPointer { pgb in
@@ -159,7 +159,7 @@ extension Kernels {
     let count = batch * g.outputLength * outC
     let workers = convWorkers(
       g, batch: batch, inC: inC, outC: outC, threads: configuration.threadCount)
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       x.withUnsafeBufferPointer { px in
         w.withUnsafeBufferPointer { pw in
           withOptionalPointer(bias) { pb in
@@ -206,9 +206,9 @@ extension Kernels {
     let filterCount = w.scalarCount
     // Worker 0 writes the result buffers; the others write partials [filter | bias] summed after.
     var partials = [Float](repeating: 0, count: (workers - 1) * (filterCount + outC))
-    var gw = [Float](repeating: 0, count: filterCount)
-    var gb = [Float](repeating: 0, count: outC)
-    var gx = needsInput ? [Float](repeating: 0, count: x.scalarCount) : []
+    var gw = Kernels.pooledFloats(repeating: 0, count: filterCount)
+    var gb = Kernels.pooledFloats(repeating: 0, count: outC)
+    var gx = needsInput ? Kernels.pooledFloats(repeating: 0, count: x.scalarCount) : []
     gy.withUnsafeBufferPointer { pgy in
       x.withUnsafeBufferPointer { px in
         w.withUnsafeBufferPointer { pw in

@@ -37,7 +37,7 @@ extension Kernels {
     let (outH, outW, inC, outC) = (
       g.rows.outputLength, g.columns.outputLength, g.inChannels, g.outChannels
     )
-    var y = [Float](repeating: 0, count: batch * outH * outW * outC)
+    var y = Kernels.pooledFloats(repeating: 0, count: batch * outH * outW * outC)
     let (px, pf) = (x.scalars, f.scalars)
     for b in 0..<batch {
       for r in 0..<outH {
@@ -156,7 +156,7 @@ extension Kernels {
     let taps = TapRows(g)
     let inPlace = taps?.readsInPlace ?? false
     var scratch = [Float](repeating: 0, count: inPlace ? 1 : workers * positions * patch)
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       x.withUnsafeBufferPointer { px in
         f.withUnsafeBufferPointer { pf in
           withOptionalPointer(bias) { pb in
@@ -221,7 +221,7 @@ extension Kernels {
     let columnsSize = inPlace ? 0 : positions * patch
     let stride = 2 * columnsSize + filterCount + outC
     var scratch = [Float](repeating: 0, count: workers * stride)
-    var gx = needsInput ? [Float](repeating: 0, count: x.scalarCount) : []
+    var gx = needsInput ? Kernels.pooledFloats(repeating: 0, count: x.scalarCount) : []
     gy.withUnsafeBufferPointer { pgy in
       x.withUnsafeBufferPointer { px in
         f.withUnsafeBufferPointer { pf in
@@ -273,8 +273,8 @@ extension Kernels {
         }
       }
     }
-    var gf = [Float](repeating: 0, count: filterCount)
-    var gb = [Float](repeating: 0, count: outC)
+    var gf = Kernels.pooledFloats(repeating: 0, count: filterCount)
+    var gb = Kernels.pooledFloats(repeating: 0, count: outC)
     for worker in 0..<workers {
       let base = worker * stride + 2 * columnsSize
       for i in 0..<filterCount { gf[i] += scratch[base + i] }

@@ -111,7 +111,7 @@ extension Kernels {
     forEachOffset(shape: batch, strides: stridesA) { index, offset in offsetsA[index] = offset }
     forEachOffset(shape: batch, strides: stridesB) { index, offset in offsetsB[index] = offset }
     let count = batchCount * m * n
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
           for index in 0..<batchCount {

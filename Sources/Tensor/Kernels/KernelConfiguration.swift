@@ -80,29 +80,9 @@ public struct KernelConfiguration: Sendable, Equatable {
   }
 
   /// The fastest supported variant and one thread per active processor.
-  ///
-  /// Its first use also tunes glibc's allocator for training loops (see
-  /// ``allocatorIsTuned``).
-  public static let automatic: KernelConfiguration = {
-    _ = hd_tune_allocator()
-    return KernelConfiguration(
-      variant: KernelVariant.allCases.last { $0.isSupported } ?? .generic,
-      threadCount: activeProcessorCount())
-  }()
-
-  /// Whether the package changed glibc's malloc settings for this process.
-  ///
-  /// A training step frees and reallocates dozens of activation-sized arrays. With glibc's
-  /// defaults, blocks over 128 KiB are mapped and unmapped on every allocation and the heap top is
-  /// trimmed, so each step page-faults its memory in again; that cost 1.7× in the students'
-  /// training throughput. So on first use the package raises the mmap threshold to 32 MiB and the
-  /// trim threshold to 256 MiB (freed memory stays in the process for reuse, up to that much).
-  /// Set `HARDISTILL_MALLOC_TUNING=0` to keep glibc's defaults; malloc settings given in
-  /// `GLIBC_TUNABLES` are also left alone. Other C libraries are not touched.
-  public static var allocatorIsTuned: Bool {
-    _ = automatic
-    return hd_tune_allocator() != 0
-  }
+  public static let automatic = KernelConfiguration(
+    variant: KernelVariant.allCases.last { $0.isSupported } ?? .generic,
+    threadCount: activeProcessorCount())
 
   @TaskLocal static var override: KernelConfiguration?
 

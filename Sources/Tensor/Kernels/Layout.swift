@@ -7,7 +7,7 @@ extension Kernels {
     let inputStrides = strides(of: x.shape)
     let readStrides = permutation.map { inputStrides[$0] }
     let count = x.scalarCount
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       x.withUnsafeBufferPointer { source in
         forEachOffset(shape: shape, strides: readStrides) { index, offset in
           out[index] = source[offset]
@@ -48,7 +48,7 @@ extension Kernels {
     var shape = x.shape
     shape[axis] = range.count
     let count = outer * range.count * inner
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       x.withUnsafeBufferPointer { source in
         copyRows(
           from: source, sourceExtent: extent, sourceStart: range.lowerBound, to: out,
@@ -81,7 +81,7 @@ extension Kernels {
     var shape = parts[0].shape
     shape[axis] = parts.reduce(0) { $0 + $1.shape[axis] }
     let (outer, total, inner) = split(shape, at: axis)
-    var result = [Float](repeating: 0, count: shape.reduce(1, *))
+    var result = Kernels.pooledFloats(repeating: 0, count: shape.reduce(1, *))
     result.withUnsafeMutableBufferPointer { out in
       var start = 0
       for part in parts {
@@ -138,9 +138,9 @@ extension Kernels {
     let shape = x.shape.indices.map { axes.contains($0) ? 1 : x.shape[$0] }
     let count = outer * inner
     var argmax: [Int] = []
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       // The C kernel writes every element of both.
-      argmax = [Int](unsafeUninitializedCapacity: count) { arg, written in
+      argmax = Kernels.pooledIndices(unsafeUninitializedCapacity: count) { arg, written in
         x.withUnsafeBufferPointer { source in
           hd_max_block(
             variant, outer, extent, inner, source.baseAddress!, out.baseAddress!, arg.baseAddress!)
@@ -183,8 +183,8 @@ extension Kernels {
   ) -> (value: Tensor, argmax: [Int]) {
     let count = outer * 2 * inner
     var argmax: [Int] = []
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
-      argmax = [Int](unsafeUninitializedCapacity: outer * inner) { arg, written in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
+      argmax = Kernels.pooledIndices(unsafeUninitializedCapacity: outer * inner) { arg, written in
         x.withUnsafeBufferPointer { source in
           if let variant = KernelConfiguration.current.variant.cValue {
             hd_mean_max_block(
@@ -230,7 +230,7 @@ extension Kernels {
     _ grad: Tensor, _ argmax: [Int], outer: Int, extent: Int, inner: Int, shape: [Int]
   ) -> Tensor {
     let scale = 1 / Float(extent)
-    let result = [Float](unsafeUninitializedCapacity: outer * extent * inner) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: outer * extent * inner) { out, initialized in
       grad.withUnsafeBufferPointer { g in
         for o in 0..<outer {
           let mean = g.baseAddress! + o * 2 * inner
@@ -256,7 +256,7 @@ extension Kernels {
   }
 
   static func scatter(_ values: Tensor, at indices: [Int], shape: [Int]) -> Tensor {
-    var result = [Float](repeating: 0, count: shape.reduce(1, *))
+    var result = Kernels.pooledFloats(repeating: 0, count: shape.reduce(1, *))
     result.withUnsafeMutableBufferPointer { out in
       values.withUnsafeBufferPointer { source in
         indices.withUnsafeBufferPointer { targets in

@@ -14,9 +14,9 @@ extension Kernels {
     let (batch, channels) = (x.shape[0], x.shape[2])
     let count = batch * g.outputLength * channels
     var argmax: [Int] = []
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       // The C kernel writes every element of both (−1 where a window holds only padding).
-      argmax = [Int](unsafeUninitializedCapacity: count) { pa, written in
+      argmax = Kernels.pooledIndices(unsafeUninitializedCapacity: count) { pa, written in
         x.withUnsafeBufferPointer { px in
           var geometry = cGeometry(g, batch: batch, inC: channels, outC: channels)
           hd_max_pool1d(
@@ -58,7 +58,7 @@ extension Kernels {
   /// (TensorFlow's `same` convention).
   static func avgPool1D(_ x: Tensor, geometry g: WindowGeometry) -> Tensor {
     let (batch, channels) = (x.shape[0], x.shape[2])
-    var result = [Float](repeating: 0, count: batch * g.outputLength * channels)
+    var result = Kernels.pooledFloats(repeating: 0, count: batch * g.outputLength * channels)
     x.withUnsafeBufferPointer { px in
       for b in 0..<batch {
         for t in 0..<g.outputLength {
@@ -80,7 +80,7 @@ extension Kernels {
     -> Tensor
   {
     let (batch, channels) = (inputShape[0], inputShape[2])
-    var result = [Float](repeating: 0, count: inputShape.reduce(1, *))
+    var result = Kernels.pooledFloats(repeating: 0, count: inputShape.reduce(1, *))
     gy.withUnsafeBufferPointer { pg in
       for b in 0..<batch {
         for t in 0..<g.outputLength {

@@ -4,7 +4,7 @@ extension Kernels {
   static func softmax(_ x: Tensor, axis: Int, log: Bool) -> Tensor {
     let (outer, extent, inner) = split(x.shape, at: axis)
     let count = x.scalarCount
-    let result = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       x.withUnsafeBufferPointer { source in
         for o in 0..<outer {
           for i in 0..<inner {

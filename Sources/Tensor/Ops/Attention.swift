@@ -73,9 +73,9 @@ extension Tensor {
       return referenceCBAM(hidden: hidden, output: output, spatialFilter: spatialFilter)
     }
     let kernelSize = spatialFilter.shape[0]
-    var mapC = [Float](repeating: 0, count: batch * channels)
-    var mapS = [Float](repeating: 0, count: batch * time)
-    var result = [Float](repeating: 0, count: scalarCount)
+    var mapC = Kernels.pooledFloats(repeating: 0, count: batch * channels)
+    var mapS = Kernels.pooledFloats(repeating: 0, count: batch * time)
+    var result = Kernels.pooledFloats(repeating: 0, count: scalarCount)
     // About 8 passes over each example: split the batch once that is worth a thread hand-off.
     let workers =
       scalarCount >= 1 << 16 ? Swift.min(Kernels.parallelChunks(configuration.threadCount), batch) : 1

@@ -47,12 +47,13 @@ extension Tensor {
   /// - Returns: `[batch, outTime, channels]`. The gradient flows to each window's first maximum.
   public func maxPool1D(kernelSize: Int, stride: Int? = nil, padding: Padding = .valid) -> Tensor {
     let geometry = poolGeometry(kernelSize, stride, padding, "maxPool1D")
-    let (value, argmax) = Kernels.maxPool1D(self, geometry: geometry)
+    let (value, indices) = Kernels.maxPool1D(self, geometry: geometry)
+    let argmax = ArgMaxIndices(indices)  // back to the pool when the backward closure goes
     guard let tape = Tape.of(self) else { return value }
     let inputShape = shape
     return tape.record(.maxPool1D, value, inputs: [self]) { grad in
       // ∂max/∂x = 1 at each window's arg-max; overlapping windows add up.
-      [Kernels.scatter(grad, at: argmax, shape: inputShape)]
+      [Kernels.scatter(grad, at: argmax.indices, shape: inputShape)]
     }
   }
 

@@ -72,7 +72,7 @@ extension Tensor {
 extension Kernels {
   /// Forward of ``Tensor/lstmCellState(gates:previous:)``.
   static func lstmCellState(_ z: Tensor, _ c: Tensor?, batch: Int, units u: Int) -> Tensor {
-    let result = [Float](unsafeUninitializedCapacity: batch * u) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: batch * u) { out, initialized in
       z.withUnsafeBufferPointer { z in
         withOptionalPointer(c) { c in
           for b in 0..<batch {
@@ -97,8 +97,8 @@ extension Kernels {
   static func lstmCellStateBackward(
     _ grad: Tensor, _ z: Tensor, _ c: Tensor?, batch: Int, units u: Int
   ) -> (gates: Tensor, previous: Tensor?) {
-    var gz = [Float](repeating: 0, count: batch * 4 * u)
-    var gc = [Float](repeating: 0, count: c == nil ? 0 : batch * u)
+    var gz = Kernels.pooledFloats(repeating: 0, count: batch * 4 * u)
+    var gc = Kernels.pooledFloats(repeating: 0, count: c == nil ? 0 : batch * u)
     grad.withUnsafeBufferPointer { dc in
       z.withUnsafeBufferPointer { z in
         withOptionalPointer(c) { c in
@@ -132,7 +132,7 @@ extension Kernels {
 
   /// Forward of ``Tensor/lstmHiddenState(gates:state:)``.
   static func lstmHiddenState(_ z: Tensor, _ c: Tensor, batch: Int, units u: Int) -> Tensor {
-    let result = [Float](unsafeUninitializedCapacity: batch * u) { out, initialized in
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: batch * u) { out, initialized in
       z.withUnsafeBufferPointer { z in
         c.withUnsafeBufferPointer { c in
           for b in 0..<batch {
@@ -152,8 +152,8 @@ extension Kernels {
   static func lstmHiddenStateBackward(
     _ grad: Tensor, _ z: Tensor, _ c: Tensor, batch: Int, units u: Int
   ) -> (gates: Tensor, state: Tensor) {
-    var gz = [Float](repeating: 0, count: batch * 4 * u)
-    let gc = [Float](unsafeUninitializedCapacity: batch * u) { gc, initialized in
+    var gz = Kernels.pooledFloats(repeating: 0, count: batch * 4 * u)
+    let gc = Kernels.pooledFloats(unsafeUninitializedCapacity: batch * u) { gc, initialized in
       grad.withUnsafeBufferPointer { dh in
         z.withUnsafeBufferPointer { z in
           c.withUnsafeBufferPointer { c in

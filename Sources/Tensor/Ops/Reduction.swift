@@ -89,13 +89,14 @@ extension Tensor {
     require(
       set.allSatisfy { shape[$0] > 0 },
       .invalid(operation: "max", shape: shape, rule: "non-empty reduced axes, got \(axes)"))
-    let (kept, argmax) = Kernels.reduceMax(self, axes: set)
+    let (kept, indices) = Kernels.reduceMax(self, axes: set)
+    let argmax = ArgMaxIndices(indices)
     let value = kept.reshapedUnchecked(reducedShape(set, keepingDimensions: keepingDimensions))
     guard let tape = Tape.of(self) else { return value }
     let inputShape = shape
     return tape.record(.max, value, inputs: [self]) { grad in
       // ∂max/∂x = 1 at the arg-max, 0 elsewhere.
-      [Kernels.scatter(grad, at: argmax, shape: inputShape)]
+      [Kernels.scatter(grad, at: argmax.indices, shape: inputShape)]
     }
   }
 
@@ -142,13 +143,17 @@ extension Tensor {
     let inner = shape[(position + 1)...].reduce(1, *)
     var resultShape = shape
     resultShape[position] = 2
-    let (value, argmax) = Kernels.meanAndMax(
+    let (value, indices) = Kernels.meanAndMax(
       self, outer: outer, extent: extent, inner: inner, shape: resultShape)
+    let argmax = ArgMaxIndices(indices)
     guard let tape = Tape.of(self) else { return value }
     let inputShape = shape
     return tape.record(.meanAndMax, value, inputs: [self]) { grad in
       // ∂mean/∂x = 1/n along the axis; ∂max/∂x = 1 at the arg-max.
-      [Kernels.meanAndMaxBackward(grad, argmax, outer: outer, extent: extent, inner: inner, shape: inputShape)]
+      [
+        Kernels.meanAndMaxBackward(
+          grad, argmax.indices, outer: outer, extent: extent, inner: inner, shape: inputShape)
+      ]
     }
   }
 }

@@ -3,7 +3,7 @@
 extension Tensor {
   /// The same storage under another shape, with no checks and no tracking (kernels only).
   func reshapedUnchecked(_ newShape: [Int]) -> Tensor {
-    Tensor(uncheckedShape: newShape, scalars: scalars)
+    Tensor(uncheckedShape: newShape, sharingStorageOf: self)
   }
 
   /// The shape `reshaped(to:)` produces: `newShape` with at most one `-1` inferred.

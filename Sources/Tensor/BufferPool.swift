@@ -1,0 +1,217 @@
+import CKernels
+
+/// The element arrays of released tensors, kept for the next tensor of the same size.
+///
+/// A training step of a fixed model allocates the same activation and gradient sizes every step
+/// and releases them all when its tape goes. Without reuse, each large array is a fresh `malloc`
+/// that glibc serves from `mmap` (above 128 KiB by default) and unmaps on `free`, so every step
+/// page-faults its memory in again, zeroed by the kernel: that halved the students' training
+/// throughput. So when the last tensor holding an array of at least ``minimumCount`` elements is
+/// released, the array goes here if kernels ask for arrays of its size, and the kernels take
+/// their output arrays from here first (same element count). The pool is shared by all threads (a
+/// spin lock around each take and return), keeps at most 512 arrays of one size and
+/// ``capacityBytes`` in all; arrays beyond that are freed.
+///
+/// A returned array is handed out only to a kernel that overwrites it, and only through
+/// `Array`'s copy-on-write: if someone still holds the array (through ``Tensor/scalars``), the
+/// kernel's write copies it first, so reuse never changes a value anyone can see.
+public enum BufferPool {
+  /// Arrays shorter than this are left to `malloc`, whose small-size caches are fast already.
+  public static let minimumCount = 1024
+
+  /// The most bytes of arrays the pool keeps (256 MiB by default; the reference models' largest
+  /// step, the teacher's at batch 64, releases about 100 MiB). Lowering it frees the excess.
+  public static var capacityBytes: Int {
+    get { shared.withLock { $0.capacity } }
+    set {
+      shared.withLock { pool in
+        pool.capacity = Swift.max(0, newValue)
+        pool.trim()
+      }
+    }
+  }
+
+  /// What the pool holds and has done since the process started.
+  public struct Statistics: Sendable, Equatable {
+    /// Bytes of arrays waiting for reuse.
+    public var heldBytes: Int
+    /// Output arrays served from the pool.
+    public var reused: Int
+    /// Output arrays of pooled size that had to be allocated (nothing of their size was free).
+    public var allocated: Int
+  }
+
+  /// The current statistics.
+  public static var statistics: Statistics { shared.withLock { $0.statistics } }
+
+  /// Frees every array the pool holds (e.g. after training, before a long inference phase).
+  public static func drain() {
+    shared.withLock { pool in
+      pool.floats.free.removeAll()
+      pool.indices.free.removeAll()
+      pool.statistics.heldBytes = 0
+    }
+  }
+
+  /// An array of `count` floats with unspecified contents, from the pool if one is free.
+  static func take(_ count: Int) -> [Float]? {
+    guard count >= minimumCount else { return nil }
+    return shared.withLock { $0.floats.take(count, &$0.statistics) }
+  }
+
+  /// An array of `count` indices with unspecified contents, from the pool if one is free.
+  static func takeIndices(_ count: Int) -> [Int]? {
+    guard count >= minimumCount else { return nil }
+    return shared.withLock { $0.indices.take(count, &$0.statistics) }
+  }
+
+  /// Keeps `array` for reuse (a released tensor's elements) if kernels ask for its size, unless
+  /// the pool is full.
+  static func recycle(_ array: [Float]) {
+    guard array.count >= minimumCount else { return }
+    shared.withLock { $0.floats.keep(array, &$0.statistics, capacity: $0.capacity) }
+  }
+
+  /// Keeps a released arg-max index array, as ``recycle(_:)`` keeps floats.
+  static func recycle(indices array: [Int]) {
+    guard array.count >= minimumCount else { return }
+    shared.withLock { $0.indices.keep(array, &$0.statistics, capacity: $0.capacity) }
+  }
+
+  /// The most free arrays kept of one size. An unrolled LSTM holds a few arrays of each size per
+  /// time step (DeepConvLSTM at LM width: over 64 of 1,024 floats), so this is high; the sizes
+  /// kept are only those kernels ask for, and ``capacityBytes`` bounds the total.
+  static let maxPerSize = 512
+
+  /// Free arrays of one element type by element count, and the counts kernels asked for: only
+  /// those are kept (a data batch's input array, for one, is released every step but never
+  /// asked for).
+  private struct FreeLists<Element> {
+    var free: [Int: [[Element]]] = [:]
+    var requested: Set<Int> = []
+
+    mutating func take(_ count: Int, _ statistics: inout Statistics) -> [Element]? {
+      requested.insert(count)
+      guard let array = free[count]?.popLast() else {
+        statistics.allocated += 1
+        return nil
+      }
+      if free[count]?.isEmpty == true { free[count] = nil }
+      statistics.heldBytes -= count * MemoryLayout<Element>.stride
+      statistics.reused += 1
+      return array
+    }
+
+    mutating func keep(_ array: [Element], _ statistics: inout Statistics, capacity: Int) {
+      let count = array.count
+      let bytes = count * MemoryLayout<Element>.stride
+      guard requested.contains(count), statistics.heldBytes + bytes <= capacity,
+        free[count, default: []].count < BufferPool.maxPerSize
+      else { return }
+      free[count, default: []].append(array)
+      statistics.heldBytes += bytes
+    }
+
+    /// Frees arrays, largest sizes first, until the held bytes fit `capacity`.
+    mutating func trim(_ statistics: inout Statistics, capacity: Int) {
+      for count in free.keys.sorted(by: >) where statistics.heldBytes > capacity {
+        while statistics.heldBytes > capacity, free[count]?.popLast() != nil {
+          statistics.heldBytes -= count * MemoryLayout<Element>.stride
+        }
+        if free[count]?.isEmpty == true { free[count] = nil }
+      }
+    }
+  }
+
+  private struct State {
+    var floats = FreeLists<Float>()
+    var indices = FreeLists<Int>()
+    var capacity = 256 << 20
+    var statistics = Statistics(heldBytes: 0, reused: 0, allocated: 0)
+
+    mutating func trim() {
+      floats.trim(&statistics, capacity: capacity)
+      indices.trim(&statistics, capacity: capacity)
+    }
+  }
+
+  /// The pool's state behind the C spin lock (`hd_pool_lock`): its critical sections are a few
+  /// dictionary operations, and a sleeping mutex made the data-parallel workers sleep in the
+  /// kernel on every collision.
+  private final class Locked: @unchecked Sendable {
+    // Invariant that makes `@unchecked Sendable` sound: `state` is touched only inside
+    // `withLock`, which holds the lock for the whole access.
+    private var state = State()
+
+    func withLock<R>(_ body: (inout State) -> R) -> R {
+      hd_pool_lock()
+      defer { hd_pool_unlock() }
+      return body(&state)
+    }
+  }
+
+  private static let shared = Locked()
+}
+
+/// The arg-max indices a max reduction's backward needs, returned to the ``BufferPool`` when
+/// the last closure holding them goes.
+final class ArgMaxIndices {
+  let indices: [Int]
+
+  init(_ indices: [Int]) { self.indices = indices }
+
+  deinit { BufferPool.recycle(indices: indices) }
+}
+
+/// A tensor's elements, shared by copies of the tensor until one writes (see ``Tensor``); when
+/// the last holder goes, the array goes back to the ``BufferPool``.
+final class TensorStorage {
+  var scalars: [Float]
+
+  init(_ scalars: [Float]) { self.scalars = scalars }
+
+  deinit { BufferPool.recycle(scalars) }
+}
+
+extension Kernels {
+  /// `[Float](unsafeUninitializedCapacity:initializingWith:)`, taking the array from the
+  /// ``BufferPool`` when one of that size is free; `body` must initialize all `count` elements.
+  @inline(__always)
+  static func pooledFloats(
+    unsafeUninitializedCapacity count: Int,
+    initializingWith body: (inout UnsafeMutableBufferPointer<Float>, inout Int) throws -> Void
+  ) rethrows -> [Float] {
+    guard var array = BufferPool.take(count) else {
+      return try [Float](unsafeUninitializedCapacity: count, initializingWith: body)
+    }
+    var initialized = count
+    try array.withUnsafeMutableBufferPointer { try body(&$0, &initialized) }
+    precondition(initialized == count, "pooledFloats: \(initialized) of \(count) initialized")
+    return array
+  }
+
+  /// `[Int](unsafeUninitializedCapacity:initializingWith:)` from the ``BufferPool``, as
+  /// ``pooledFloats(unsafeUninitializedCapacity:initializingWith:)``.
+  @inline(__always)
+  static func pooledIndices(
+    unsafeUninitializedCapacity count: Int,
+    initializingWith body: (inout UnsafeMutableBufferPointer<Int>, inout Int) throws -> Void
+  ) rethrows -> [Int] {
+    guard var array = BufferPool.takeIndices(count) else {
+      return try [Int](unsafeUninitializedCapacity: count, initializingWith: body)
+    }
+    var initialized = count
+    try array.withUnsafeMutableBufferPointer { try body(&$0, &initialized) }
+    precondition(initialized == count, "pooledIndices: \(initialized) of \(count) initialized")
+    return array
+  }
+
+  /// `count` copies of `value`, in an array from the ``BufferPool`` when one is free.
+  static func pooledFloats(repeating value: Float, count: Int) -> [Float] {
+    guard var array = BufferPool.take(count) else {
+      return [Float](repeating: value, count: count)
+    }
+    array.withUnsafeMutableBufferPointer { $0.update(repeating: value) }
+    return array
+  }
+}

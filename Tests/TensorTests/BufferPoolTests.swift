@@ -1,0 +1,50 @@
+import Tensor
+import Testing
+
+/// The buffer pool behind tensor storage. It is shared by the whole process and other tests run
+/// concurrently, so these tests assert what concurrent traffic cannot undo: at least one reuse
+/// of a size nobody else uses, values that must not change, and a capacity of zero.
+@Suite("Buffer pool")
+struct BufferPoolTests {
+  func random(_ shape: [Int], seed: UInt64) -> Tensor {
+    var rng = SplitMix64(seed: seed)
+    return Tensor.uniform(shape, in: -1...1, using: &rng)
+  }
+
+  @Test func aReleasedArrayServesTheNextOutputOfItsSize() {
+    // 5,003 elements: a size no other test allocates.
+    let (x, y) = (random([5003], seed: 1), random([5003], seed: 2))
+    let before = BufferPool.statistics.reused
+    var sum = Tensor(zeros: [5003])
+    for _ in 0..<4 { sum = sum + (x * y) }  // each step releases two arrays of this size
+    #expect(BufferPool.statistics.reused > before)
+    let expected = zip(x.scalars, y.scalars).map { 4 * ($0 * $1) }
+    #expect(zip(sum.scalars, expected).allSatisfy { abs($0 - $1) <= 1e-6 })
+  }
+
+  /// An array handed out through `scalars` outlives its tensor; when the tensor's storage goes
+  /// back to the pool and is handed to a kernel, copy-on-write must keep the caller's copy.
+  @Test func reuseNeverChangesAnArraySomeoneStillHolds() {
+    let (x, y) = (random([4099], seed: 3), random([4099], seed: 4))
+    var held: [Float] = []
+    var expected: [Float] = []
+    do {
+      let product = x * y
+      held = product.scalars
+      expected = held.map { $0 }  // a real copy, not a shared buffer
+    }
+    for _ in 0..<4 { _ = x + y }  // outputs of the same size, possibly from the pool
+    #expect(held == expected)
+  }
+
+  @Test func aCapacityOfZeroKeepsNothing() {
+    let saved = BufferPool.capacityBytes
+    defer { BufferPool.capacityBytes = saved }
+    BufferPool.capacityBytes = 0
+    _ = random([8192], seed: 6) + random([8192], seed: 7)
+    #expect(BufferPool.statistics.heldBytes == 0)
+    BufferPool.capacityBytes = saved
+    BufferPool.drain()
+    #expect(BufferPool.capacityBytes == saved)
+  }
+}
