@@ -75,13 +75,14 @@ static inline float sigmoid(float x) {
       lanes[0] += v;                                                                           \
       tops[0] = v > tops[0] ? v : tops[0];                                                     \
     }                                                                                          \
-    float total = 0.0f, top = tops[0];                                                         \
-    for (int k = 0; k < 16; k++) {                                                             \
-      total += lanes[k];                                                                       \
-      top = tops[k] > top ? tops[k] : top;                                                     \
-    }                                                                                          \
-    smean[t] = total / (float)channels;                                                        \
-    smax[t] = top;                                                                             \
+    /* Halving tree over the lanes: 4 dependent steps instead of a 16-add chain. */           \
+    for (int width = 8; width >= 1; width /= 2)                                                \
+      for (int k = 0; k < width; k++) {                                                        \
+        lanes[k] += lanes[k + width];                                                          \
+        tops[k] = tops[k + width] > tops[k] ? tops[k + width] : tops[k];                       \
+      }                                                                                        \
+    smean[t] = lanes[0] / (float)channels;                                                     \
+    smax[t] = tops[0];                                                                         \
   }                                                                                            \
   /* The spatial map: a `same` convolution of [mean, max] over time, then the sigmoid. */      \
   const long pad = (kernel - 1) / 2;                                                           \

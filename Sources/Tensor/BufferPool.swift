@@ -16,8 +16,9 @@ import CKernels
 /// `Array`'s copy-on-write: if someone still holds the array (through ``Tensor/scalars``), the
 /// kernel's write copies it first, so reuse never changes a value anyone can see.
 public enum BufferPool {
-  /// Arrays shorter than this are left to `malloc`, whose small-size caches are fast already.
-  public static let minimumCount = 1024
+  /// Arrays shorter than this (16 KiB) are left to `malloc`: its small-size bins serve them
+  /// without system calls, and a single window's activations (a few KiB) skip the pool's lock.
+  public static let minimumCount = 4096
 
   /// The most bytes of arrays the pool keeps (256 MiB by default; the reference models' largest
   /// step, the teacher's at batch 64, releases about 100 MiB). Lowering it frees the excess.
