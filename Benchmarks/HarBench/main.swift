@@ -20,7 +20,7 @@ let usage = """
     --quick          fewer and shorter samples (a smoke run)
     --epochs N       timed training epochs per case (default 2; 20 untimed warm-up steps first)
     --skip-baseline  do not time the reference kernels in training and infer1 cases (profiling)
-    --no-winograd    forward convolutions by im2col + GEMM only, never Winograd F(4,5)
+    --no-winograd    convolutions and their input gradients by im2col + GEMM, never Winograd
     --hapt PATH      UCI HAPT folder for parse.uci-hapt (default ../shared/datasets/uci-hapt)
 
   Cases: variant, gemm.<m>x<k>x<n>[.at|.bt], gemm-variant.<variant>.<m>x<k>x<n>,

@@ -319,6 +319,10 @@ void hd_conv1d_backward_filter(int variant, const hd_conv1d_geometry *g, const f
 
 void hd_conv1d_backward_input(int variant, const hd_conv1d_geometry *g, const float *gy, const float *w,
                               float *gx) {
+  if (g->winograd && hd_conv1d_winograd_backward_input_applies(g)) {
+    hd_conv1d_winograd_backward_input(variant, g, gy, w, gx);
+    return;
+  }
   const long row_floats = g->kernel * g->in_channels, cout = g->out_channels;
   const long block = block_samples(g);
   float *dcols = hd_scratch(HD_SCRATCH_COLS, (size_t)(block * g->out_length * row_floats));

@@ -44,4 +44,13 @@ int hd_conv1d_winograd_applies(const hd_conv1d_geometry *g);
 void hd_conv1d_winograd_forward(int variant, const hd_conv1d_geometry *g, const float *x,
                                 const float *w, const float *bias, float *y);
 
+/// Whether `hd_conv1d_winograd_backward_input` can compute the input gradient of this
+/// convolution (the same conditions, with the channel counts swapped).
+int hd_conv1d_winograd_backward_input_applies(const hd_conv1d_geometry *g);
+
+/// `hd_conv1d_backward_input` by Winograd's F(4, 5): `gy` convolved with the filter flipped in
+/// time and transposed; `gx` is fully written.
+void hd_conv1d_winograd_backward_input(int variant, const hd_conv1d_geometry *g, const float *gy,
+                                       const float *w, float *gx);
+
 #endif

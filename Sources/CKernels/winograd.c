@@ -1,5 +1,6 @@
-// Conv1D forward with Winograd's minimal filtering F(4, 5): four outputs of a five-tap filter
-// from eight products instead of twenty, so the channel-mixing GEMMs do 2/5 of im2col's work.
+// Conv1D forward and input gradient with Winograd's minimal filtering F(4, 5): four outputs of a
+// five-tap filter from eight products instead of twenty, so the channel-mixing GEMMs do 2/5 of
+// im2col's work.
 //
 // Per tile of 4 output steps (inputs d_0..d_7 = x[4t − pad .. 4t − pad + 7], zero outside):
 //   V_ξ = Σ_j BT[ξ][j]·d_j            (input transform, 8 × in_channels per tile)
@@ -9,8 +10,9 @@
 // The matrices come from the Toom–Cook construction with interpolation points 0, ±1, ±2, ±½, ∞
 // (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", CVPR 2016), with BT's rows
 // scaled to small integers and halves and G's rows divided by the same factors. In float32 its
-// rounding error is 2–5× the direct sum's (at most 1.7e-6 of the largest output in the kernel
-// tests); the backward passes stay on im2col + GEMM.
+// rounding error is 2–5× the direct sum's (at most 1.9e-6 of the largest value in the kernel
+// tests). The input gradient takes the same path (below); the filter gradient stays on im2col +
+// GEMM.
 //
 // All transforms run along the channel axis, which is contiguous (channels last), so they are
 // plain vectorizable loops; each is compiled per instruction-set variant like the other kernels.
@@ -130,17 +132,16 @@ static long tiles_per_block(const hd_conv1d_geometry *g) {
   return tiles < 64 ? 64 : tiles;
 }
 
-void hd_conv1d_winograd_forward(int variant, const hd_conv1d_geometry *g, const float *x,
-                                const float *w, const float *bias, float *y) {
+// The convolution of `g` with the filter already transformed into `u`.
+static void winograd_run(int variant, const hd_conv1d_geometry *g, const float *x,
+                         const float *u, const float *bias, float *y) {
   const long cin = g->in_channels, cout = g->out_channels, L = g->in_length;
   const long Lout = g->out_length, pad = g->pad_before;
   const long per_sample = (Lout + TILE - 1) / TILE, total = g->batch * per_sample;
   const long block = tiles_per_block(g) < total ? tiles_per_block(g) : total;
-  float *u = hd_scratch(HD_SCRATCH_WINO_U, (size_t)(POINTS * cin * cout));
   float *v = hd_scratch(HD_SCRATCH_COLS, (size_t)(POINTS * block * cin + POINTS * cin));
   float *m = hd_scratch(HD_SCRATCH_FIX, (size_t)(POINTS * block * cout));
   float *edge = v + POINTS * block * cin;  // a tile's input rows when some fall on padding
-  HD_DISPATCH(variant, wino_filter, cin, cout, w, u);
   for (long r0 = 0; r0 < total; r0 += block) {
     long nr = total - r0 < block ? total - r0 : block;
     for (long r = 0; r < nr; r++) {
@@ -169,4 +170,48 @@ void hd_conv1d_winograd_forward(int variant, const hd_conv1d_geometry *g, const 
                   y + (b * Lout + t * TILE) * cout, rows);
     }
   }
+}
+
+void hd_conv1d_winograd_forward(int variant, const hd_conv1d_geometry *g, const float *x,
+                                const float *w, const float *bias, float *y) {
+  const long cin = g->in_channels, cout = g->out_channels;
+  float *u = hd_scratch(HD_SCRATCH_WINO_U, (size_t)(POINTS * cin * cout));
+  HD_DISPATCH(variant, wino_filter, cin, cout, w, u);
+  winograd_run(variant, g, x, u, bias, y);
+}
+
+// The input gradient is itself a stride-1 convolution: gx[s] = Σ_j gy[s + pad − j]·w[j]ᵀ, i.e.
+// gy convolved with the filter flipped in time and transposed, w'[j][o][i] = w[4 − j][i][o],
+// with k − 1 − pad zeros before. So it takes the same path with the roles of the channels
+// swapped.
+static hd_conv1d_geometry input_gradient_geometry(const hd_conv1d_geometry *g) {
+  hd_conv1d_geometry t = *g;
+  t.in_length = g->out_length;
+  t.in_channels = g->out_channels;
+  t.out_length = g->in_length;
+  t.out_channels = g->in_channels;
+  t.pad_before = g->kernel - 1 - g->pad_before;
+  return t;
+}
+
+int hd_conv1d_winograd_backward_input_applies(const hd_conv1d_geometry *g) {
+  hd_conv1d_geometry t = input_gradient_geometry(g);
+  return g->pad_before <= g->kernel - 1 && hd_conv1d_winograd_applies(&t);
+}
+
+void hd_conv1d_winograd_backward_input(int variant, const hd_conv1d_geometry *g, const float *gy,
+                                       const float *w, float *gx) {
+  const hd_conv1d_geometry t = input_gradient_geometry(g);
+  const long cin = g->in_channels, cout = g->out_channels;
+  // [U (8 · cout · cin) | w' (5 · cout · cin)] in one scratch slot.
+  float *u = hd_scratch(HD_SCRATCH_WINO_U, (size_t)((POINTS + TAPS) * cin * cout));
+  float *flipped = u + POINTS * cin * cout;
+  for (long j = 0; j < TAPS; j++) {
+    const float *source = w + (TAPS - 1 - j) * cin * cout;  // [cin][cout]
+    float *target = flipped + j * cout * cin;               // [cout][cin]
+    for (long i = 0; i < cin; i++)
+      for (long o = 0; o < cout; o++) target[o * cin + i] = source[i * cout + o];
+  }
+  HD_DISPATCH(variant, wino_filter, cout, cin, flipped, u);
+  winograd_run(variant, &t, gy, u, NULL, gx);
 }

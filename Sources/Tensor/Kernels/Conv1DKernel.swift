@@ -228,7 +228,9 @@ extension Kernels {
                   let sgx = needsInput ? DisjointWrites(pgx.baseAddress!, count: pgx.count) : nil
                   parallelFor(workers) { worker in
                     let samples = share(of: batch, worker: worker, workers: workers)
-                    var geometry = cGeometry(g, batch: samples.count, inC: inC, outC: outC)
+                    var geometry = cGeometry(
+                      g, batch: samples.count, inC: inC, outC: outC,
+                      winograd: configuration.winograd)
                     let xs = sx.base + samples.lowerBound * g.inputLength * inC
                     let gys = sgy.base + samples.lowerBound * g.outputLength * outC
                     let (filter, bias) =

@@ -56,13 +56,14 @@ public struct KernelConfiguration: Sendable, Equatable {
   public var variant: KernelVariant
   /// The most threads one operation uses (≥ 1).
   public var threadCount: Int
-  /// Whether forward convolutions with a 5-step kernel, stride 1 and dilation 1 and at least 16
-  /// channels in and out may use Winograd's F(4, 5) algorithm (C variants only; on by default).
+  /// Whether convolutions with a 5-step kernel, stride 1 and dilation 1 and at least 16
+  /// channels in and out may compute their output and their input gradient with Winograd's
+  /// F(4, 5) algorithm (C variants only; on by default).
   ///
-  /// It needs 2/5 of the multiplies of the direct sum, which made the teacher's forward pass
-  /// about 1.7× faster on one core, at 2–5× the direct sum's float32 rounding error (at most
-  /// 1.7·10⁻⁶ of the largest output in the kernel tests). Backward passes always use the direct
-  /// sums. Turn it off where a forward pass must match the reference kernel to the last bits.
+  /// It needs 2/5 of the multiplies of the direct sums, which made the teacher's forward pass
+  /// about 1.7× faster on one core, at 2–5× the direct sums' float32 rounding error (at most
+  /// 1.9·10⁻⁶ of the largest value in the kernel tests). Filter gradients always use the direct
+  /// sum. Turn it off where a convolution must match the reference kernel to the last bits.
   public var winograd: Bool
 
   /// A configuration; `threadCount` is clamped to at least 1.
