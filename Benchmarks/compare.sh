@@ -6,8 +6,7 @@
 #   d=$(mktemp -d) && cp -r ../shared/anchors "$d" && "$d/anchors/setup.sh"
 #   Benchmarks/compare.sh "$d/anchors"            # from the package root
 # Options after the anchors folder: --threads N (default 2), --reps N (default 2), --cases LIST
-# (default: all, i.e. teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm,gemm)
-# (comma-separated, default all: teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm).
+# (comma-separated; default all: teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm,gemm).
 # The anchors' own JSON lines (with their CPU accounting) are kept in the printed raw folder.
 #
 # train.om / train.om-lm (DeepConvLSTM on Opportunity-shaped windows) run against this

@@ -227,8 +227,11 @@ func reportTraining(
     baseline: baselineRates.isEmpty ? nil : ("reference", median(baselineRates)),
     note: notePrefix
       + String(
-        format: "epochs %@; other jobs used %.2f cores; buffer pool per step: %.1f arrays reused, %.2f new",
+        format:
+          "epochs %@; other jobs used %.2f cores; buffer pool per step: %.1f arrays reused, "
+          + "%.2f new, %.0f MiB held after",
         rates.map { String(format: "%.0f", $0) }.joined(separator: "/"), foreign,
-        Double(reused) / Double(Swift.max(steps, 1)), Double(allocated) / Double(Swift.max(steps, 1))),
+        Double(reused) / Double(Swift.max(steps, 1)), Double(allocated) / Double(Swift.max(steps, 1)),
+        Double(BufferPool.statistics.heldBytes) / 1_048_576),
     parameters: parameters)
 }

@@ -8,7 +8,7 @@ import Layers
 
 let usage = """
   usage: har-bench [--filter PREFIX]... [--threads N] [--shards N] [--json] [--quick] [--epochs N]
-                   [--skip-baseline] [--no-winograd] [--hapt PATH]
+                   [--skip-baseline] [--no-winograd] [--pool-mb N] [--hapt PATH]
 
     --filter PREFIX  run only cases whose name starts with PREFIX (repeatable), e.g. gemm, conv,
                      train.lm, infer1; `NAME$` selects exactly NAME (train.lm$ but not train.lm-att)
@@ -21,6 +21,7 @@ let usage = """
     --epochs N       timed training epochs per case (default 2; 20 untimed warm-up steps first)
     --skip-baseline  do not time the reference kernels in training and infer1 cases (profiling)
     --no-winograd    convolutions and their input gradients by im2col + GEMM, never Winograd
+    --pool-mb N      buffer-pool capacity in MiB (default: BufferPool's own)
     --hapt PATH      UCI HAPT folder for parse.uci-hapt (default ../shared/datasets/uci-hapt)
 
   Cases: variant, gemm.<m>x<k>x<n>[.at|.bt], gemm-variant.<variant>.<m>x<k>x<n>,
@@ -37,6 +38,7 @@ struct Options {
   var epochs = 2
   var skipBaseline = false
   var winograd = true
+  var poolMegabytes: Int?
   var haptPath = "../shared/datasets/uci-hapt"
 
   init(_ arguments: [String]) throws {
@@ -69,6 +71,11 @@ struct Options {
       case "--quick": quick = true
       case "--skip-baseline": skipBaseline = true
       case "--no-winograd": winograd = false
+      case "--pool-mb":
+        guard let n = Int(try value(argument)), n >= 0 else {
+          throw BenchmarkError(description: "--pool-mb needs a whole number ≥ 0")
+        }
+        poolMegabytes = n
       case "--hapt": haptPath = try value(argument)
       case "--help", "-h":
         print(usage)
@@ -99,6 +106,7 @@ guard !isDebugBuild else {
   exit(1)
 }
 
+if let megabytes = options.poolMegabytes { BufferPool.capacityBytes = megabytes << 20 }
 let configuration = KernelConfiguration(
   variant: KernelConfiguration.automatic.variant, threadCount: options.threads,
   winograd: options.winograd)

@@ -9,8 +9,9 @@ import CKernels
 /// throughput. So when the last tensor holding an array of at least ``minimumCount`` elements is
 /// released, the array goes here if kernels ask for arrays of its size, and the kernels take
 /// their output arrays from here first (same element count). The pool is shared by all threads (a
-/// spin lock around each take and return), keeps at most 512 arrays of one size and
-/// ``capacityBytes`` in all; arrays beyond that are freed.
+/// spin lock around each take and return) and holds at most ``capacityBytes``: when it is full,
+/// the sizes asked for least recently (an earlier workload's) are freed to make room, and an
+/// array that still does not fit is freed.
 ///
 /// A returned array is handed out only to a kernel that overwrites it, and only through
 /// `Array`'s copy-on-write: if someone still holds the array (through ``Tensor/scalars``), the
@@ -20,8 +21,9 @@ public enum BufferPool {
   /// without system calls, and a single window's activations (a few KiB) skip the pool's lock.
   public static let minimumCount = 4096
 
-  /// The most bytes of arrays the pool keeps (256 MiB by default; the reference models' largest
-  /// step, the teacher's at batch 64, releases about 100 MiB). Lowering it frees the excess.
+  /// The most bytes of arrays the pool keeps, 256 MiB by default. A training step of the study's
+  /// CNN teacher at batch 64 leaves 26 MiB here, a student's 4–5 MiB; DeepConvLSTM at OM's width
+  /// needs more than 256 MiB per step and reuses what fits. Lowering it frees the excess.
   public static var capacityBytes: Int {
     get { shared.withLock { $0.capacity } }
     set {
@@ -57,26 +59,26 @@ public enum BufferPool {
   /// An array of `count` floats with unspecified contents, from the pool if one is free.
   static func take(_ count: Int) -> [Float]? {
     guard count >= minimumCount else { return nil }
-    return shared.withLock { $0.floats.take(count, &$0.statistics) }
+    return shared.withLock { $0.takeFloats(count) }
   }
 
   /// An array of `count` indices with unspecified contents, from the pool if one is free.
   static func takeIndices(_ count: Int) -> [Int]? {
     guard count >= minimumCount else { return nil }
-    return shared.withLock { $0.indices.take(count, &$0.statistics) }
+    return shared.withLock { $0.takeIndices(count) }
   }
 
-  /// Keeps `array` for reuse (a released tensor's elements) if kernels ask for its size, unless
-  /// the pool is full.
+  /// Keeps `array` for reuse (a released tensor's elements) if kernels ask for its size, making
+  /// room by freeing sizes asked for less recently; dropped if that is not enough.
   static func recycle(_ array: [Float]) {
     guard array.count >= minimumCount else { return }
-    shared.withLock { $0.floats.keep(array, &$0.statistics, capacity: $0.capacity) }
+    shared.withLock { $0.keep(array) }
   }
 
   /// Keeps a released arg-max index array, as ``recycle(_:)`` keeps floats.
   static func recycle(indices array: [Int]) {
     guard array.count >= minimumCount else { return }
-    shared.withLock { $0.indices.keep(array, &$0.statistics, capacity: $0.capacity) }
+    shared.withLock { $0.keep(indices: array) }
   }
 
   /// The most free arrays kept of one size. An unrolled LSTM holds a few arrays of each size per
@@ -84,15 +86,17 @@ public enum BufferPool {
   /// kept are only those kernels ask for, and ``capacityBytes`` bounds the total.
   static let maxPerSize = 512
 
-  /// Free arrays of one element type by element count, and the counts kernels asked for: only
-  /// those are kept (a data batch's input array, for one, is released every step but never
-  /// asked for).
+  /// Free arrays of one element type by element count, and when kernels last asked for each
+  /// count: only counts asked for are kept (a data batch's input array, for one, is released
+  /// every step but never asked for), and when the pool is full, the counts asked for least
+  /// recently make room (an earlier workload's sizes, not the current step's).
   private struct FreeLists<Element> {
     var free: [Int: [[Element]]] = [:]
-    var requested: Set<Int> = []
+    /// The pool's request clock at the last request of each count.
+    var lastRequest: [Int: Int] = [:]
 
-    mutating func take(_ count: Int, _ statistics: inout Statistics) -> [Element]? {
-      requested.insert(count)
+    mutating func take(_ count: Int, at clock: Int, _ statistics: inout Statistics) -> [Element]? {
+      lastRequest[count] = clock
       guard let array = free[count]?.popLast() else {
         statistics.allocated += 1
         return nil
@@ -103,23 +107,26 @@ public enum BufferPool {
       return array
     }
 
-    mutating func keep(_ array: [Element], _ statistics: inout Statistics, capacity: Int) {
-      let count = array.count
-      let bytes = count * MemoryLayout<Element>.stride
-      guard requested.contains(count), statistics.heldBytes + bytes <= capacity,
-        free[count, default: []].count < BufferPool.maxPerSize
-      else { return }
-      free[count, default: []].append(array)
-      statistics.heldBytes += bytes
+    /// The count holding free arrays that was asked for least recently, and when.
+    func stalest() -> (count: Int, clock: Int)? {
+      free.keys.map { ($0, lastRequest[$0] ?? 0) }.min { $0.1 < $1.1 }
     }
 
-    /// Frees arrays, largest sizes first, until the held bytes fit `capacity`.
+    /// Frees one array of `count`; returns its bytes.
+    mutating func evictOne(_ count: Int) -> Int {
+      guard free[count]?.popLast() != nil else { return 0 }
+      if free[count]?.isEmpty == true { free[count] = nil }
+      return count * MemoryLayout<Element>.stride
+    }
+
+    /// Frees arrays, largest counts first, until `statistics.heldBytes` fits `capacity`.
     mutating func trim(_ statistics: inout Statistics, capacity: Int) {
       for count in free.keys.sorted(by: >) where statistics.heldBytes > capacity {
-        while statistics.heldBytes > capacity, free[count]?.popLast() != nil {
-          statistics.heldBytes -= count * MemoryLayout<Element>.stride
+        while statistics.heldBytes > capacity {
+          let bytes = evictOne(count)
+          if bytes == 0 { break }
+          statistics.heldBytes -= bytes
         }
-        if free[count]?.isEmpty == true { free[count] = nil }
       }
     }
   }
@@ -129,6 +136,55 @@ public enum BufferPool {
     var indices = FreeLists<Int>()
     var capacity = 256 << 20
     var statistics = Statistics(heldBytes: 0, reused: 0, allocated: 0)
+    /// Counts requests, to tell recently used sizes from stale ones.
+    var clock = 0
+
+    mutating func takeFloats(_ count: Int) -> [Float]? {
+      clock += 1
+      return floats.take(count, at: clock, &statistics)
+    }
+
+    mutating func takeIndices(_ count: Int) -> [Int]? {
+      clock += 1
+      return indices.take(count, at: clock, &statistics)
+    }
+
+    mutating func keep(_ array: [Float]) {
+      let count = array.count
+      guard let asked = floats.lastRequest[count], floats.free[count, default: []].count < maxPerSize,
+        makeRoom(for: count * MemoryLayout<Float>.stride, askedAt: asked)
+      else { return }
+      floats.free[count, default: []].append(array)
+      statistics.heldBytes += count * MemoryLayout<Float>.stride
+    }
+
+    mutating func keep(indices array: [Int]) {
+      let count = array.count
+      guard let asked = indices.lastRequest[count],
+        indices.free[count, default: []].count < maxPerSize,
+        makeRoom(for: count * MemoryLayout<Int>.stride, askedAt: asked)
+      else { return }
+      indices.free[count, default: []].append(array)
+      statistics.heldBytes += count * MemoryLayout<Int>.stride
+    }
+
+    /// Frees arrays of counts asked for before `asked` (stalest first) until `bytes` more fit;
+    /// `false` if they cannot, without evicting anything asked for since.
+    private mutating func makeRoom(for bytes: Int, askedAt asked: Int) -> Bool {
+      while statistics.heldBytes + bytes > capacity {
+        let (f, i) = (floats.stalest(), indices.stalest())
+        let useFloats: Bool
+        switch (f, i) {
+        case let (f?, i?): useFloats = f.clock <= i.clock
+        case (_?, nil): useFloats = true
+        case (nil, _?): useFloats = false
+        case (nil, nil): return false
+        }
+        guard let victim = useFloats ? f : i, victim.clock < asked else { return false }
+        statistics.heldBytes -= useFloats ? floats.evictOne(victim.count) : indices.evictOne(victim.count)
+      }
+      return true
+    }
 
     mutating func trim() {
       floats.trim(&statistics, capacity: capacity)
