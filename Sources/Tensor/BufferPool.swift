@@ -107,6 +107,18 @@ public enum BufferPool {
       return array
     }
 
+    /// When kernels last asked for arrays of `array`'s count, if they did and fewer than
+    /// ``maxPerSize`` of them are free.
+    func askedFor(_ array: [Element]) -> Int? {
+      guard (free[array.count]?.count ?? 0) < maxPerSize else { return nil }
+      return lastRequest[array.count]
+    }
+
+    mutating func add(_ array: [Element], _ statistics: inout Statistics) {
+      free[array.count, default: []].append(array)
+      statistics.heldBytes += array.byteCount
+    }
+
     /// The count holding free arrays that was asked for least recently, and when.
     func stalest() -> (count: Int, clock: Int)? {
       free.keys.map { ($0, lastRequest[$0] ?? 0) }.min { $0.1 < $1.1 }
@@ -150,22 +162,15 @@ public enum BufferPool {
     }
 
     mutating func keep(_ array: [Float]) {
-      let count = array.count
-      guard let asked = floats.lastRequest[count], floats.free[count, default: []].count < maxPerSize,
-        makeRoom(for: count * MemoryLayout<Float>.stride, askedAt: asked)
+      guard let asked = floats.askedFor(array), makeRoom(for: array.byteCount, askedAt: asked)
       else { return }
-      floats.free[count, default: []].append(array)
-      statistics.heldBytes += count * MemoryLayout<Float>.stride
+      floats.add(array, &statistics)
     }
 
     mutating func keep(indices array: [Int]) {
-      let count = array.count
-      guard let asked = indices.lastRequest[count],
-        indices.free[count, default: []].count < maxPerSize,
-        makeRoom(for: count * MemoryLayout<Int>.stride, askedAt: asked)
+      guard let asked = indices.askedFor(array), makeRoom(for: array.byteCount, askedAt: asked)
       else { return }
-      indices.free[count, default: []].append(array)
-      statistics.heldBytes += count * MemoryLayout<Int>.stride
+      indices.add(array, &statistics)
     }
 
     /// Frees arrays of counts asked for before `asked` (stalest first) until `bytes` more fit;
@@ -238,28 +243,30 @@ extension Kernels {
     unsafeUninitializedCapacity count: Int,
     initializingWith body: (inout UnsafeMutableBufferPointer<Float>, inout Int) throws -> Void
   ) rethrows -> [Float] {
-    guard var array = BufferPool.take(count) else {
-      return try [Float](unsafeUninitializedCapacity: count, initializingWith: body)
-    }
-    var initialized = count
-    try array.withUnsafeMutableBufferPointer { try body(&$0, &initialized) }
-    precondition(initialized == count, "pooledFloats: \(initialized) of \(count) initialized")
-    return array
+    try initialized(BufferPool.take(count), count: count, body)
   }
 
-  /// `[Int](unsafeUninitializedCapacity:initializingWith:)` from the ``BufferPool``, as
-  /// ``pooledFloats(unsafeUninitializedCapacity:initializingWith:)``.
+  /// The same for arg-max indices.
   @inline(__always)
   static func pooledIndices(
     unsafeUninitializedCapacity count: Int,
     initializingWith body: (inout UnsafeMutableBufferPointer<Int>, inout Int) throws -> Void
   ) rethrows -> [Int] {
-    guard var array = BufferPool.takeIndices(count) else {
-      return try [Int](unsafeUninitializedCapacity: count, initializingWith: body)
+    try initialized(BufferPool.takeIndices(count), count: count, body)
+  }
+
+  /// `taken` (a pooled array of `count` elements) or a new array, initialized by `body`.
+  @inline(__always)
+  private static func initialized<Element>(
+    _ taken: [Element]?, count: Int,
+    _ body: (inout UnsafeMutableBufferPointer<Element>, inout Int) throws -> Void
+  ) rethrows -> [Element] {
+    guard var array = taken else {
+      return try [Element](unsafeUninitializedCapacity: count, initializingWith: body)
     }
     var initialized = count
     try array.withUnsafeMutableBufferPointer { try body(&$0, &initialized) }
-    precondition(initialized == count, "pooledIndices: \(initialized) of \(count) initialized")
+    precondition(initialized == count, "pooled array: \(initialized) of \(count) initialized")
     return array
   }
 
@@ -271,4 +278,9 @@ extension Kernels {
     array.withUnsafeMutableBufferPointer { $0.update(repeating: value) }
     return array
   }
+}
+
+extension Array {
+  /// The bytes of the elements.
+  fileprivate var byteCount: Int { count * MemoryLayout<Element>.stride }
 }
