@@ -5,8 +5,9 @@ import Testing
 /// concurrently, so these tests assert what concurrent traffic cannot undo: reuse of sizes
 /// nobody else uses, values that must not change, and a capacity of zero. (Which sizes a full
 /// pool frees is not asserted here: other suites' traffic changes it; `har-bench` reports the
-/// pool's misses per training step, 0.00 for the CNN cases after the GEMM cases' sizes.)
-@Suite("Buffer pool")
+/// pool's misses per training step, 0.00 for the CNN cases after the GEMM cases' sizes.) The
+/// tests run one at a time: one sets the capacity to zero, under which the others cannot reuse.
+@Suite("Buffer pool", .serialized)
 struct BufferPoolTests {
   func random(_ shape: [Int], seed: UInt64) -> Tensor {
     var rng = SplitMix64(seed: seed)
