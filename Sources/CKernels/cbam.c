@@ -54,7 +54,9 @@ static inline float sigmoid(float x) {
     }                                                                                          \
   }                                                                                            \
   for (long c = 0; c < channels; c++) mc[c] = sigmoid(sum[c] + peak[c]);                       \
-  /* Descriptors over channels of x ⊙ mc, in 16 lanes so that the loops vectorize. */          \
+  /* Descriptors over channels of x ⊙ mc, in 16 lanes so that the loops vectorize; a multiply */ \
+  /* by 1/C instead of a division per step (one rounding more, within the tests' 1e-6). */      \
+  const float inverse_channels = 1.0f / (float)channels;                                       \
   for (long t = 0; t < time; t++) {                                                            \
     const float *row = x + t * channels;                                                       \
     float lanes[16], tops[16];                                                                 \
@@ -81,7 +83,7 @@ static inline float sigmoid(float x) {
         lanes[k] += lanes[k + width];                                                          \
         tops[k] = tops[k + width] > tops[k] ? tops[k + width] : tops[k];                       \
       }                                                                                        \
-    smean[t] = lanes[0] / (float)channels;                                                     \
+    smean[t] = lanes[0] * inverse_channels;                                                    \
     smax[t] = tops[0];                                                                         \
   }                                                                                            \
   /* The spatial map: a `same` convolution of [mean, max] over time, then the sigmoid. */      \

@@ -67,6 +67,8 @@ extension Tensor {
       padding: padding)
     var value = Kernels.conv1D(self, filter, bias: bias, geometry: geometry)
     if activation == .relu { Kernels.reluInPlace(&value) }
+    // Inference (nothing tracked) returns before building the operand list.
+    guard isTracked || filter.isTracked || bias?.isTracked == true else { return value }
     let inputs = [self, filter] + (bias.map { [$0] } ?? [])
     guard let tape = Tape.of(inputs) else { return value }
     let (x, w) = (detached(), filter.detached())
