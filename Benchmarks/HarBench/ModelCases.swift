@@ -68,30 +68,40 @@ func runInferenceCases(_ options: Options, _ report: inout Report) throws {
   for model in [ReferenceModel.lm, .lmAtt, .teacherAtt] {
     for batch in [1, 256] {
       let name = batch == 1 ? "infer1.\(model.rawValue)" : "infer256.\(model.rawValue)"
-      guard options.selects(name) else { continue }
+      let forwardName = "infer1-forward.\(model.rawValue)"
+      let wanted = options.selects(name) || (batch == 1 && options.selects(forwardName))
+      guard wanted else { continue }
       var rng = SplitMix64(seed: 8)
       let network = model.make(channels: 9, classes: 6, generator: &rng)
       let x = Tensor.normal([batch, 128, 9], using: &rng)
       let expected = KernelConfiguration.with(variant: .reference) { network(x) }
       try check(name, expected.scalars, network(x).scalars, tolerance: 1e-4)
       if batch == 1 {
+        // A single window runs through an InferencePlan (buffers planned once); the model's
+        // own forward pass is timed too, as infer1-forward. Both against the forward pass on
+        // the reference kernels, and the plan is checked against it first.
+        let plan = try InferencePlan(network, inputShape: x.shape)
+        try check("\(name) (plan)", expected.scalars, plan(x).scalars, tolerance: 1e-4)
         // Median of single calls, as the anchors do (median of 1,000 calls).
         let calls = options.quick ? 100 : 1_000
-        func latencies(_ variant: KernelVariant) -> [Double] {
+        func latencies(_ variant: KernelVariant, _ body: () -> Tensor) -> [Double] {
           KernelConfiguration.with(variant: variant) {
             (0..<calls).map { _ in
               let start = now()
-              _ = network(x)
+              _ = body()
               return now() - start
             }
           }
         }
-        _ = latencies(configurationVariant())
-        let reference = options.skipBaseline ? nil : latencies(.reference)
-        let fast = latencies(configurationVariant())
-        report.add(
-          name, metric: "median_us", value: median(fast) * 1e6,
-          baseline: reference.map { ("reference", median($0) * 1e6) })
+        let reference = options.skipBaseline ? nil : median(latencies(.reference) { network(x) }) * 1e6
+        for (caseName, body) in [(name, { plan(x) }), (forwardName, { network(x) })]
+        where options.selects(caseName) {
+          _ = latencies(configurationVariant(), body)
+          let fast = latencies(configurationVariant(), body)
+          report.add(
+            caseName, metric: "median_us", value: median(fast) * 1e6,
+            baseline: reference.map { ("reference", $0) })
+        }
       } else {
         let (medians, _) = interleaved(
           rounds: options.quick ? 1 : 5, minimumSeconds: options.quick ? 0.05 : 0.2,

@@ -25,7 +25,8 @@ let usage = """
     --hapt PATH      UCI HAPT folder for parse.uci-hapt (default ../shared/datasets/uci-hapt)
 
   Cases: variant, gemm.<m>x<k>x<n>[.at|.bt], gemm-variant.<variant>.<m>x<k>x<n>,
-  conv.<layer>.forward|backward, train.<model>, infer1.<model>, infer256.<model>,
+  conv.<layer>.forward|backward, train.<model>, infer1.<model> (InferencePlan),
+  infer1-forward.<model>, infer256.<model>,
   parse.uci-hapt, memory.
   """
 

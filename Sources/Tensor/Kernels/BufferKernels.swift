@@ -1,0 +1,103 @@
+import CKernels
+
+/// The forward kernels on caller-owned memory, for planned inference (`InferencePlan` in Layers):
+/// each writes its result where the caller says instead of returning a new tensor, so a plan that
+/// allocated its buffers once runs a model with no allocation and no per-operation bookkeeping.
+///
+/// Clients write `@_spi(Inference) import Tensor`. Shapes are the caller's responsibility (a plan
+/// checks them once, when it is made); every call runs on the calling thread with the C variant
+/// of ``KernelConfiguration/current`` (the generic one when the reference kernels are selected,
+/// which have no buffer form).
+@_spi(Inference)
+public enum BufferKernels {
+  /// The C variant to use: the configured one, or the portable C one instead of the reference.
+  static var variant: Int32 {
+    KernelConfiguration.current.variant.cValue ?? Int32(HD_VARIANT_GENERIC)
+  }
+
+  /// A 1-D convolution of `x` `[batch, length, inChannels]` with `filter`
+  /// `[kernelSize, inChannels, outChannels]` and `bias`, into `y` `[batch, outLength,
+  /// outChannels]` (``Tensor/conv1DShape(input:filter:bias:stride:dilation:padding:)``), with a
+  /// ReLU on the output when `relu`. Winograd's F(4, 5) applies as in
+  /// ``KernelConfiguration/winograd``.
+  public static func conv1D(
+    _ x: UnsafePointer<Float>, batch: Int, length: Int, inChannels: Int,
+    filter: UnsafePointer<Float>, kernelSize: Int, outChannels: Int, stride: Int, dilation: Int,
+    padding: Padding, bias: UnsafePointer<Float>?, relu: Bool, into y: UnsafeMutablePointer<Float>
+  ) {
+    let g = WindowGeometry(
+      inputLength: length, kernelSize: kernelSize, stride: stride, dilation: dilation,
+      padding: padding)
+    var geometry = Kernels.cGeometry(
+      g, batch: batch, inC: inChannels, outC: outChannels,
+      winograd: KernelConfiguration.current.winograd)
+    hd_conv1d_forward(variant, &geometry, x, filter, bias, y)
+    if relu { self.relu(y, count: batch * g.outputLength * outChannels) }
+  }
+
+  /// `max(0, x)` in place.
+  public static func relu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count { x[i] = x[i] < 0 ? 0 : x[i] }
+  }
+
+  /// Max pooling over time of `x` `[batch, length, channels]` into `y`; `indices` receives the
+  /// arg-max of each output element (as many as `y` has; scratch for the caller).
+  public static func maxPool1D(
+    _ x: UnsafePointer<Float>, batch: Int, length: Int, channels: Int, kernelSize: Int,
+    stride: Int, padding: Padding, into y: UnsafeMutablePointer<Float>,
+    indices: UnsafeMutablePointer<Int>
+  ) {
+    let g = WindowGeometry(
+      inputLength: length, kernelSize: kernelSize, stride: stride, dilation: 1, padding: padding)
+    var geometry = Kernels.cGeometry(g, batch: batch, inC: channels, outC: channels)
+    hd_max_pool1d(variant, &geometry, x, y, indices)
+  }
+
+  /// CBAM on `x` `[batch, time, channels]` into `y` (same shape), with its maps written to
+  /// `channelMap` `[batch, channels]` and `spatialMap` `[batch, time]`, as
+  /// ``Tensor/cbamForInference(hidden:output:spatialFilter:)``.
+  public static func cbam(
+    _ x: UnsafePointer<Float>, batch: Int, time: Int, channels: Int, hidden: UnsafePointer<Float>,
+    width: Int, output: UnsafePointer<Float>, spatialFilter: UnsafePointer<Float>,
+    spatialKernel: Int, into y: UnsafeMutablePointer<Float>,
+    channelMap: UnsafeMutablePointer<Float>, spatialMap: UnsafeMutablePointer<Float>
+  ) {
+    hd_cbam1d_forward(
+      variant, batch, time, channels, width, x, hidden, output, spatialKernel, spatialFilter, y,
+      channelMap, spatialMap)
+  }
+
+  /// The mean over time of `x` `[batch, time, channels]` into `y` `[batch, channels]`.
+  public static func meanOverTime(
+    _ x: UnsafePointer<Float>, batch: Int, time: Int, channels: Int,
+    into y: UnsafeMutablePointer<Float>
+  ) {
+    for b in 0..<batch {
+      let row = y + b * channels
+      let sample = x + b * time * channels
+      for c in 0..<channels { row[c] = sample[c] }
+      for t in 1..<Swift.max(time, 1) {
+        let step = sample + t * channels
+        for c in 0..<channels { row[c] += step[c] }
+      }
+      // As `mean(alongAxis:)`: the sum times 1/n.
+      let scale = 1 / Float(Swift.max(time, 1))
+      for c in 0..<channels { row[c] *= scale }
+    }
+  }
+
+  /// `y = x · weight + bias` for `x` `[rows, inputSize]`, `weight` `[inputSize, outputSize]`.
+  public static func dense(
+    _ x: UnsafePointer<Float>, rows: Int, inputSize: Int, weight: UnsafePointer<Float>,
+    outputSize: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>
+  ) {
+    var beta: Float = 0
+    if let bias {
+      for r in 0..<rows { (y + r * outputSize).update(from: bias, count: outputSize) }
+      beta = 1
+    }
+    hd_sgemm(
+      variant, 0, 0, rows, outputSize, inputSize, x, inputSize, weight, outputSize, beta, y,
+      outputSize)
+  }
+}
