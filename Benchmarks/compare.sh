@@ -105,13 +105,16 @@ for ours in ["om", "om-lm"]:
     s = med([r["value"] for r in swift if r["case"] == f"train.{ours}"])
     t = med([r["train_samples_per_sec"] for r in torch_dcl if r["model"] == ours])
     print(f"{'train.' + ours:<20}{s:>12.1f}{t:>14.1f}{'—':>14}{s / t:>10.2f}{'—':>10}")
-for ours, theirs in [("lm", "lm"), ("lm-att", "lm_att")]:
-    if not ran(f"infer1.{ours}"): continue
-    s = med([r["value"] for r in swift if r["case"] == f"infer1.{ours}"])
-    t = med([r["infer_latency_us_b1"] for r in torch if r["model"] == theirs])
-    k = med([r["infer_latency_us_b1"] for r in keras if r["model"] == theirs])
-    # Latency: lower is better, so the ratio is theirs / ours.
-    print(f"{'infer1.' + ours + ' µs':<20}{s:>12.1f}{t:>14.1f}{k:>14.1f}{t / s:>10.2f}{k / s:>10.2f}")
+# infer1: our InferencePlan; infer1-forward: the model's own forward pass.
+for case in ["infer1", "infer1-forward"]:
+    for ours, theirs in [("lm", "lm"), ("lm-att", "lm_att")]:
+        if not ran(f"{case}.{ours}"): continue
+        s = med([r["value"] for r in swift if r["case"] == f"{case}.{ours}"])
+        t = med([r["infer_latency_us_b1"] for r in torch if r["model"] == theirs])
+        k = med([r["infer_latency_us_b1"] for r in keras if r["model"] == theirs])
+        # Latency: lower is better, so the ratio is theirs / ours.
+        label = f"{case}.{ours} µs"
+        print(f"{label:<20}{s:>12.1f}{t:>14.1f}{k:>14.1f}{t / s:>10.2f}{k / s:>10.2f}")
 if lines("swift-gemm.jsonl"): print("SGEMM against numpy's OpenBLAS (ratio in the × torch column is × numpy):")
 for r in lines("swift-gemm.jsonl"):
     t = r["threads"]
