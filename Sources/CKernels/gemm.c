@@ -67,7 +67,7 @@ typedef void (*micro_kernel)(long kc, const float *a, const float *b, float *c, 
 
 // The same product reading A in place: element (r, p) of the tile at a[r·rs + p·ps].
 typedef void (*strided_kernel)(long kc, const float *a, long rs, long ps, const float *b,
-                               float *c, long ldc, long mr, long nr, float beta);
+                               long bs, float *c, long ldc, long mr, long nr, float beta);
 
 typedef struct {
   long mr, nr, mc, kc, nc;
@@ -169,8 +169,8 @@ HD_AVX2 static void micro_avx2(long kc, const float *a, const float *b, float *c
 // partial tiles are handled with lane masks, rows by skipping.
 #define HD_AVX512 __attribute__((target("avx512f")))
 HD_AVX512 static inline __attribute__((always_inline)) void
-avx512_8x32(long kc, const float *a, long rs, long ps, const float *b, float *c, long ldc,
-            long mr, long nr, float beta) {
+avx512_8x32(long kc, const float *a, long rs, long ps, const float *b, long bs, float *c,
+            long ldc, long mr, long nr, float beta) {
   __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
   __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
   __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
@@ -189,7 +189,7 @@ avx512_8x32(long kc, const float *a, long rs, long ps, const float *b, float *c,
     HD_ROW5(0) HD_ROW5(1) HD_ROW5(2) HD_ROW5(3) HD_ROW5(4) HD_ROW5(5) HD_ROW5(6) HD_ROW5(7)
 #undef HD_ROW5
     a += ps;
-    b += 32;
+    b += bs;
   }
   __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
   __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF
@@ -213,12 +213,12 @@ avx512_8x32(long kc, const float *a, long rs, long ps, const float *b, float *c,
 
 HD_AVX512 static void micro_avx512(long kc, const float *a, const float *b, float *c, long ldc,
                                    long mr, long nr, float beta) {
-  avx512_8x32(kc, a, 1, 8, b, c, ldc, mr, nr, beta);
+  avx512_8x32(kc, a, 1, 8, b, 32, c, ldc, mr, nr, beta);
 }
 
 HD_AVX512 static void strided_avx512(long kc, const float *a, long rs, long ps, const float *b,
-                                     float *c, long ldc, long mr, long nr, float beta) {
-  avx512_8x32(kc, a, rs, ps, b, c, ldc, mr, nr, beta);
+                                     long bs, float *c, long ldc, long mr, long nr, float beta) {
+  avx512_8x32(kc, a, rs, ps, b, bs, c, ldc, mr, nr, beta);
 }
 #endif
 
@@ -226,8 +226,8 @@ HD_AVX512 static void strided_avx512(long kc, const float *a, long rs, long ps, 
 // AVX-512 for narrow products (N ≤ 16: the students' 16-channel convolutions, where the 8×32
 // tile would compute half zeros): 12×16, 12 zmm accumulators.
 HD_AVX512 static inline __attribute__((always_inline)) void
-avx512_12x16(long kc, const float *a, long rs, long ps, const float *b, float *c, long ldc,
-             long mr, long nr, float beta) {
+avx512_12x16(long kc, const float *a, long rs, long ps, const float *b, long bs, float *c,
+             long ldc, long mr, long nr, float beta) {
   __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps(), c2 = _mm512_setzero_ps();
   __m512 c3 = _mm512_setzero_ps(), c4 = _mm512_setzero_ps(), c5 = _mm512_setzero_ps();
   __m512 c6 = _mm512_setzero_ps(), c7 = _mm512_setzero_ps(), c8 = _mm512_setzero_ps();
@@ -239,7 +239,7 @@ avx512_12x16(long kc, const float *a, long rs, long ps, const float *b, float *c
     HD_ROWN(6) HD_ROWN(7) HD_ROWN(8) HD_ROWN(9) HD_ROWN(10) HD_ROWN(11)
 #undef HD_ROWN
     a += ps;
-    b += 16;
+    b += bs;
   }
   __mmask16 m = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
   __m512 vb = _mm512_set1_ps(beta);
@@ -256,13 +256,13 @@ avx512_12x16(long kc, const float *a, long rs, long ps, const float *b, float *c
 
 HD_AVX512 static void micro_avx512_narrow(long kc, const float *a, const float *b, float *c,
                                           long ldc, long mr, long nr, float beta) {
-  avx512_12x16(kc, a, 1, 12, b, c, ldc, mr, nr, beta);
+  avx512_12x16(kc, a, 1, 12, b, 16, c, ldc, mr, nr, beta);
 }
 
 HD_AVX512 static void strided_avx512_narrow(long kc, const float *a, long rs, long ps,
-                                            const float *b, float *c, long ldc, long mr, long nr,
-                                            float beta) {
-  avx512_12x16(kc, a, rs, ps, b, c, ldc, mr, nr, beta);
+                                            const float *b, long bs, float *c, long ldc, long mr,
+                                            long nr, float beta) {
+  avx512_12x16(kc, a, rs, ps, b, bs, c, ldc, mr, nr, beta);
 }
 
 static const gemm_config narrow_avx512 = {12, 16, 96, 512, 4096, micro_avx512_narrow,
@@ -453,6 +453,11 @@ void hd_sgemm(int variant, int trans_a, int trans_b, long m, long n, long k,
   // wider conv shapes in-place was measured equal or faster too (4096×640×128: 75 → 109
   // GFLOP/s on one core), as the MC×KC block of A stays in L2 either way.
   int in_place_a = cfg->strided != NULL;
+  // With few rows (one MC block), each packed B panel would serve only m / MR micro-tiles, and
+  // packing it cost a quarter of the product (45×8192×64 with A transposed: 71 % of the FMA
+  // ceiling). The in-place kernels then read B's rows directly when whole panels fit (n a
+  // multiple of NR, B not transposed: a panel's row is NR contiguous floats).
+  int in_place_b = in_place_a && !trans_b && m <= cfg->mc && n % NR == 0;
   float *packed_b = hd_scratch(HD_SCRATCH_PACK_B, (size_t)kc_max * (size_t)((nc_max + NR - 1) / NR * NR));
   float *packed_a = hd_scratch(HD_SCRATCH_PACK_A, (size_t)kc_max * (size_t)((mc_max + MR - 1) / MR * MR));
   for (long jc = 0; jc < n; jc += cfg->nc) {
@@ -460,27 +465,29 @@ void hd_sgemm(int variant, int trans_a, int trans_b, long m, long n, long k,
     for (long pc = 0; pc < k; pc += cfg->kc) {
       long kc = k - pc < cfg->kc ? k - pc : cfg->kc;
       float beta_block = pc == 0 ? beta : 1.0f;
-      pack_b(trans_b, b, ldb, pc, jc, kc, nc, NR, packed_b);
+      if (!in_place_b) pack_b(trans_b, b, ldb, pc, jc, kc, nc, NR, packed_b);
       for (long ic = 0; ic < m; ic += cfg->mc) {
         long mc = m - ic < cfg->mc ? m - ic : cfg->mc;
         if (!in_place_a) pack_a(trans_a, a, lda, ic, pc, mc, kc, MR, packed_a);
         for (long jr = 0; jr < nc; jr += NR) {
           long nr = nc - jr < NR ? nc - jr : NR;
+          // B's panel: packed (NR floats per step of the depth) or B's own rows (ldb apart).
+          const float *panel = in_place_b ? b + pc * ldb + jc + jr : packed_b + jr * kc;
+          long bs = in_place_b ? ldb : NR;
           for (long ir = 0; ir < mc; ir += MR) {
             long mr = mc - ir < MR ? mc - ir : MR;
             float *tile = c + (ic + ir) * ldc + jc + jr;
             if (!in_place_a) {
-              cfg->kernel(kc, packed_a + ir * kc, packed_b + jr * kc, tile, ldc, mr, nr,
-                          beta_block);
+              cfg->kernel(kc, packed_a + ir * kc, panel, tile, ldc, mr, nr, beta_block);
             } else if (mr == MR) {
               long i = ic + ir;
               const float *source = trans_a ? a + pc * lda + i : a + i * lda + pc;
-              cfg->strided(kc, source, trans_a ? 1 : lda, trans_a ? lda : 1,
-                           packed_b + jr * kc, tile, ldc, mr, nr, beta_block);
+              cfg->strided(kc, source, trans_a ? 1 : lda, trans_a ? lda : 1, panel, bs, tile,
+                           ldc, mr, nr, beta_block);
             } else {
               // The last rows: reading MR rows in place would run past A, so pack them.
               pack_a(trans_a, a, lda, ic + ir, pc, mr, kc, MR, packed_a);
-              cfg->kernel(kc, packed_a, packed_b + jr * kc, tile, ldc, mr, nr, beta_block);
+              cfg->strided(kc, packed_a, 1, MR, panel, bs, tile, ldc, mr, nr, beta_block);
             }
           }
         }
