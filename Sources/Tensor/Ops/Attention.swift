@@ -10,6 +10,11 @@ extension Tensor {
   /// Both descriptors go through the shared MLP in one pass, as one `[2·batch, channels]` matrix:
   /// one GEMM per layer, not one per example.
   public func channelAttention(hidden: Tensor, output: Tensor) -> (output: Tensor, map: Tensor) {
+    require(
+      shape.count == 3,
+      .incompatible(
+        operation: "channelAttention", lhs: shape, rhs: hidden.shape,
+        rule: "input [batch, time, channels], hidden [channels, width]"))
     let (batch, channels) = (shape[0], shape[2])
     let map = meanAndMax(alongAxis: 1).reshaped(to: [2 * batch, channels])
       .matmul(hidden).relu().matmul(output)
