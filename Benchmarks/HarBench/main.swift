@@ -20,7 +20,7 @@ let usage = """
     --quick          fewer and shorter samples (a smoke run)
     --epochs N       timed training epochs per case (default 2; 20 untimed warm-up steps first)
     --skip-baseline  do not time the reference kernels in training and infer1 cases (profiling)
-    --no-winograd    convolutions and their input gradients by im2col + GEMM, never Winograd
+    --no-winograd    convolutions and their gradients by im2col + GEMM, never Winograd
     --pool-mb N      buffer-pool capacity in MiB (default: BufferPool's own)
     --hapt PATH      UCI HAPT folder for parse.uci-hapt (default ../shared/datasets/uci-hapt)
 

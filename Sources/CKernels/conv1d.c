@@ -289,6 +289,10 @@ void hd_conv1d_forward(int variant, const hd_conv1d_geometry *g, const float *x,
 
 void hd_conv1d_backward_filter(int variant, const hd_conv1d_geometry *g, const float *x, const float *gy,
                                float *gw, float *gb, int accumulate) {
+  if (g->winograd && hd_conv1d_winograd_applies(g)) {
+    hd_conv1d_winograd_backward_filter(variant, g, x, gy, gw, gb, accumulate);
+    return;
+  }
   const long row_floats = g->kernel * g->in_channels, cout = g->out_channels;
   const long block = block_samples(g);
   float *cols = hd_scratch(HD_SCRATCH_COLS, (size_t)(block * g->out_length * row_floats));

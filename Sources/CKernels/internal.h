@@ -53,4 +53,9 @@ int hd_conv1d_winograd_backward_input_applies(const hd_conv1d_geometry *g);
 void hd_conv1d_winograd_backward_input(int variant, const hd_conv1d_geometry *g, const float *gy,
                                        const float *w, float *gx);
 
+/// `hd_conv1d_backward_filter` by Winograd's F(5, 4) over time, under the same conditions as the
+/// forward pass (`hd_conv1d_winograd_applies`).
+void hd_conv1d_winograd_backward_filter(int variant, const hd_conv1d_geometry *g, const float *x,
+                                        const float *gy, float *gw, float *gb, int accumulate);
+
 #endif

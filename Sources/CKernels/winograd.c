@@ -1,6 +1,6 @@
-// Conv1D forward and input gradient with Winograd's minimal filtering F(4, 5): four outputs of a
+// Conv1D forward and gradients with Winograd's minimal filtering F(4, 5): four outputs of a
 // five-tap filter from eight products instead of twenty, so the channel-mixing GEMMs do 2/5 of
-// im2col's work.
+// im2col's work (the filter gradient uses its transpose, F(5, 4), the same way).
 //
 // Per tile of 4 output steps (inputs d_0..d_7 = x[4t − pad .. 4t − pad + 7], zero outside):
 //   V_ξ = Σ_j BT[ξ][j]·d_j            (input transform, 8 × in_channels per tile)
@@ -11,8 +11,7 @@
 // (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", CVPR 2016), with BT's rows
 // scaled to small integers and halves and G's rows divided by the same factors. In float32 its
 // rounding error is 2–5× the direct sum's (at most 1.9e-6 of the largest value in the kernel
-// tests). The input gradient takes the same path (below); the filter gradient stays on im2col +
-// GEMM.
+// tests). The input gradient takes the same path, and the filter gradient F(5, 4) (below).
 //
 // All transforms run along the channel axis, which is contiguous (channels last), so they are
 // plain vectorizable loops; each is compiled per instruction-set variant like the other kernels.
@@ -93,6 +92,49 @@ int hd_conv1d_winograd_applies(const hd_conv1d_geometry *g) {
     if (rows > 3) y[3 * cout + o] = r3;                                                        \
   }
 
+// Filter gradient, F(5, 4): the 4 upstream rows g[0..3] of one tile, transformed with G's rows
+// (4 taps, same points and scales as above) into u[ξ·stride + o].
+#define HD_WINO_UPSTREAM_BODY                                                                  \
+  const float *g0 = g[0], *g1 = g[1], *g2 = g[2], *g3 = g[3];                                  \
+  for (long o = 0; o < cout; o++) {                                                            \
+    float a = g0[o], b = g1[o], c = g2[o], d = g3[o];                                          \
+    float even = a + c, odd = b + d;                                                           \
+    u[o] = a;                                                                                  \
+    u[stride + o] = (-2.0f / 9.0f) * (even + odd);                                             \
+    u[2 * stride + o] = (2.0f / 9.0f) * (even - odd);                                          \
+    float even2 = (1.0f / 180.0f) * a + (1.0f / 45.0f) * c;                                    \
+    float odd2 = (1.0f / 90.0f) * b + (2.0f / 45.0f) * d;                                      \
+    u[3 * stride + o] = even2 + odd2;                                                          \
+    u[4 * stride + o] = odd2 - even2;                                                          \
+    float even3 = (64.0f / 45.0f) * a + (16.0f / 45.0f) * c;                                   \
+    float odd3 = (32.0f / 45.0f) * b + (8.0f / 45.0f) * d;                                     \
+    u[5 * stride + o] = even3 + odd3;                                                          \
+    u[6 * stride + o] = odd3 - even3;                                                          \
+    u[7 * stride + o] = d;                                                                     \
+  }
+
+// The 5 filter-gradient taps gw[j·n + e] from the 8 accumulated products m[ξ·n + e] (Aᵀ of
+// F(5, 4): rows 1, p, p², p³, p⁴ at the points), written or added.
+#define HD_WINO_TAPS_BODY                                                                      \
+  for (long e = 0; e < n; e++) {                                                               \
+    float m0 = m[e], m1 = m[n + e], m2 = m[2 * n + e], m3 = m[3 * n + e];                      \
+    float m4 = m[4 * n + e], m5 = m[5 * n + e], m6 = m[6 * n + e], m7 = m[7 * n + e];          \
+    float s1 = m1 + m2, d1 = m1 - m2, s2 = m3 + m4, d2 = m3 - m4, s3 = m5 + m6, d3 = m5 - m6;  \
+    float t0 = m0 + s1 + s2 + s3;                                                              \
+    float t1 = d1 + 2.0f * d2 + 0.5f * d3;                                                     \
+    float t2 = s1 + 4.0f * s2 + 0.25f * s3;                                                    \
+    float t3 = d1 + 8.0f * d2 + 0.125f * d3;                                                   \
+    float t4 = s1 + 16.0f * s2 + 0.0625f * s3 + m7;                                            \
+    if (accumulate) {                                                                          \
+      gw[e] += t0; gw[n + e] += t1; gw[2 * n + e] += t2; gw[3 * n + e] += t3;                  \
+      gw[4 * n + e] += t4;                                                                     \
+    } else {                                                                                   \
+      gw[e] = t0; gw[n + e] = t1; gw[2 * n + e] = t2; gw[3 * n + e] = t3; gw[4 * n + e] = t4;  \
+    }                                                                                          \
+  }
+
+#define HD_WINO_UPSTREAM_ARGS long cout, const float *const *g, float *restrict u, long stride
+#define HD_WINO_TAPS_ARGS long n, const float *restrict m, float *restrict gw, int accumulate
 #define HD_WINO_FILTER_ARGS long cin, long cout, const float *restrict w, float *restrict u
 #define HD_WINO_INPUT_ARGS                                                                     \
   long cin, const float *const *d, float *restrict v, long stride
@@ -101,6 +143,8 @@ int hd_conv1d_winograd_applies(const hd_conv1d_geometry *g) {
       float *restrict y, long rows
 
 static void wino_filter_generic(HD_WINO_FILTER_ARGS) { HD_WINO_FILTER_BODY }
+static void wino_upstream_generic(HD_WINO_UPSTREAM_ARGS) { HD_WINO_UPSTREAM_BODY }
+static void wino_taps_generic(HD_WINO_TAPS_ARGS) { HD_WINO_TAPS_BODY }
 static void wino_input_generic(HD_WINO_INPUT_ARGS) { HD_WINO_INPUT_BODY }
 static void wino_output_generic(HD_WINO_OUTPUT_ARGS) { HD_WINO_OUTPUT_BODY }
 #if defined(__x86_64__)
@@ -115,6 +159,18 @@ __attribute__((target("avx2,fma"))) static void wino_output_avx2(HD_WINO_OUTPUT_
 }
 __attribute__((target("avx512f"))) static void wino_filter_avx512(HD_WINO_FILTER_ARGS) {
   HD_WINO_FILTER_BODY
+}
+__attribute__((target("avx2,fma"))) static void wino_upstream_avx2(HD_WINO_UPSTREAM_ARGS) {
+  HD_WINO_UPSTREAM_BODY
+}
+__attribute__((target("avx2,fma"))) static void wino_taps_avx2(HD_WINO_TAPS_ARGS) {
+  HD_WINO_TAPS_BODY
+}
+__attribute__((target("avx512f"))) static void wino_upstream_avx512(HD_WINO_UPSTREAM_ARGS) {
+  HD_WINO_UPSTREAM_BODY
+}
+__attribute__((target("avx512f"))) static void wino_taps_avx512(HD_WINO_TAPS_ARGS) {
+  HD_WINO_TAPS_BODY
 }
 __attribute__((target("avx512f"))) static void wino_input_avx512(HD_WINO_INPUT_ARGS) {
   HD_WINO_INPUT_BODY
@@ -132,6 +188,30 @@ static long tiles_per_block(const hd_conv1d_geometry *g) {
   return tiles < 64 ? 64 : tiles;
 }
 
+// V for tiles [r0, r0 + nr) (flat index b · tiles per sample + t): their 8 input rows each
+// (zeros outside the sample, from `edge`), transformed into v[ξ · nr · cin + r · cin + i].
+static void transform_inputs(int variant, const hd_conv1d_geometry *g, const float *x, long r0,
+                             long nr, float *v, float *edge) {
+  const long cin = g->in_channels, L = g->in_length, pad = g->pad_before;
+  const long per_sample = (g->out_length + TILE - 1) / TILE;
+  for (long r = 0; r < nr; r++) {
+    long b = (r0 + r) / per_sample, t = (r0 + r) % per_sample;
+    long s0 = t * TILE - pad;
+    const float *sample = x + b * L * cin;
+    const float *rows[POINTS];
+    for (long j = 0; j < POINTS; j++) {
+      long s = s0 + j;
+      if (s >= 0 && s < L) {
+        rows[j] = sample + s * cin;
+      } else {
+        memset(edge + j * cin, 0, (size_t)cin * sizeof(float));
+        rows[j] = edge + j * cin;
+      }
+    }
+    HD_DISPATCH(variant, wino_input, cin, rows, v + r * cin, nr * cin);
+  }
+}
+
 // The convolution of `g` with the filter already transformed into `u`.
 static void winograd_run(int variant, const hd_conv1d_geometry *g, const float *x,
                          const float *u, const float *bias, float *y) {
@@ -144,22 +224,7 @@ static void winograd_run(int variant, const hd_conv1d_geometry *g, const float *
   float *edge = v + POINTS * block * cin;  // a tile's input rows when some fall on padding
   for (long r0 = 0; r0 < total; r0 += block) {
     long nr = total - r0 < block ? total - r0 : block;
-    for (long r = 0; r < nr; r++) {
-      long b = (r0 + r) / per_sample, t = (r0 + r) % per_sample;
-      long s0 = t * TILE - pad;
-      const float *sample = x + b * L * cin;
-      const float *rows[POINTS];
-      for (long j = 0; j < POINTS; j++) {
-        long s = s0 + j;
-        if (s >= 0 && s < L) {
-          rows[j] = sample + s * cin;
-        } else {
-          memset(edge + j * cin, 0, (size_t)cin * sizeof(float));
-          rows[j] = edge + j * cin;
-        }
-      }
-      HD_DISPATCH(variant, wino_input, cin, rows, v + r * cin, nr * cin);
-    }
+    transform_inputs(variant, g, x, r0, nr, v, edge);
     for (long p = 0; p < POINTS; p++)
       hd_sgemm(variant, 0, 0, nr, cout, cin, v + p * nr * cin, cin, u + p * cin * cout, cout,
                0.0f, m + p * nr * cout, cout);
@@ -214,4 +279,42 @@ void hd_conv1d_winograd_backward_input(int variant, const hd_conv1d_geometry *g,
   }
   HD_DISPATCH(variant, wino_filter, cout, cin, flipped, u);
   winograd_run(variant, &t, gy, u, NULL, gx);
+}
+
+// The filter gradient is F(5, 4) over time: gw[j] = Σ_t x[t + j − pad]·gy[t] collects, per tile
+// of 4 upstream steps, 5 taps from the tile's 8 input rows (the same rows and input transform
+// as the forward pass) and its 4 upstream rows. The 8 products are summed over all tiles before
+// the output transform, as 8 GEMMs of cin × tiles by tiles × cout.
+void hd_conv1d_winograd_backward_filter(int variant, const hd_conv1d_geometry *g, const float *x,
+                                        const float *gy, float *gw, float *gb, int accumulate) {
+  const long cin = g->in_channels, cout = g->out_channels, Lout = g->out_length;
+  const long per_sample = (Lout + TILE - 1) / TILE, total = g->batch * per_sample;
+  const long block = tiles_per_block(g) < total ? tiles_per_block(g) : total;
+  float *v = hd_scratch(HD_SCRATCH_COLS, (size_t)(POINTS * block * cin + POINTS * cin));
+  float *u = hd_scratch(HD_SCRATCH_FIX, (size_t)(POINTS * block * cout + cout));
+  float *m = hd_scratch(HD_SCRATCH_WINO_U, (size_t)(POINTS * cin * cout));
+  float *edge = v + POINTS * block * cin, *zeros = u + POINTS * block * cout;
+  memset(zeros, 0, (size_t)cout * sizeof(float));
+  for (long r0 = 0; r0 < total; r0 += block) {
+    long nr = total - r0 < block ? total - r0 : block;
+    transform_inputs(variant, g, x, r0, nr, v, edge);
+    for (long r = 0; r < nr; r++) {
+      long b = (r0 + r) / per_sample, t = (r0 + r) % per_sample;
+      const float *rows[TILE];
+      for (long j = 0; j < TILE; j++) {
+        long step = t * TILE + j;
+        rows[j] = step < Lout ? gy + (b * Lout + step) * cout : zeros;
+      }
+      HD_DISPATCH(variant, wino_upstream, cout, rows, u + r * cout, nr * cout);
+    }
+    for (long p = 0; p < POINTS; p++)
+      hd_sgemm(variant, 1, 0, cin, cout, nr, v + p * nr * cin, cin, u + p * nr * cout, cout,
+               r0 == 0 ? 0.0f : 1.0f, m + p * cin * cout, cout);
+  }
+  HD_DISPATCH(variant, wino_taps, cin * cout, m, gw, accumulate);
+  if (gb) {
+    if (!accumulate) memset(gb, 0, (size_t)cout * sizeof(float));
+    for (long r = 0; r < g->batch * Lout; r++)
+      for (long o = 0; o < cout; o++) gb[o] += gy[r * cout + o];
+  }
 }

@@ -140,35 +140,34 @@ struct KernelVariantTests {
     ConvCase(input: [16, 64, 64], filter: [5, 64, 128]),
   ]
 
-  /// Winograd's forward pass and input gradient against the reference sums: Toom–Cook with
+  /// Winograd's forward pass and both gradients against the reference sums: Toom–Cook with
   /// points 0, ±1, ±2, ±½ scales some terms by up to 21/4 before they cancel, so float32
   /// rounding is a few times the direct sum's (relative to the largest value, ≤ 1.7·10⁻⁶ for the
-  /// outputs and ≤ 1.9·10⁻⁶ for the input gradients on these cases in every variant, against
-  /// ≤ 5.7·10⁻⁷ for im2col + GEMM); 5·10⁻⁶ leaves room for other CPUs. The input gradient is the flipped, transposed filter run through the same path
-  /// (`valid` padding then pads four steps before).
+  /// outputs and ≤ 1.9·10⁻⁶ for the gradients on these cases in every variant, against
+  /// ≤ 5.7·10⁻⁷ for im2col + GEMM); 5·10⁻⁶ leaves room for other CPUs. The input gradient is the
+  /// flipped, transposed filter run through the same path (`valid` padding then pads four steps
+  /// before); the filter gradient is F(5, 4) over the upstream gradient's tiles.
   @Test(arguments: fastVariants, winogradCases)
   func winogradMatchesReference(_ variant: KernelVariant, _ c: ConvCase) {
     let x = random(c.input, seed: 21)
     let w = random(c.filter, seed: 22)
     let b = c.bias ? random([c.filter[2]], seed: 23) : nil
-    func run(_ v: KernelVariant, winograd: Bool) -> (output: Tensor, inputGradient: Tensor) {
+    func run(_ v: KernelVariant, winograd: Bool) -> [Tensor] {
       KernelConfiguration.with(KernelConfiguration(variant: v, threadCount: 2, winograd: winograd)) {
-        func apply(_ input: Tensor) -> Tensor {
-          input.conv1D(filter: w, bias: b, padding: c.padding, activation: .relu)
+        func apply(_ input: Tensor, _ filter: Tensor) -> Tensor {
+          input.conv1D(filter: filter, bias: b, padding: c.padding, activation: .relu)
         }
-        let y = apply(x)
+        let y = apply(x, w)
         let g = random(y.shape, seed: 24)
-        let (_, grads) = valueWithGradients(at: [x]) { p in (apply(p[0]) * g).sum() }
-        return (y, grads[0])
+        let (_, grads) = valueWithGradients(at: [x, w]) { p in (apply(p[0], p[1]) * g).sum() }
+        return [y] + grads
       }
     }
     let expected = run(.reference, winograd: true)
     let actual = run(variant, winograd: true)
     let direct = run(variant, winograd: false)
-    for (name, e, a, d) in [
-      ("output", expected.output, actual.output, direct.output),
-      ("input gradient", expected.inputGradient, actual.inputGradient, direct.inputGradient),
-    ] {
+    for (index, name) in ["output", "input gradient", "filter gradient"].enumerated() {
+      let (e, a, d) = (expected[index], actual[index], direct[index])
       #expect(worstDifference(e, a) <= 5e-6, "\(variant) \(c.testDescription) \(name)")
       #expect(worstDifference(e, d) <= 1e-5, "\(variant) \(c.testDescription) \(name)")
       // The other algorithm really ran: its rounding differs from im2col + GEMM's somewhere.

@@ -37,10 +37,10 @@ void hd_sgemm(int variant, int trans_a, int trans_b, long m, long n, long k, con
 typedef struct {
   long batch, in_length, in_channels, out_length, out_channels;
   long kernel, stride, dilation, pad_before;
-  /// Nonzero lets `hd_conv1d_forward` and `hd_conv1d_backward_input` use Winograd's F(4, 5)
-  /// (kernel 5, stride 1, dilation 1, ≥ 16 channels in and out), 2/5 of the multiplies at 2–5×
-  /// the rounding error of the direct sum; zero keeps im2col + GEMM. Filter gradients always
-  /// use im2col + GEMM.
+  /// Nonzero lets `hd_conv1d_forward`, `hd_conv1d_backward_input` and
+  /// `hd_conv1d_backward_filter` use Winograd's minimal filtering (F(4, 5), and F(5, 4) for the
+  /// filter gradient; kernel 5, stride 1, dilation 1, ≥ 16 channels in and out), 2/5 of the
+  /// multiplies at 2–5× the rounding error of the direct sums; zero keeps im2col + GEMM.
   int winograd;
 } hd_conv1d_geometry;
 

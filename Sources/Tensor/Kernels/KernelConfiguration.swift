@@ -57,13 +57,13 @@ public struct KernelConfiguration: Sendable, Equatable {
   /// The most threads one operation uses (≥ 1).
   public var threadCount: Int
   /// Whether convolutions with a 5-step kernel, stride 1 and dilation 1 and at least 16
-  /// channels in and out may compute their output and their input gradient with Winograd's
-  /// F(4, 5) algorithm (C variants only; on by default).
+  /// channels in and out may compute their output and both gradients with Winograd's minimal
+  /// filtering, F(4, 5) (F(5, 4) for the filter gradient; C variants only; on by default).
   ///
   /// It needs 2/5 of the multiplies of the direct sums, which made the teacher's forward pass
   /// about 1.7× faster on one core, at 2–5× the direct sums' float32 rounding error (at most
-  /// 1.9·10⁻⁶ of the largest value in the kernel tests). Filter gradients always use the direct
-  /// sum. Turn it off where a convolution must match the reference kernel to the last bits.
+  /// 1.9·10⁻⁶ of the largest value in the kernel tests). Turn it off where a convolution must
+  /// match the reference kernel to the last bits.
   public var winograd: Bool
 
   /// A configuration; `threadCount` is clamped to at least 1.
