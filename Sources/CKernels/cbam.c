@@ -109,11 +109,7 @@ static inline float sigmoid(float x) {
       const float *restrict w2, long kernel, const float *restrict filter, float *restrict y,  \
       float *restrict mc, float *restrict ms, float *restrict work
 
-static void cbam_generic(HD_CBAM_ARGS) { HD_CBAM_BODY }
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static void cbam_avx2(HD_CBAM_ARGS) { HD_CBAM_BODY }
-__attribute__((target("avx512f"))) static void cbam_avx512(HD_CBAM_ARGS) { HD_CBAM_BODY }
-#endif
+HD_VARIANTS(cbam, HD_CBAM_ARGS, HD_CBAM_BODY)
 
 void hd_cbam1d_forward(int variant, long batch, long time, long channels, long hidden,
                        const float *x, const float *w1, const float *w2, long kernel,

@@ -35,6 +35,17 @@ float *hd_scratch(int slot, size_t count);
 #define HD_DISPATCH(variant, name, ...) ((void)(variant), name##_generic(__VA_ARGS__))
 #endif
 
+// Defines `name`_generic, `name`_avx2 and `name`_avx512 (what HD_DISPATCH calls) from one
+// parameter list and one body, each variant compiled for its own target.
+#if defined(__x86_64__)
+#define HD_VARIANTS(name, ARGS, BODY)                                                        \
+  static void name##_generic(ARGS) { BODY }                                                  \
+  __attribute__((target("avx2,fma"))) static void name##_avx2(ARGS) { BODY }                 \
+  __attribute__((target("avx512f"))) static void name##_avx512(ARGS) { BODY }
+#else
+#define HD_VARIANTS(name, ARGS, BODY) static void name##_generic(ARGS) { BODY }
+#endif
+
 /// Whether `hd_conv1d_winograd_forward` can compute this convolution and is expected to pay
 /// (kernel 5, stride 1, dilation 1, at least 16 channels in and out).
 int hd_conv1d_winograd_applies(const hd_conv1d_geometry *g);

@@ -142,43 +142,11 @@ int hd_conv1d_winograd_applies(const hd_conv1d_geometry *g) {
   long cout, const float *restrict m, long stride, const float *restrict bias,                 \
       float *restrict y, long rows
 
-static void wino_filter_generic(HD_WINO_FILTER_ARGS) { HD_WINO_FILTER_BODY }
-static void wino_upstream_generic(HD_WINO_UPSTREAM_ARGS) { HD_WINO_UPSTREAM_BODY }
-static void wino_taps_generic(HD_WINO_TAPS_ARGS) { HD_WINO_TAPS_BODY }
-static void wino_input_generic(HD_WINO_INPUT_ARGS) { HD_WINO_INPUT_BODY }
-static void wino_output_generic(HD_WINO_OUTPUT_ARGS) { HD_WINO_OUTPUT_BODY }
-#if defined(__x86_64__)
-__attribute__((target("avx2,fma"))) static void wino_filter_avx2(HD_WINO_FILTER_ARGS) {
-  HD_WINO_FILTER_BODY
-}
-__attribute__((target("avx2,fma"))) static void wino_input_avx2(HD_WINO_INPUT_ARGS) {
-  HD_WINO_INPUT_BODY
-}
-__attribute__((target("avx2,fma"))) static void wino_output_avx2(HD_WINO_OUTPUT_ARGS) {
-  HD_WINO_OUTPUT_BODY
-}
-__attribute__((target("avx512f"))) static void wino_filter_avx512(HD_WINO_FILTER_ARGS) {
-  HD_WINO_FILTER_BODY
-}
-__attribute__((target("avx2,fma"))) static void wino_upstream_avx2(HD_WINO_UPSTREAM_ARGS) {
-  HD_WINO_UPSTREAM_BODY
-}
-__attribute__((target("avx2,fma"))) static void wino_taps_avx2(HD_WINO_TAPS_ARGS) {
-  HD_WINO_TAPS_BODY
-}
-__attribute__((target("avx512f"))) static void wino_upstream_avx512(HD_WINO_UPSTREAM_ARGS) {
-  HD_WINO_UPSTREAM_BODY
-}
-__attribute__((target("avx512f"))) static void wino_taps_avx512(HD_WINO_TAPS_ARGS) {
-  HD_WINO_TAPS_BODY
-}
-__attribute__((target("avx512f"))) static void wino_input_avx512(HD_WINO_INPUT_ARGS) {
-  HD_WINO_INPUT_BODY
-}
-__attribute__((target("avx512f"))) static void wino_output_avx512(HD_WINO_OUTPUT_ARGS) {
-  HD_WINO_OUTPUT_BODY
-}
-#endif
+HD_VARIANTS(wino_filter, HD_WINO_FILTER_ARGS, HD_WINO_FILTER_BODY)
+HD_VARIANTS(wino_input, HD_WINO_INPUT_ARGS, HD_WINO_INPUT_BODY)
+HD_VARIANTS(wino_output, HD_WINO_OUTPUT_ARGS, HD_WINO_OUTPUT_BODY)
+HD_VARIANTS(wino_upstream, HD_WINO_UPSTREAM_ARGS, HD_WINO_UPSTREAM_BODY)
+HD_VARIANTS(wino_taps, HD_WINO_TAPS_ARGS, HD_WINO_TAPS_BODY)
 
 // Tiles per GEMM batch: enough rows for the GEMMs to run at full speed and to amortize packing
 // each U_ξ, few enough that V and M (8 · tiles · (cin + cout) floats) stay near L2.
@@ -215,8 +183,7 @@ static void transform_inputs(int variant, const hd_conv1d_geometry *g, const flo
 // The convolution of `g` with the filter already transformed into `u`.
 static void winograd_run(int variant, const hd_conv1d_geometry *g, const float *x,
                          const float *u, const float *bias, float *y) {
-  const long cin = g->in_channels, cout = g->out_channels, L = g->in_length;
-  const long Lout = g->out_length, pad = g->pad_before;
+  const long cin = g->in_channels, cout = g->out_channels, Lout = g->out_length;
   const long per_sample = (Lout + TILE - 1) / TILE, total = g->batch * per_sample;
   const long block = tiles_per_block(g) < total ? tiles_per_block(g) : total;
   float *v = hd_scratch(HD_SCRATCH_COLS, (size_t)(POINTS * block * cin + POINTS * cin));

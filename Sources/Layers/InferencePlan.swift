@@ -67,6 +67,9 @@ public final class InferencePlan {
     var largest = inputShape.reduce(1, *)
     var largestMaps = 0
     var owned: [UnsafeMutableBufferPointer<Float>] = []
+    var made = false
+    // A layer that rejects its shape throws before `self` owns the copies: free them here.
+    defer { if !made { for buffer in owned { buffer.deallocate() } } }
     func copy(_ tensor: Tensor) -> UnsafePointer<Float> {
       let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: Swift.max(1, tensor.scalarCount))
       _ = tensor.withUnsafeBufferPointer { buffer.initialize(from: $0) }
@@ -86,7 +89,7 @@ public final class InferencePlan {
       shapes.append(shape)
       switch layer {
       case let conv as Conv1D:
-        let fused = index + 1 < layers.count && layers[index + 1] is ReLU
+        let fused = Sequential.convolutionBeforeReLU(layers, at: index) != nil
         steps.append(
           .conv(
             filter: copy(conv.filter), bias: conv.bias.map(copy), kernel: conv.filter.shape[0],
@@ -124,6 +127,7 @@ public final class InferencePlan {
     self.inputShapes = shapes
     self.outputShape = shape
     self.owned = owned
+    made = true
     buffers = (.allocate(capacity: largest), .allocate(capacity: largest))
     indices = .allocate(capacity: largest)
     maps = .allocate(capacity: Swift.max(1, largestMaps))
@@ -169,8 +173,7 @@ public final class InferencePlan {
         kernelSize: kernel, outChannels: outChannels, stride: stride, dilation: dilation,
         padding: padding, bias: bias, relu: relu, into: y)
     case .relu:
-      let count = shape.reduce(1, *)
-      for i in 0..<count { y[i] = x[i] < 0 ? 0 : x[i] }
+      BufferKernels.relu(x, count: shape.reduce(1, *), into: y)
     case let .maxPool(kernel, stride, padding):
       BufferKernels.maxPool1D(
         x, batch: shape[0], length: shape[1], channels: shape[2], kernelSize: kernel,

@@ -31,7 +31,7 @@ public struct Sequential: Layer {
     var index = 0
     while index < layers.count {
       let layer = layers[index]
-      if let convolution = layer as? Conv1D, index + 1 < layers.count, layers[index + 1] is ReLU {
+      if let convolution = Sequential.convolutionBeforeReLU(layers, at: index) {
         x = convolution.forward(x, activation: .relu)
         index += 2
         continue
@@ -82,6 +82,14 @@ public struct Sequential: Layer {
     for i in layers.indices {
       try layers[i].forEachState { name, value in try body("\(i).\(name)", &value) }
     }
+  }
+
+  /// The ``Conv1D`` at `index` if a ``ReLU`` follows it directly: the pair runs fused.
+  static func convolutionBeforeReLU(_ layers: [any Layer], at index: Int) -> Conv1D? {
+    guard let convolution = layers[index] as? Conv1D, index + 1 < layers.count,
+      layers[index + 1] is ReLU
+    else { return nil }
+    return convolution
   }
 
   /// The unqualified type name of a layer, e.g. `"Conv1D"`.

@@ -22,14 +22,14 @@ public enum BufferPool {
   public static let minimumCount = 4096
 
   /// The most bytes of arrays the pool keeps, 256 MiB by default. A training step of the study's
-  /// CNN teacher at batch 64 leaves 26 MiB here, a student's 4–5 MiB; DeepConvLSTM at OM's width
+  /// CNN teacher at batch 64 leaves 26–44 MiB here, a student's 4–9 MiB; DeepConvLSTM at OM's width
   /// needs more than 256 MiB per step and reuses what fits. Lowering it frees the excess.
   public static var capacityBytes: Int {
     get { shared.withLock { $0.capacity } }
     set {
       shared.withLock { pool in
         pool.capacity = Swift.max(0, newValue)
-        pool.trim()
+        _ = pool.makeRoom(for: 0, askedAt: .max)  // free the stalest sizes down to the capacity
       }
     }
   }
@@ -130,17 +130,6 @@ public enum BufferPool {
       if free[count]?.isEmpty == true { free[count] = nil }
       return count * MemoryLayout<Element>.stride
     }
-
-    /// Frees arrays, largest counts first, until `statistics.heldBytes` fits `capacity`.
-    mutating func trim(_ statistics: inout Statistics, capacity: Int) {
-      for count in free.keys.sorted(by: >) where statistics.heldBytes > capacity {
-        while statistics.heldBytes > capacity {
-          let bytes = evictOne(count)
-          if bytes == 0 { break }
-          statistics.heldBytes -= bytes
-        }
-      }
-    }
   }
 
   private struct State {
@@ -175,7 +164,7 @@ public enum BufferPool {
 
     /// Frees arrays of counts asked for before `asked` (stalest first) until `bytes` more fit;
     /// `false` if they cannot, without evicting anything asked for since.
-    private mutating func makeRoom(for bytes: Int, askedAt asked: Int) -> Bool {
+    mutating func makeRoom(for bytes: Int, askedAt asked: Int) -> Bool {
       while statistics.heldBytes + bytes > capacity {
         let (f, i) = (floats.stalest(), indices.stalest())
         let useFloats: Bool
@@ -191,15 +180,10 @@ public enum BufferPool {
       return true
     }
 
-    mutating func trim() {
-      floats.trim(&statistics, capacity: capacity)
-      indices.trim(&statistics, capacity: capacity)
-    }
   }
 
   /// The pool's state behind the C spin lock (`hd_pool_lock`): its critical sections are a few
-  /// dictionary operations, and a sleeping mutex made the data-parallel workers sleep in the
-  /// kernel on every collision.
+  /// dictionary operations, shorter than a sleeping mutex's wake-up.
   private final class Locked: @unchecked Sendable {
     // Invariant that makes `@unchecked Sendable` sound: `state` is touched only inside
     // `withLock`, which holds the lock for the whole access.

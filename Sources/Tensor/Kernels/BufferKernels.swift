@@ -32,12 +32,15 @@ public enum BufferKernels {
       g, batch: batch, inC: inChannels, outC: outChannels,
       winograd: KernelConfiguration.current.winograd)
     hd_conv1d_forward(variant, &geometry, x, filter, bias, y)
-    if relu { self.relu(y, count: batch * g.outputLength * outChannels) }
+    if relu {
+      let count = batch * g.outputLength * outChannels
+      self.relu(y, count: count, into: y)
+    }
   }
 
-  /// `max(0, x)` in place.
-  public static func relu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count { x[i] = x[i] < 0 ? 0 : x[i] }
+  /// `y = max(0, x)` element by element; `y` may be `x`.
+  public static func relu(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+    for i in 0..<count { y[i] = x[i] < 0 ? 0 : x[i] }
   }
 
   /// Max pooling over time of `x` `[batch, length, channels]` into `y`; `indices` receives the

@@ -125,8 +125,8 @@ extension Kernels {
   /// Below this many forward FLOPs a convolution runs on one thread (see ``parallelGEMMFLOPs``).
   static let parallelConvFLOPs = 4_000_000
 
-  /// The C description of a convolution over `batch` samples; `winograd` allows the F(4, 5)
-  /// forward kernel (``KernelConfiguration/winograd``).
+  /// The C description of a convolution over `batch` samples; `winograd` lets its forward pass
+  /// and gradients use the Winograd kernels (``KernelConfiguration/winograd``).
   static func cGeometry(
     _ g: WindowGeometry, batch: Int, inC: Int, outC: Int, winograd: Bool = false
   ) -> hd_conv1d_geometry {

@@ -230,7 +230,8 @@ extension Kernels {
     _ grad: Tensor, _ argmax: [Int], outer: Int, extent: Int, inner: Int, shape: [Int]
   ) -> Tensor {
     let scale = 1 / Float(extent)
-    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: outer * extent * inner) { out, initialized in
+    let count = outer * extent * inner
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       grad.withUnsafeBufferPointer { g in
         for o in 0..<outer {
           let mean = g.baseAddress! + o * 2 * inner
@@ -250,7 +251,7 @@ extension Kernels {
           }
         }
       }
-      initialized = outer * extent * inner
+      initialized = count
     }
     return Tensor(uncheckedShape: shape, scalars: result)
   }
