@@ -20,8 +20,8 @@ let package = Package(
     .library(name: "HARDistill", targets: ["HARDistill"])
   ] + libraries.map { .library(name: $0, targets: [$0]) }
     + examples.map { .executable(name: $0.0, targets: [$0.1]) } + [
-    .executable(name: "har-bench", targets: ["HarBench"]),
-  ],
+      .executable(name: "har-bench", targets: ["HarBench"])
+    ],
   targets: [
     // Libraries (DESIGN §2).
     .target(name: "Tensor", dependencies: ["CKernels"]),
@@ -48,7 +48,8 @@ let package = Package(
     // Tests import their module and TestSupport, never `@testable`, so `swift test -c release` works.
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
     .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"]),
-    .testTarget(name: "DistillationTests", dependencies: ["Distillation", "Metrics", "TestSupport"]),
+    .testTarget(
+      name: "DistillationTests", dependencies: ["Distillation", "Metrics", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
     .testTarget(name: "ExamplesTests", dependencies: ["ExperimentSupport", "Distillation"]),

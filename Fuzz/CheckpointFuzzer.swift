@@ -9,9 +9,12 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   if let checkpoint = try? Checkpoint(decoding: bytes, path: "fuzz.safetensors") {
     // What decodes must encode and decode to the same tensors.
     let again = try? Checkpoint(decoding: checkpoint.encoded(), path: "re-encoded")
-    guard again == checkpoint || checkpoint.tensors.values.contains(where: {
-      $0.scalars.contains(where: \.isNaN)
-    }) else {
+    guard
+      again == checkpoint
+        || checkpoint.tensors.values.contains(where: {
+          $0.scalars.contains(where: \.isNaN)
+        })
+    else {
       fatalError("re-encoding changed the checkpoint")
     }
   }

@@ -16,7 +16,8 @@ let target: DatasetFuzzTarget = {
 }()
 
 let folder: String = {
-  let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+  let base =
+    FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
   let path = "\(base)/hardistill-fuzz-\(getpid())"
   try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
   atexit { try? FileManager.default.removeItem(atPath: "/dev/shm/hardistill-fuzz-\(getpid())") }

@@ -231,7 +231,8 @@ func reportTraining(
           "epochs %@; other jobs used %.2f cores; buffer pool per step: %.1f arrays reused, "
           + "%.2f new, %.0f MiB held after",
         rates.map { String(format: "%.0f", $0) }.joined(separator: "/"), foreign,
-        Double(reused) / Double(Swift.max(steps, 1)), Double(allocated) / Double(Swift.max(steps, 1)),
+        Double(reused) / Double(Swift.max(steps, 1)),
+        Double(allocated) / Double(Swift.max(steps, 1)),
         Double(BufferPool.statistics.heldBytes) / 1_048_576),
     parameters: parameters)
 }

@@ -93,7 +93,8 @@ func runInferenceCases(_ options: Options, _ report: inout Report) throws {
             }
           }
         }
-        let reference = options.skipBaseline ? nil : median(latencies(.reference) { network(x) }) * 1e6
+        let reference =
+          options.skipBaseline ? nil : median(latencies(.reference) { network(x) }) * 1e6
         for (caseName, body) in [(name, { plan(x) }), (forwardName, { network(x) })]
         where options.selects(caseName) {
           _ = latencies(configurationVariant(), body)

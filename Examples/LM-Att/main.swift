@@ -6,7 +6,9 @@ import ExperimentSupport
 import Layers
 import Tensor
 
-let parser = OptionParser(program: "lm-att", summary: "LM-Att: the lightweight student with a CBAM block, trained with cross-entropy.")
+let parser = OptionParser(
+  program: "lm-att",
+  summary: "LM-Att: the lightweight student with a CBAM block, trained with cross-entropy.")
 
 CommandLineTool.main(parser) { options in
   // 1. The data: standardized training, validation (held-out subjects) and test windows.

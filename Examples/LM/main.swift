@@ -6,7 +6,10 @@ import ExperimentSupport
 import Layers
 import Tensor
 
-let parser = OptionParser(program: "lm", summary: "LM, the lightweight student (9→16, pool, 16→32), trained with cross-entropy: the baseline.")
+let parser = OptionParser(
+  program: "lm",
+  summary:
+    "LM, the lightweight student (9→16, pool, 16→32), trained with cross-entropy: the baseline.")
 
 CommandLineTool.main(parser) { options in
   // 1. The data: standardized training, validation (held-out subjects) and test windows.

@@ -6,7 +6,8 @@ import ExperimentSupport
 import Layers
 import Tensor
 
-let parser = OptionParser(program: "mm", summary: "MM, the moderate model (9→32, pool, 32→64), trained with cross-entropy.")
+let parser = OptionParser(
+  program: "mm", summary: "MM, the moderate model (9→32, pool, 32→64), trained with cross-entropy.")
 
 CommandLineTool.main(parser) { options in
   // 1. The data: standardized training, validation (held-out subjects) and test windows.

@@ -6,7 +6,10 @@ import ExperimentSupport
 import Layers
 import Tensor
 
-let parser = OptionParser(program: "rab-kd", summary: "RAB-KD: the CBAM student learns the CBAM teacher's softened predictions and attention maps.")
+let parser = OptionParser(
+  program: "rab-kd",
+  summary:
+    "RAB-KD: the CBAM student learns the CBAM teacher's softened predictions and attention maps.")
 
 CommandLineTool.main(parser) { options in
   // 1. The data: standardized training, validation (held-out subjects) and test windows.

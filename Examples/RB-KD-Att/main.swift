@@ -6,7 +6,9 @@ import ExperimentSupport
 import Layers
 import Tensor
 
-let parser = OptionParser(program: "rb-kd-att", summary: "RB-KD-Att: the CBAM student learns the teacher's softened predictions.")
+let parser = OptionParser(
+  program: "rb-kd-att",
+  summary: "RB-KD-Att: the CBAM student learns the teacher's softened predictions.")
 
 CommandLineTool.main(parser) { options in
   // 1. The data: standardized training, validation (held-out subjects) and test windows.

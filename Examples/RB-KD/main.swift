@@ -6,7 +6,10 @@ import ExperimentSupport
 import Layers
 import Tensor
 
-let parser = OptionParser(program: "rb-kd", summary: "RB-KD: the lightweight student learns the teacher's softened predictions (response-based KD).")
+let parser = OptionParser(
+  program: "rb-kd",
+  summary:
+    "RB-KD: the lightweight student learns the teacher's softened predictions (response-based KD).")
 
 CommandLineTool.main(parser) { options in
   // 1. The data: standardized training, validation (held-out subjects) and test windows.

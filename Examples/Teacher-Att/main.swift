@@ -6,7 +6,11 @@ import ExperimentSupport
 import Layers
 import Tensor
 
-let parser = OptionParser(program: "teacher-att", summary: "The teacher with CBAM after its fourth convolution, trained with cross-entropy: RAB-KD's teacher.")
+let parser = OptionParser(
+  program: "teacher-att",
+  summary:
+    "The teacher with CBAM after its fourth convolution, trained with cross-entropy: RAB-KD's teacher."
+)
 
 CommandLineTool.main(parser) { options in
   // 1. The data: standardized training, validation (held-out subjects) and test windows.

@@ -6,7 +6,10 @@ import ExperimentSupport
 import Layers
 import Tensor
 
-let parser = OptionParser(program: "teacher", summary: "The teacher: a 1-D CNN (9→64→64, pool, 64→128→128, dense 128) trained with cross-entropy.")
+let parser = OptionParser(
+  program: "teacher",
+  summary:
+    "The teacher: a 1-D CNN (9→64→64, pool, 64→128→128, dense 128) trained with cross-entropy.")
 
 CommandLineTool.main(parser) { options in
   // 1. The data: standardized training, validation (held-out subjects) and test windows.

@@ -19,24 +19,34 @@ public struct Configuration: Sendable, Hashable, CustomStringConvertible {
   public var isTeacher: Bool { student == .teacher || student == .teacherAtt }
 
   /// The big model trained with cross-entropy alone.
-  public static let teacher = Configuration(name: "teacher", student: .teacher, teacher: nil, transfersAttention: false)
+  public static let teacher = Configuration(
+    name: "teacher", student: .teacher, teacher: nil, transfersAttention: false)
   /// The teacher with CBAM, trained with cross-entropy; the RAB-KD teacher.
-  public static let teacherAtt = Configuration(name: "teacher-att", student: .teacherAtt, teacher: nil, transfersAttention: false)
+  public static let teacherAtt = Configuration(
+    name: "teacher-att", student: .teacherAtt, teacher: nil, transfersAttention: false)
   /// The moderate model, trained with cross-entropy.
-  public static let mm = Configuration(name: "MM", student: .mm, teacher: nil, transfersAttention: false)
+  public static let mm = Configuration(
+    name: "MM", student: .mm, teacher: nil, transfersAttention: false)
   /// The lightweight student, trained with cross-entropy: the baseline every claim is measured against.
-  public static let lm = Configuration(name: "LM", student: .lm, teacher: nil, transfersAttention: false)
+  public static let lm = Configuration(
+    name: "LM", student: .lm, teacher: nil, transfersAttention: false)
   /// The student distilled from the teacher's soft predictions (response-based KD).
-  public static let rbKD = Configuration(name: "RB-KD", student: .lm, teacher: .teacher, transfersAttention: false)
+  public static let rbKD = Configuration(
+    name: "RB-KD", student: .lm, teacher: .teacher, transfersAttention: false)
   /// The student with CBAM, trained with cross-entropy.
-  public static let lmAtt = Configuration(name: "LM-Att", student: .lmAtt, teacher: nil, transfersAttention: false)
+  public static let lmAtt = Configuration(
+    name: "LM-Att", student: .lmAtt, teacher: nil, transfersAttention: false)
   /// The CBAM student distilled from the teacher's soft predictions.
-  public static let rbKDAtt = Configuration(name: "RB-KD-Att", student: .lmAtt, teacher: .teacher, transfersAttention: false)
+  public static let rbKDAtt = Configuration(
+    name: "RB-KD-Att", student: .lmAtt, teacher: .teacher, transfersAttention: false)
   /// The CBAM student distilled from the CBAM teacher's soft predictions and attention maps.
-  public static let rabKD = Configuration(name: "RAB-KD", student: .lmAtt, teacher: .teacherAtt, transfersAttention: true)
+  public static let rabKD = Configuration(
+    name: "RAB-KD", student: .lmAtt, teacher: .teacherAtt, transfersAttention: true)
 
   /// All eight, in the order of DESIGN §6.
-  public static let all: [Configuration] = [teacher, teacherAtt, mm, lm, rbKD, lmAtt, rbKDAtt, rabKD]
+  public static let all: [Configuration] = [
+    teacher, teacherAtt, mm, lm, rbKD, lmAtt, rbKDAtt, rabKD,
+  ]
 
   /// The configuration called `name` (exact, case-sensitive), if any.
   public static func named(_ name: String) -> Configuration? { all.first { $0.name == name } }

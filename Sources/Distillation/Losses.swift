@@ -51,11 +51,11 @@ public enum DistillationError: Error, Equatable, CustomStringConvertible {
   /// The message, naming both shapes or the missing layer and the layers that have maps.
   public var description: String {
     switch self {
-    case let .incompatibleMaps(kind, teacher, student):
+    case .incompatibleMaps(let kind, let teacher, let student):
       "\(kind) attention maps: teacher shape \(teacher) and student shape \(student) cannot be "
         + "aligned (channel counts must divide, or use a projection; spatial maps must agree "
         + "apart from their time length)"
-    case let .missingAttentionMap(model, layer, kind, available):
+    case .missingAttentionMap(let model, let layer, let kind, let available):
       "the \(model) has no \(kind) attention map from layer '\(layer)'; layers with maps: "
         + (available.isEmpty ? "none" : available.sorted().joined(separator: ", "))
     }
@@ -105,7 +105,8 @@ public func alignChannelMap(
 ///   in anything but their time length.
 public func alignSpatialMap(teacher: Tensor, student: Tensor) throws(DistillationError) -> Tensor {
   let (t, s) = (teacher.shape, student.shape)
-  guard t.count == s.count, t.count >= 2, t[0] == s[0], Array(t.dropFirst(2)) == Array(s.dropFirst(2))
+  guard t.count == s.count, t.count >= 2, t[0] == s[0],
+    Array(t.dropFirst(2)) == Array(s.dropFirst(2))
   else { throw .incompatibleMaps(kind: "spatial", teacher: t, student: s) }
   if t == s { return teacher }
   let (from, to) = (t[1], s[1])
@@ -135,7 +136,8 @@ public func alignSpatialMap(teacher: Tensor, student: Tensor) throws(Distillatio
 public func attentionTransferLoss(student: Tensor, teacher: Tensor) -> Tensor {
   precondition(
     student.shape == teacher.shape,
-    "attentionTransferLoss: shapes \(student.shape) and \(teacher.shape) must be equal; align them first")
+    "attentionTransferLoss: shapes \(student.shape) and \(teacher.shape) must be equal; align them first"
+  )
   return (teacher - student).squared().mean()
 }
 

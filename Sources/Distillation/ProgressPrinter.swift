@@ -15,7 +15,8 @@ struct ProgressPrinter {
   /// Redraws the live line during an epoch (terminals only).
   func step(epoch: Int, of epochs: Int, step: Int, of steps: Int, loss: Double) {
     guard live, step % 8 == 0 || step == steps else { return }
-    write("\r\u{1B}[2K\(label)epoch \(epoch)/\(epochs)  step \(step)/\(steps)  loss \(fixed(loss, 4))")
+    write(
+      "\r\u{1B}[2K\(label)epoch \(epoch)/\(epochs)  step \(step)/\(steps)  loss \(fixed(loss, 4))")
   }
 
   /// The line for a finished epoch: loss parts, accuracies, speed and the estimated time left.
@@ -32,7 +33,8 @@ struct ProgressPrinter {
       parts.append("val acc \(fixed(100 * accuracy, 1))% F1 \(fixed(f1, 4))")
     }
     parts.append("\(Int(record.samplesPerSecond.rounded())) samples/s")
-    let mean = history.epochs.map(\.seconds).reduce(0, +) / Double(Swift.max(history.epochs.count, 1))
+    let mean =
+      history.epochs.map(\.seconds).reduce(0, +) / Double(Swift.max(history.epochs.count, 1))
     parts.append("ETA \(Int((mean * Double(epochs - record.epoch)).rounded()))s")
     write((live ? "\r\u{1B}[2K" : "") + parts.joined(separator: "  ") + "\n")
   }

@@ -21,7 +21,8 @@ public struct TeacherCache {
     while start < count {
       let end = Swift.min(start + batchSize, count)
       var context = ForwardContext.inference
-      logitParts.append(teacher.forward(inputs.sliced(alongAxis: 0, range: start..<end), context: &context))
+      logitParts.append(
+        teacher.forward(inputs.sliced(alongAxis: 0, range: start..<end), context: &context))
       for (name, maps) in context.attentionMaps {
         if let channel = maps.channel { mapParts[name, default: ([], [])].channel.append(channel) }
         if let spatial = maps.spatial { mapParts[name, default: ([], [])].spatial.append(spatial) }
@@ -32,7 +33,9 @@ public struct TeacherCache {
       parts.isEmpty ? nil : parts.count == 1 ? parts[0] : Tensor.concatenating(parts, alongAxis: 0)
     }
     logits = joined(logitParts) ?? Tensor(zeros: [0, 0])
-    maps = mapParts.mapValues { AttentionMaps(channel: joined($0.channel), spatial: joined($0.spatial)) }
+    maps = mapParts.mapValues {
+      AttentionMaps(channel: joined($0.channel), spatial: joined($0.spatial))
+    }
   }
 
   /// The cached logits and maps of the examples at `indices`.
@@ -40,7 +43,9 @@ public struct TeacherCache {
     (
       logits.gathering(rows: indices),
       maps.mapValues {
-        AttentionMaps(channel: $0.channel?.gathering(rows: indices), spatial: $0.spatial?.gathering(rows: indices))
+        AttentionMaps(
+          channel: $0.channel?.gathering(rows: indices),
+          spatial: $0.spatial?.gathering(rows: indices))
       }
     )
   }

@@ -11,7 +11,9 @@ public struct AttentionPair: Sendable, Equatable, Codable {
   public var teacher: String
 
   /// A pairing; the reference models name their CBAM block `"cbam"`.
-  public init(student: String = ReferenceModel.attentionName, teacher: String = ReferenceModel.attentionName) {
+  public init(
+    student: String = ReferenceModel.attentionName, teacher: String = ReferenceModel.attentionName
+  ) {
     self.student = student
     self.teacher = teacher
   }
@@ -159,11 +161,14 @@ public struct Trainer {
     distillation: DistillationSetup? = nil
   ) throws(TrainingError) -> TrainingHistory {
     try validate(options)
-    var student = try prepareStudent(model, training: training, validation: validation, distillation: distillation)
+    var student = try prepareStudent(
+      model, training: training, validation: validation, distillation: distillation)
     var optimizer = Adam(learningRate: options.learningRate)
     var state = ResumeState(generatorState: SplitMix64(seed: options.seed).state)
     var best: [String: Tensor] = [:]
-    if options.resume, let url = options.checkpointURL, FileManager.default.fileExists(atPath: url.path) {
+    if options.resume, let url = options.checkpointURL,
+      FileManager.default.fileExists(atPath: url.path)
+    {
       state = try resume(from: url, student: &student, optimizer: &optimizer, best: &best)
     }
     var generator = SplitMix64(seed: state.generatorState)
@@ -180,18 +185,23 @@ public struct Trainer {
       order.shuffle(using: &generator)
       var sums = LossSums()
       for step in 0..<steps {
-        let indices = Array(order[(step * options.batchSize)..<Swift.min((step + 1) * options.batchSize, training.count)])
+        let indices = Array(
+          order[
+            (step * options.batchSize)..<Swift.min((step + 1) * options.batchSize, training.count)])
         let (parts, gradients, correct) = try trainingStep(
           student, indices: indices, training: training, distillation: distillation,
           generator: &generator, epoch: epoch, step: step + 1)
         sums.add(parts, correct: correct, count: indices.count)
-        let clipped = options.gradientClipNorm.map { gradients.clippedByGlobalNorm($0) } ?? gradients
+        let clipped =
+          options.gradientClipNorm.map { gradients.clippedByGlobalNorm($0) } ?? gradients
         optimizer.update(&student, along: clipped.gradients)
         student.applyStateUpdates(clipped.stateUpdates)
-        progress.step(epoch: epoch, of: options.epochs, step: step + 1, of: steps, loss: sums.meanLoss)
+        progress.step(
+          epoch: epoch, of: options.epochs, step: step + 1, of: steps, loss: sums.meanLoss)
       }
       let trainSeconds = Date().timeIntervalSince(started)
-      var record = sums.record(epoch: epoch, learningRate: optimizer.learningRate, trainSeconds: trainSeconds)
+      var record = sums.record(
+        epoch: epoch, learningRate: optimizer.learningRate, trainSeconds: trainSeconds)
       if let validation {
         let report = evaluate(student.model, on: validation)
         record.validationAccuracy = report.accuracy
@@ -199,7 +209,8 @@ public struct Trainer {
         if report.macroF1 > (state.history.bestValidationMacroF1 ?? -1) {
           state.history.bestValidationMacroF1 = report.macroF1
           state.history.bestEpoch = epoch
-          best = Dictionary(uniqueKeysWithValues: (student.parameters + student.states).map { ($0.name, $0.value) })
+          best = Dictionary(
+            uniqueKeysWithValues: (student.parameters + student.states).map { ($0.name, $0.value) })
           state.wait = 0
         } else {
           state.wait += 1
@@ -214,7 +225,8 @@ public struct Trainer {
       progress.epoch(record, of: options.epochs, history: state.history)
       try writeLog(state.history)
       if let url = options.checkpointURL {
-        try saveCheckpoint(to: url, student: student, optimizer: optimizer, best: best, state: state)
+        try saveCheckpoint(
+          to: url, student: student, optimizer: optimizer, best: best, state: state)
       }
     }
     state.history.stoppedEarly = !patienceLeft() && epoch < options.epochs
@@ -237,7 +249,8 @@ public struct Trainer {
     let (inputs, labels) = training.batch(indices)
     let rng = generator
     // Batch statistics would differ per shard: models with state train in one piece.
-    let shards = student.states.isEmpty ? options.shards ?? KernelConfiguration.current.threadCount : 1
+    let shards =
+      student.states.isEmpty ? options.shards ?? KernelConfiguration.current.threadCount : 1
     let result = try valueWithGradients(of: student, batchSize: indices.count, shards: shards) {
       s, shard throws(TrainingError) in
       let whole = shard.range.count == indices.count
@@ -255,7 +268,8 @@ public struct Trainer {
         parts.total,
         ShardOutcome(
           parts: parts, weight: shard.weight, correct: correct, generator: context.generator,
-          stateUpdates: context.stateUpdates))
+          stateUpdates: context.stateUpdates)
+      )
     }
     // Every shard's stream ends where one pass over the batch would (see `Dropout`).
     generator = result.outputs[0].generator
@@ -279,7 +293,11 @@ public struct Trainer {
     }
     let correct = result.outputs.reduce(0) { $0 + $1.correct }
     // With state there is one shard, whose statistics are the whole batch's.
-    return (parts, StepGradients(gradients: result.gradients, stateUpdates: result.outputs[0].stateUpdates), correct)
+    return (
+      parts,
+      StepGradients(gradients: result.gradients, stateUpdates: result.outputs[0].stateUpdates),
+      correct
+    )
   }
 
   /// The combined loss of one batch, with the attention pairs aligned.
@@ -288,7 +306,8 @@ public struct Trainer {
     teacher: (logits: Tensor, maps: [String: AttentionMaps])?, distillation: DistillationSetup?
   ) throws(TrainingError) -> LossParts {
     guard let distillation, let teacher else {
-      return combinedLoss(logits: logits, labels: labels, teacherLogits: nil, weights: LossWeights())
+      return combinedLoss(
+        logits: logits, labels: labels, teacherLogits: nil, weights: LossWeights())
     }
     var channel: [(student: Tensor, teacher: Tensor)] = []
     var spatial: [(student: Tensor, teacher: Tensor)] = []
@@ -296,7 +315,12 @@ public struct Trainer {
       for pair in distillation.attention {
         let (studentMaps, teacherMaps) = try mapsOf(pair, student: maps, teacher: teacher.maps)
         if let s = studentMaps.channel, let t = teacherMaps.channel {
-          channel.append((s, try alignChannelMap(teacher: t, student: s, projection: student.projections[pair.student])))
+          channel.append(
+            (
+              s,
+              try alignChannelMap(
+                teacher: t, student: s, projection: student.projections[pair.student])
+            ))
         }
         if let s = studentMaps.spatial, let t = teacherMaps.spatial {
           spatial.append((s, try alignSpatialMap(teacher: t, student: s)))
@@ -367,18 +391,23 @@ public struct Trainer {
       for pair in distillation.attention {
         let (s, t) = try mapsOf(pair, student: context.attentionMaps, teacher: teacher.maps)
         // At least one kind of map must exist on both sides, or the pair teaches nothing.
-        guard (s.channel != nil && t.channel != nil) || (s.spatial != nil && t.spatial != nil) else {
+        guard (s.channel != nil && t.channel != nil) || (s.spatial != nil && t.spatial != nil)
+        else {
           throw .missingAttentionMap(
             model: "teacher", layer: pair.teacher, kind: s.channel != nil ? "channel" : "spatial",
             available: Array(teacher.maps.keys))
         }
         if let sc = s.channel, let tc = t.channel {
           if distillation.channelAlignment == .projection && sc.shape != tc.shape {
-            student.projections[pair.student] = .glorotUniform([tc.shape[1], sc.shape[1]], using: &projectionGenerator)
+            student.projections[pair.student] = .glorotUniform(
+              [tc.shape[1], sc.shape[1]], using: &projectionGenerator)
           }
-          _ = try alignChannelMap(teacher: tc, student: sc, projection: student.projections[pair.student])
+          _ = try alignChannelMap(
+            teacher: tc, student: sc, projection: student.projections[pair.student])
         }
-        if let ss = s.spatial, let ts = t.spatial { _ = try alignSpatialMap(teacher: ts, student: ss) }
+        if let ss = s.spatial, let ts = t.spatial {
+          _ = try alignSpatialMap(teacher: ts, student: ss)
+        }
       }
     } catch {
       throw .distillation(error)
@@ -391,19 +420,23 @@ public struct Trainer {
     _ pair: AttentionPair, student: [String: AttentionMaps], teacher: [String: AttentionMaps]
   ) throws(DistillationError) -> (AttentionMaps, AttentionMaps) {
     guard let s = student[pair.student] else {
-      throw .missingAttentionMap(model: "student", layer: pair.student, kind: "attention", available: Array(student.keys))
+      throw .missingAttentionMap(
+        model: "student", layer: pair.student, kind: "attention", available: Array(student.keys))
     }
     guard let t = teacher[pair.teacher] else {
-      throw .missingAttentionMap(model: "teacher", layer: pair.teacher, kind: "attention", available: Array(teacher.keys))
+      throw .missingAttentionMap(
+        model: "teacher", layer: pair.teacher, kind: "attention", available: Array(teacher.keys))
     }
     return (s, t)
   }
 
   /// Accuracy and macro-F1 of `model` on `data`, in inference mode.
-  private func evaluate<Model: Layer>(_ model: Model, on data: TrainingData) -> ClassificationReport {
+  private func evaluate<Model: Layer>(_ model: Model, on data: TrainingData) -> ClassificationReport
+  {
     let predictions = model.predict(data.inputs).argmaxAlongLastAxis()
     // Labels and predictions both lie in 0..<classes, so the report cannot fail.
-    return try! ClassificationReport(labels: data.labels, predictions: predictions, classes: Array(0..<data.classes))
+    return try! ClassificationReport(
+      labels: data.labels, predictions: predictions, classes: Array(0..<data.classes))
   }
 
   // MARK: - Logs and checkpoints
@@ -434,7 +467,8 @@ public struct Trainer {
     for (name, value) in best { checkpoint.tensors[Self.bestPrefix + name] = value }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    checkpoint.metadata[Self.stateKey] = String(decoding: (try? encoder.encode(state)) ?? Data(), as: UTF8.self)
+    checkpoint.metadata[Self.stateKey] = String(
+      decoding: (try? encoder.encode(state)) ?? Data(), as: UTF8.self)
     do {
       try checkpoint.write(to: url)
     } catch {
@@ -451,7 +485,8 @@ public struct Trainer {
       guard let text = checkpoint.metadata[Self.stateKey],
         let state = try? JSONDecoder().decode(ResumeState.self, from: Data(text.utf8))
       else {
-        throw CheckpointError.malformedHeader(path: url.path, reason: "no trainer state to resume from")
+        throw CheckpointError.malformedHeader(
+          path: url.path, reason: "no trainer state to resume from")
       }
       best = [:]
       for (name, value) in checkpoint.tensors where name.hasPrefix(Self.bestPrefix) {

@@ -14,7 +14,8 @@ public struct TrainingData {
   /// - Throws: ``TrainingError/invalidData(_:)`` saying what does not fit.
   public init(inputs: Tensor, labels: [Int], classes: Int) throws(TrainingError) {
     guard inputs.rank >= 2, inputs.shape[0] == labels.count else {
-      throw .invalidData("inputs shaped \(inputs.shape) need one label per example, got \(labels.count)")
+      throw .invalidData(
+        "inputs shaped \(inputs.shape) need one label per example, got \(labels.count)")
     }
     if let bad = labels.first(where: { $0 < 0 || $0 >= classes }) {
       throw .invalidData("label \(bad) is outside 0..<\(classes)")

@@ -19,16 +19,16 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
   /// The message: what went wrong and where (epoch, step, file or layer).
   public var description: String {
     switch self {
-    case let .nonFiniteLoss(epoch, step, part):
+    case .nonFiniteLoss(let epoch, let step, let part):
       "non-finite loss (\(part)) at epoch \(epoch), step \(step); hint: lower the learning rate "
         + "or clip gradients"
-    case let .nonFiniteGradient(epoch, step, parameter):
+    case .nonFiniteGradient(let epoch, let step, let parameter):
       "non-finite gradient of '\(parameter)' at epoch \(epoch), step \(step); hint: lower the "
         + "learning rate or clip gradients"
-    case let .invalidData(message): "invalid training data: \(message)"
-    case let .shape(error): "model and data do not fit: \(error)"
-    case let .distillation(error): "distillation: \(error)"
-    case let .checkpoint(error): "checkpoint: \(error)"
+    case .invalidData(let message): "invalid training data: \(message)"
+    case .shape(let error): "model and data do not fit: \(error)"
+    case .distillation(let error): "distillation: \(error)"
+    case .checkpoint(let error): "checkpoint: \(error)"
     }
   }
 }

@@ -81,7 +81,9 @@ public final class Experiment {
     return teachers[kind] ?? remember(kind, model)
   }
 
-  private func remember(_ kind: ReferenceModel, _ model: Sequential) -> (model: Sequential, cache: TeacherCache) {
+  private func remember(_ kind: ReferenceModel, _ model: Sequential) -> (
+    model: Sequential, cache: TeacherCache
+  ) {
     let started = Date()
     let cache = TeacherCache(teacher: model, inputs: data.train.inputs)
     print(
@@ -94,7 +96,8 @@ public final class Experiment {
   /// Whether `--resume` is on and the run's record and checkpoint are already in the output folder.
   public func isDone(_ configuration: Configuration, seed: UInt64) -> Bool {
     let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
-    let done = options.resume
+    let done =
+      options.resume
       && FileManager.default.fileExists(atPath: output.record(stem).path)
       && FileManager.default.fileExists(atPath: output.checkpoint(stem).path)
     if done { print("\(stem): done already, skipped (--resume)") }
@@ -112,13 +115,16 @@ public final class Experiment {
   public func run(_ configuration: Configuration, seed: UInt64) throws -> RunRecord {
     let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
     if isDone(configuration, seed: seed) {
-      return try JSONDecoder.iso8601.decode(RunRecord.self, from: Data(contentsOf: output.record(stem)))
+      return try JSONDecoder.iso8601.decode(
+        RunRecord.self, from: Data(contentsOf: output.record(stem)))
     }
     return try train(configuration, seed: seed).record
   }
 
   /// Trains and records one run.
-  private func train(_ configuration: Configuration, seed: UInt64) throws -> (model: Sequential, record: RunRecord) {
+  private func train(_ configuration: Configuration, seed: UInt64) throws -> (
+    model: Sequential, record: RunRecord
+  ) {
     var model = makeModel(configuration.student, seed: seed)
     var setup: DistillationSetup?
     if let kind = configuration.teacher {
@@ -179,7 +185,8 @@ public final class Experiment {
     let summary = try model.summary(inputShape: [1] + Array(data.test.inputs.shape.dropFirst()))
     let cost = try ModelCost(
       layers: summary.rows.map {
-        LayerCost(name: $0.layer, outputShape: $0.outputShape, parameters: $0.parameters, flops: $0.flops)
+        LayerCost(
+          name: $0.layer, outputShape: $0.outputShape, parameters: $0.parameters, flops: $0.flops)
       },
       checkpoint: checkpointURL)
     var csv = "index,label,prediction\n"

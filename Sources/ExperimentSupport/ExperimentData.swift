@@ -32,7 +32,8 @@ public struct ExperimentData {
     let split: TrainTestSplit
     if options.dataset == .synthetic {
       // --smoke: 8 subjects, 8 windows per activity, 64 steps; the default is the generator's.
-      let synthetic = options.smoke
+      let synthetic =
+        options.smoke
         ? Synthetic.Options(subjects: 8, windowsPerActivity: 8, length: 64)
         : Synthetic.Options()
       split = try Synthetic.load(synthetic, seed: 0)
@@ -61,9 +62,12 @@ public struct ExperimentData {
       "\(name) \(windows.count) windows from \(windows.subjectIDs.count) subjects"
     }
     return ExperimentData(
-      train: try prepared(train), validation: try prepared(validation), test: try prepared(split.test),
+      train: try prepared(train), validation: try prepared(validation),
+      test: try prepared(split.test),
       classNames: classNames,
-      summary: [describe("train", train), describe("validation", validation), describe("test", split.test)]
-        .joined(separator: ", "))
+      summary: [
+        describe("train", train), describe("validation", validation), describe("test", split.test),
+      ]
+      .joined(separator: ", "))
   }
 }

@@ -83,7 +83,9 @@ public struct ExperimentOptions: Sendable, Equatable {
 
   /// The distillation loss weights.
   public var lossWeights: LossWeights {
-    LossWeights(alpha: alpha, beta: beta, temperature: temperature, scaleByTemperatureSquared: temperatureSquared)
+    LossWeights(
+      alpha: alpha, beta: beta, temperature: temperature,
+      scaleByTemperatureSquared: temperatureSquared)
   }
 }
 
@@ -134,13 +136,17 @@ public struct OptionParser: Sendable {
       }
       return value
     }
-    func number(_ flag: String, _ text: String, _ valid: (Float) -> Bool, _ expected: String) throws(UsageError) -> Float {
+    func number(_ flag: String, _ text: String, _ valid: (Float) -> Bool, _ expected: String)
+      throws(UsageError) -> Float
+    {
       guard let value = Float(text), value.isFinite, valid(value) else {
         throw error("\(flag) expects \(expected), got '\(text)'")
       }
       return value
     }
-    func numbers(_ flag: String, _ text: String, _ valid: (Float) -> Bool, _ expected: String) throws(UsageError) -> [Float] {
+    func numbers(_ flag: String, _ text: String, _ valid: (Float) -> Bool, _ expected: String)
+      throws(UsageError) -> [Float]
+    {
       var values: [Float] = []
       for part in text.split(separator: ",", omittingEmptySubsequences: false) {
         values.append(try number(flag, String(part), valid, "comma-separated \(expected)"))
@@ -148,55 +154,152 @@ public struct OptionParser: Sendable {
       return values
     }
     return [
-      OptionSpec(flag: "--dataset", value: "ID", help: "data set: \(DatasetID.allCases.map(\.rawValue).joined(separator: ", ")) (default synthetic)", studyOnly: false) { o, v throws(UsageError) in
+      OptionSpec(
+        flag: "--dataset", value: "ID",
+        help:
+          "data set: \(DatasetID.allCases.map(\.rawValue).joined(separator: ", ")) (default synthetic)",
+        studyOnly: false
+      ) { o, v throws(UsageError) in
         guard let id = DatasetID(rawValue: v) else {
-          throw error("--dataset expects one of \(DatasetID.allCases.map(\.rawValue).joined(separator: ", ")), got '\(v)'")
+          throw error(
+            "--dataset expects one of \(DatasetID.allCases.map(\.rawValue).joined(separator: ", ")), got '\(v)'"
+          )
         }
         o.dataset = id
       },
-      OptionSpec(flag: "--data-dir", value: "DIR", help: "folder of the real data set (as its authors distribute it)", studyOnly: false) { o, v in o.dataDirectory = v },
-      OptionSpec(flag: "--skip-malformed", value: nil, help: "wisdm, wisdm-watch: skip malformed records and list them (default: stop at the first)", studyOnly: false) { o, _ in o.skipMalformed = true },
-      OptionSpec(flag: "--channel-alignment", value: "WAY", help: "teacher → student channel maps: average (groups) or project (a trained linear map) (default average)", studyOnly: false) { o, v throws(UsageError) in
+      OptionSpec(
+        flag: "--data-dir", value: "DIR",
+        help: "folder of the real data set (as its authors distribute it)", studyOnly: false
+      ) { o, v in o.dataDirectory = v },
+      OptionSpec(
+        flag: "--skip-malformed", value: nil,
+        help:
+          "wisdm, wisdm-watch: skip malformed records and list them (default: stop at the first)",
+        studyOnly: false
+      ) { o, _ in o.skipMalformed = true },
+      OptionSpec(
+        flag: "--channel-alignment", value: "WAY",
+        help:
+          "teacher → student channel maps: average (groups) or project (a trained linear map) (default average)",
+        studyOnly: false
+      ) { o, v throws(UsageError) in
         switch v {
         case "average": o.channelAlignment = .groupAverage
         case "project": o.channelAlignment = .projection
         default: throw error("--channel-alignment expects average or project, got '\(v)'")
         }
       },
-      OptionSpec(flag: "--family", value: "NAME", help: "model family: cnn or deepconvlstm (default cnn)", studyOnly: false) { o, v throws(UsageError) in
+      OptionSpec(
+        flag: "--family", value: "NAME", help: "model family: cnn or deepconvlstm (default cnn)",
+        studyOnly: false
+      ) { o, v throws(UsageError) in
         switch v {
         case "cnn": o.family = .cnn
         case "deepconvlstm": o.family = .deepConvLSTM()
         default: throw error("--family expects cnn or deepconvlstm, got '\(v)'")
         }
       },
-      OptionSpec(flag: "--attention-position", value: "P", help: "deepconvlstm: CBAM after convolution P in 1–4 (default 4)", studyOnly: false) { o, v throws(UsageError) in
+      OptionSpec(
+        flag: "--attention-position", value: "P",
+        help: "deepconvlstm: CBAM after convolution P in 1–4 (default 4)", studyOnly: false
+      ) { o, v throws(UsageError) in
         let position = try integer("--attention-position", v, atLeast: 1)
-        guard position <= 4 else { throw error("--attention-position expects 1, 2, 3 or 4, got '\(v)'") }
+        guard position <= 4 else {
+          throw error("--attention-position expects 1, 2, 3 or 4, got '\(v)'")
+        }
         o.attention.position = position
       },
-      OptionSpec(flag: "--reduction", value: "R", help: "deepconvlstm: CBAM reduction ratio r (default 8)", studyOnly: false) { o, v throws(UsageError) in o.attention.reduction = try integer("--reduction", v, atLeast: 1) },
-      OptionSpec(flag: "--spatial-kernel", value: "K", help: "deepconvlstm: CBAM spatial kernel k×k, k in 3, 5, 7 (default 7)", studyOnly: false) { o, v throws(UsageError) in
-        guard let k = Int(v), [3, 5, 7].contains(k) else { throw error("--spatial-kernel expects 3, 5 or 7, got '\(v)'") }
+      OptionSpec(
+        flag: "--reduction", value: "R", help: "deepconvlstm: CBAM reduction ratio r (default 8)",
+        studyOnly: false
+      ) { o, v throws(UsageError) in
+        o.attention.reduction = try integer("--reduction", v, atLeast: 1)
+      },
+      OptionSpec(
+        flag: "--spatial-kernel", value: "K",
+        help: "deepconvlstm: CBAM spatial kernel k×k, k in 3, 5, 7 (default 7)", studyOnly: false
+      ) { o, v throws(UsageError) in
+        guard let k = Int(v), [3, 5, 7].contains(k) else {
+          throw error("--spatial-kernel expects 3, 5 or 7, got '\(v)'")
+        }
         o.attention.spatialKernel = k
       },
-      OptionSpec(flag: "--epochs", value: "N", help: "most epochs per run (default 20; 2 with --smoke)", studyOnly: false) { o, v throws(UsageError) in o.epochs = try integer("--epochs", v, atLeast: 1) },
-      OptionSpec(flag: "--patience", value: "N", help: "early-stopping patience on validation macro-F1 (default 10)", studyOnly: false) { o, v throws(UsageError) in o.patience = try integer("--patience", v, atLeast: 1) },
-      OptionSpec(flag: "--batch-size", value: "N", help: "mini-batch size (default 64)", studyOnly: false) { o, v throws(UsageError) in o.batchSize = try integer("--batch-size", v, atLeast: 1) },
-      OptionSpec(flag: "--learning-rate", value: "X", help: "Adam learning rate (default 0.001)", studyOnly: false) { o, v throws(UsageError) in o.learningRate = try number("--learning-rate", v, { $0 > 0 }, "a number > 0") },
-      OptionSpec(flag: "--seed", value: "N", help: "first seed (default 1)", studyOnly: false) { o, v throws(UsageError) in o.seed = UInt64(try integer("--seed", v, atLeast: 0)) },
-      OptionSpec(flag: "--seeds", value: "N", help: "seeds per configuration: seed, seed+1, … (default 3)", studyOnly: false) { o, v throws(UsageError) in o.seedCount = try integer("--seeds", v, atLeast: 1) },
-      OptionSpec(flag: "--temperature", value: "T", help: "KD temperature τ > 0 (default 4)", studyOnly: false) { o, v throws(UsageError) in o.temperature = try number("--temperature", v, { $0 > 0 }, "a number > 0") },
-      OptionSpec(flag: "--alpha", value: "A", help: "weight of cross-entropy in [0, 1] (default 0.1)", studyOnly: false) { o, v throws(UsageError) in o.alpha = try number("--alpha", v, { (0...1).contains($0) }, "a number in [0, 1]") },
-      OptionSpec(flag: "--beta", value: "B", help: "weight of the attention terms ≥ 0 (default 1)", studyOnly: false) { o, v throws(UsageError) in o.beta = try number("--beta", v, { $0 >= 0 }, "a number ≥ 0") },
-      OptionSpec(flag: "--no-temperature-squared", value: nil, help: "KD without the τ² factor (the study's formula)", studyOnly: false) { o, _ in o.temperatureSquared = false },
-      OptionSpec(flag: "--clip-norm", value: "X", help: "clip gradients to this global norm > 0 (default: no clipping)", studyOnly: false) { o, v throws(UsageError) in o.clipNorm = try number("--clip-norm", v, { $0 > 0 }, "a number > 0") },
-      OptionSpec(flag: "--teacher-checkpoint", value: "FILE", help: "a trained teacher to distill from instead of training one", studyOnly: false) { o, v in o.teacherCheckpoint = v },
-      OptionSpec(flag: "--out", value: "DIR", help: "output folder (default hardistill-output)", studyOnly: false) { o, v in o.out = v },
-      OptionSpec(flag: "--threads", value: "N", help: "threads per kernel (default: all cores)", studyOnly: false) { o, v throws(UsageError) in o.threads = try integer("--threads", v, atLeast: 1) },
-      OptionSpec(flag: "--resume", value: nil, help: "skip runs whose results are already in the output folder", studyOnly: false) { o, _ in o.resume = true },
-      OptionSpec(flag: "--smoke", value: nil, help: "tiny data, 2 epochs, 2 seeds: finishes in seconds", studyOnly: false) { o, _ in o.smoke = true },
-      OptionSpec(flag: "--configurations", value: "LIST", help: "comma-separated subset of: \(Configuration.all.map(\.name).joined(separator: ","))", studyOnly: true) { o, v throws(UsageError) in
+      OptionSpec(
+        flag: "--epochs", value: "N", help: "most epochs per run (default 20; 2 with --smoke)",
+        studyOnly: false
+      ) { o, v throws(UsageError) in o.epochs = try integer("--epochs", v, atLeast: 1) },
+      OptionSpec(
+        flag: "--patience", value: "N",
+        help: "early-stopping patience on validation macro-F1 (default 10)", studyOnly: false
+      ) { o, v throws(UsageError) in o.patience = try integer("--patience", v, atLeast: 1) },
+      OptionSpec(
+        flag: "--batch-size", value: "N", help: "mini-batch size (default 64)", studyOnly: false
+      ) { o, v throws(UsageError) in o.batchSize = try integer("--batch-size", v, atLeast: 1) },
+      OptionSpec(
+        flag: "--learning-rate", value: "X", help: "Adam learning rate (default 0.001)",
+        studyOnly: false
+      ) { o, v throws(UsageError) in
+        o.learningRate = try number("--learning-rate", v, { $0 > 0 }, "a number > 0")
+      },
+      OptionSpec(flag: "--seed", value: "N", help: "first seed (default 1)", studyOnly: false) {
+        o, v throws(UsageError) in o.seed = UInt64(try integer("--seed", v, atLeast: 0))
+      },
+      OptionSpec(
+        flag: "--seeds", value: "N", help: "seeds per configuration: seed, seed+1, … (default 3)",
+        studyOnly: false
+      ) { o, v throws(UsageError) in o.seedCount = try integer("--seeds", v, atLeast: 1) },
+      OptionSpec(
+        flag: "--temperature", value: "T", help: "KD temperature τ > 0 (default 4)",
+        studyOnly: false
+      ) { o, v throws(UsageError) in
+        o.temperature = try number("--temperature", v, { $0 > 0 }, "a number > 0")
+      },
+      OptionSpec(
+        flag: "--alpha", value: "A", help: "weight of cross-entropy in [0, 1] (default 0.1)",
+        studyOnly: false
+      ) { o, v throws(UsageError) in
+        o.alpha = try number("--alpha", v, { (0...1).contains($0) }, "a number in [0, 1]")
+      },
+      OptionSpec(
+        flag: "--beta", value: "B", help: "weight of the attention terms ≥ 0 (default 1)",
+        studyOnly: false
+      ) { o, v throws(UsageError) in o.beta = try number("--beta", v, { $0 >= 0 }, "a number ≥ 0")
+      },
+      OptionSpec(
+        flag: "--no-temperature-squared", value: nil,
+        help: "KD without the τ² factor (the study's formula)", studyOnly: false
+      ) { o, _ in o.temperatureSquared = false },
+      OptionSpec(
+        flag: "--clip-norm", value: "X",
+        help: "clip gradients to this global norm > 0 (default: no clipping)", studyOnly: false
+      ) { o, v throws(UsageError) in
+        o.clipNorm = try number("--clip-norm", v, { $0 > 0 }, "a number > 0")
+      },
+      OptionSpec(
+        flag: "--teacher-checkpoint", value: "FILE",
+        help: "a trained teacher to distill from instead of training one", studyOnly: false
+      ) { o, v in o.teacherCheckpoint = v },
+      OptionSpec(
+        flag: "--out", value: "DIR", help: "output folder (default hardistill-output)",
+        studyOnly: false
+      ) { o, v in o.out = v },
+      OptionSpec(
+        flag: "--threads", value: "N", help: "threads per kernel (default: all cores)",
+        studyOnly: false
+      ) { o, v throws(UsageError) in o.threads = try integer("--threads", v, atLeast: 1) },
+      OptionSpec(
+        flag: "--resume", value: nil,
+        help: "skip runs whose results are already in the output folder", studyOnly: false
+      ) { o, _ in o.resume = true },
+      OptionSpec(
+        flag: "--smoke", value: nil, help: "tiny data, 2 epochs, 2 seeds: finishes in seconds",
+        studyOnly: false
+      ) { o, _ in o.smoke = true },
+      OptionSpec(
+        flag: "--configurations", value: "LIST",
+        help: "comma-separated subset of: \(Configuration.all.map(\.name).joined(separator: ","))",
+        studyOnly: true
+      ) { o, v throws(UsageError) in
         var chosen: [Configuration] = []
         for name in v.split(separator: ",").map(String.init) {
           guard let configuration = Configuration.named(name) else {
@@ -207,16 +310,36 @@ public struct OptionParser: Sendable {
         guard !chosen.isEmpty else { throw error("--configurations expects at least one name") }
         o.configurations = chosen
       },
-      OptionSpec(flag: "--plan", value: nil, help: "print one self-contained command per run instead of running", studyOnly: true) { o, _ in o.plan = true },
-      OptionSpec(flag: "--emit-slurm", value: "FILE", help: "write a Slurm job-array script of those commands to FILE", studyOnly: true) { o, v in o.emitSlurm = v },
-      OptionSpec(flag: "--grid", value: nil, help: "search τ × α for RB-KD, RB-KD-Att and RAB-KD by validation macro-F1 (first seed)", studyOnly: true) { o, _ in o.grid = true },
-      OptionSpec(flag: "--grid-temperatures", value: "LIST", help: "τ values for --grid (default 1,2,4,6,8,10,15)", studyOnly: true) { o, v throws(UsageError) in
+      OptionSpec(
+        flag: "--plan", value: nil,
+        help: "print one self-contained command per run instead of running", studyOnly: true
+      ) { o, _ in o.plan = true },
+      OptionSpec(
+        flag: "--emit-slurm", value: "FILE",
+        help: "write a Slurm job-array script of those commands to FILE", studyOnly: true
+      ) { o, v in o.emitSlurm = v },
+      OptionSpec(
+        flag: "--grid", value: nil,
+        help: "search τ × α for RB-KD, RB-KD-Att and RAB-KD by validation macro-F1 (first seed)",
+        studyOnly: true
+      ) { o, _ in o.grid = true },
+      OptionSpec(
+        flag: "--grid-temperatures", value: "LIST",
+        help: "τ values for --grid (default 1,2,4,6,8,10,15)", studyOnly: true
+      ) { o, v throws(UsageError) in
         o.gridTemperatures = try numbers("--grid-temperatures", v, { $0 > 0 }, "numbers > 0")
       },
-      OptionSpec(flag: "--grid-alphas", value: "LIST", help: "α values for --grid (default 0.1,0.2,…,0.9)", studyOnly: true) { o, v throws(UsageError) in
-        o.gridAlphas = try numbers("--grid-alphas", v, { (0...1).contains($0) }, "numbers in [0, 1]")
+      OptionSpec(
+        flag: "--grid-alphas", value: "LIST", help: "α values for --grid (default 0.1,0.2,…,0.9)",
+        studyOnly: true
+      ) { o, v throws(UsageError) in
+        o.gridAlphas = try numbers(
+          "--grid-alphas", v, { (0...1).contains($0) }, "numbers in [0, 1]")
       },
-      OptionSpec(flag: "--aggregate", value: "DIR", help: "merge the run files in DIR into one report", studyOnly: true) { o, v in o.aggregate = v },
+      OptionSpec(
+        flag: "--aggregate", value: "DIR", help: "merge the run files in DIR into one report",
+        studyOnly: true
+      ) { o, v in o.aggregate = v },
     ]
   }
 
@@ -229,7 +352,8 @@ public struct OptionParser: Sendable {
     for (spec, head) in zip(visible, left) {
       lines.append("  " + head.padding(toLength: width, withPad: " ", startingAt: 0) + spec.help)
     }
-    lines.append("  " + "-h, --help".padding(toLength: width, withPad: " ", startingAt: 0) + "show this help")
+    lines.append(
+      "  " + "-h, --help".padding(toLength: width, withPad: " ", startingAt: 0) + "show this help")
     return lines.joined(separator: "\n")
   }
 
@@ -242,10 +366,12 @@ public struct OptionParser: Sendable {
     var explicitEpochs = false
     var explicitSeeds = false
     var rest = arguments[...]
-    let table = Dictionary(uniqueKeysWithValues: specs.filter { isStudy || !$0.studyOnly }.map { ($0.flag, $0) })
+    let table = Dictionary(
+      uniqueKeysWithValues: specs.filter { isStudy || !$0.studyOnly }.map { ($0.flag, $0) })
     while let argument = rest.popFirst() {
       if argument == "-h" || argument == "--help" { throw UsageError(nil, program: program) }
-      let (flag, inline) = argument.hasPrefix("--") && argument.contains("=")
+      let (flag, inline) =
+        argument.hasPrefix("--") && argument.contains("=")
         ? (String(argument.prefix { $0 != "=" }), String(argument.drop { $0 != "=" }.dropFirst()))
         : (argument, nil as String?)
       guard let spec = table[flag] else {
@@ -271,10 +397,15 @@ public struct OptionParser: Sendable {
       throw UsageError("--dataset \(options.dataset.rawValue) needs --data-dir", program: program)
     }
     if options.dataset == .csv {
-      throw UsageError("--dataset csv needs a column layout; use the Datasets API (CSV.load) from Swift", program: program)
+      throw UsageError(
+        "--dataset csv needs a column layout; use the Datasets API (CSV.load) from Swift",
+        program: program)
     }
-    if [options.plan, options.emitSlurm != nil, options.aggregate != nil, options.grid].filter({ $0 }).count > 1 {
-      throw UsageError("--plan, --emit-slurm, --aggregate and --grid exclude each other", program: program)
+    if [options.plan, options.emitSlurm != nil, options.aggregate != nil, options.grid].filter({
+      $0
+    }).count > 1 {
+      throw UsageError(
+        "--plan, --emit-slurm, --aggregate and --grid exclude each other", program: program)
     }
     return options
   }
@@ -284,9 +415,11 @@ public struct OptionParser: Sendable {
     var result = ["--dataset", options.dataset.rawValue]
     if let directory = options.dataDirectory { result += ["--data-dir", directory] }
     result += [
-      "--family", options.family.name, "--epochs", "\(options.epochs)", "--patience", "\(options.patience)",
+      "--family", options.family.name, "--epochs", "\(options.epochs)", "--patience",
+      "\(options.patience)",
       "--batch-size", "\(options.batchSize)", "--learning-rate", "\(options.learningRate)",
-      "--temperature", "\(options.temperature)", "--alpha", "\(options.alpha)", "--beta", "\(options.beta)",
+      "--temperature", "\(options.temperature)", "--alpha", "\(options.alpha)", "--beta",
+      "\(options.beta)",
     ]
     if case .deepConvLSTM = options.family {
       result += [

@@ -45,7 +45,9 @@ public struct OutputFolder: Sendable {
   /// The record file of a run.
   public func record(_ stem: String) -> URL { runs.appendingPathComponent(stem + ".json") }
   /// The final checkpoint of a run.
-  public func checkpoint(_ stem: String) -> URL { checkpoints.appendingPathComponent(stem + ".safetensors") }
+  public func checkpoint(_ stem: String) -> URL {
+    checkpoints.appendingPathComponent(stem + ".safetensors")
+  }
   /// The resumable mid-training checkpoint of a run.
   public func trainingState(_ stem: String) -> URL {
     checkpoints.appendingPathComponent(stem + ".training.safetensors")
@@ -53,7 +55,9 @@ public struct OutputFolder: Sendable {
   /// The JSON-lines training log of a run.
   public func log(_ stem: String) -> URL { logs.appendingPathComponent(stem + ".jsonl") }
   /// The test predictions of a run, `predictions-<configuration>-seed<N>.csv`.
-  public func predictions(_ stem: String) -> URL { root.appendingPathComponent("predictions-\(stem).csv") }
+  public func predictions(_ stem: String) -> URL {
+    root.appendingPathComponent("predictions-\(stem).csv")
+  }
 
   /// Every run record in the folder, sorted by file name.
   ///
@@ -83,9 +87,9 @@ public enum ExperimentError: Error, CustomStringConvertible {
   /// The message, naming the file or run concerned.
   public var description: String {
     switch self {
-    case let .unreadableRun(path, reason): "\(path): cannot read run record: \(reason)"
-    case let .noRuns(path): "\(path): no run records to report"
-    case let .teacherCheckpoint(path, reason): "\(path): cannot use as teacher: \(reason)"
+    case .unreadableRun(let path, let reason): "\(path): cannot read run record: \(reason)"
+    case .noRuns(let path): "\(path): no run records to report"
+    case .teacherCheckpoint(let path, let reason): "\(path): cannot use as teacher: \(reason)"
     }
   }
 }

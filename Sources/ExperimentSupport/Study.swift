@@ -19,7 +19,9 @@ public enum StudyCommand {
     }
     if let path = options.emitSlurm {
       try Data(slurmScript(options).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-      print("wrote \(path): submit it with 'sbatch \(path)', then run 'study --aggregate \(options.out)'")
+      print(
+        "wrote \(path): submit it with 'sbatch \(path)', then run 'study --aggregate \(options.out)'"
+      )
       return
     }
     if options.grid {
@@ -49,23 +51,36 @@ public enum StudyCommand {
     let experiment = try Experiment(options: options)
     let distilling = options.configurations.filter { $0.teacher != nil }
     guard !distilling.isEmpty else {
-      throw UsageError("--grid needs a distilling configuration (RB-KD, RB-KD-Att or RAB-KD)", program: parser.program)
+      throw UsageError(
+        "--grid needs a distilling configuration (RB-KD, RB-KD-Att or RAB-KD)",
+        program: parser.program)
     }
     var entries: [GridEntry] = []
     for configuration in distilling {
-      print("grid for \(configuration.name): τ ∈ \(options.gridTemperatures), α ∈ \(options.gridAlphas)")
+      print(
+        "grid for \(configuration.name): τ ∈ \(options.gridTemperatures), α ∈ \(options.gridAlphas)"
+      )
       for temperature in options.gridTemperatures {
         for alpha in options.gridAlphas {
           var weights = options.lossWeights
           weights.temperature = temperature
           weights.alpha = alpha
-          let f1 = try experiment.validationScore(configuration, seed: options.seed, weights: weights)
-          entries.append(GridEntry(configuration: configuration.name, temperature: temperature, alpha: alpha, validationMacroF1: f1))
+          let f1 = try experiment.validationScore(
+            configuration, seed: options.seed, weights: weights)
+          entries.append(
+            GridEntry(
+              configuration: configuration.name, temperature: temperature, alpha: alpha,
+              validationMacroF1: f1))
           print(String(format: "  τ %-5g α %-4g validation macro-F1 %.4f", temperature, alpha, f1))
         }
       }
-      if let best = entries.filter({ $0.configuration == configuration.name }).max(by: { $0.validationMacroF1 < $1.validationMacroF1 }) {
-        print(String(format: "best for %@: τ = %g, α = %g (validation macro-F1 %.4f)", configuration.name, best.temperature, best.alpha, best.validationMacroF1))
+      if let best = entries.filter({ $0.configuration == configuration.name }).max(by: {
+        $0.validationMacroF1 < $1.validationMacroF1
+      }) {
+        print(
+          String(
+            format: "best for %@: τ = %g, α = %g (validation macro-F1 %.4f)", configuration.name,
+            best.temperature, best.alpha, best.validationMacroF1))
       }
     }
     let url = experiment.output.root.appendingPathComponent("grid.json")
@@ -88,14 +103,20 @@ public enum StudyCommand {
     let teacherStem = { (name: String) in
       "\(options.out)/checkpoints/\(RunRecord.stem(configuration: name, seed: options.seed)).safetensors"
     }
-    let ordered = options.configurations.filter(\.isTeacher) + options.configurations.filter { !$0.isTeacher }
+    let ordered =
+      options.configurations.filter(\.isTeacher) + options.configurations.filter { !$0.isTeacher }
     for configuration in ordered {
       let seeds = configuration.isTeacher ? [options.seed] : options.seeds
       for seed in seeds {
         var arguments = ["swift", "run", "-c", "release", executableName(of: configuration.name)]
-        arguments += shared + ["--seed", "\(seed)", "--seeds", "1", "--out", options.out, "--resume"]
+        arguments +=
+          shared + ["--seed", "\(seed)", "--seeds", "1", "--out", options.out, "--resume"]
         if let teacher = configuration.teacher {
-          arguments += ["--teacher-checkpoint", options.teacherCheckpoint ?? teacherStem(teacher == .teacherAtt ? "teacher-att" : "teacher")]
+          arguments += [
+            "--teacher-checkpoint",
+            options.teacherCheckpoint
+              ?? teacherStem(teacher == .teacherAtt ? "teacher-att" : "teacher"),
+          ]
         }
         commands.append(arguments.map(shellQuoted).joined(separator: " "))
       }
@@ -147,5 +168,6 @@ public struct GridEntry: Codable, Sendable, Equatable {
 /// `text` quoted for a POSIX shell when it needs quoting.
 func shellQuoted(_ text: String) -> String {
   let safe = text.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0) }
-  return safe && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  return safe && !text.isEmpty
+    ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

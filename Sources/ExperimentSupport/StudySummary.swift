@@ -30,9 +30,12 @@ public struct StudySummary {
     let records = try folder.records()
     guard !records.isEmpty else { throw ExperimentError.noRuns(path: folder.runs.path) }
     // Runs in the order of DESIGN §6, then by seed.
-    let order = Dictionary(uniqueKeysWithValues: Configuration.all.enumerated().map { ($1.name, $0) })
+    let order = Dictionary(
+      uniqueKeysWithValues: Configuration.all.enumerated().map { ($1.name, $0) })
     let sorted = records.sorted {
-      (order[$0.result.configuration] ?? 99, $0.result.seed) < (order[$1.result.configuration] ?? 99, $1.result.seed)
+      (order[$0.result.configuration] ?? 99, $0.result.seed) < (
+        order[$1.result.configuration] ?? 99, $1.result.seed
+      )
     }
     // Floats as their shortest decimal (0.1, not 0.10000000149011612).
     func decimal(_ value: Float) -> SettingValue { .number(Double("\(value)") ?? Double(value)) }
@@ -65,7 +68,8 @@ public struct StudySummary {
         checkpointBytes[name] = record.checkpointBytes
       }
     }
-    let classNames = Dictionary(uniqueKeysWithValues: sorted[0].classNames.enumerated().map { ($0, $1) })
+    let classNames = Dictionary(
+      uniqueKeysWithValues: sorted[0].classNames.enumerated().map { ($0, $1) })
     report = StudyReport(
       results: results, baseline: "LM", confusionMatrices: confusion, trainingCurves: curves,
       classNames: classNames, checkpointBytes: checkpointBytes)
@@ -79,7 +83,8 @@ public struct StudySummary {
     let url = folder.root.appendingPathComponent("results.json")
     let decoded = try StudyResults(jsonData: Data(contentsOf: url))
     guard decoded.runs == report.results.runs else {
-      throw ExperimentError.unreadableRun(path: url.path, reason: "results.json does not read back as written")
+      throw ExperimentError.unreadableRun(
+        path: url.path, reason: "results.json does not read back as written")
     }
   }
 
@@ -91,7 +96,8 @@ public struct StudySummary {
       func cell(_ metric: RunMetric) -> String {
         let values = runs.map { 100 * $0.value(of: metric) }
         let mean = values.reduce(0, +) / Double(values.count)
-        let variance = values.count > 1
+        let variance =
+          values.count > 1
           ? values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1) : 0
         return String(format: "%6.2f ± %5.2f", mean, variance.squareRoot())
       }
@@ -104,24 +110,36 @@ public struct StudySummary {
           + "\(runs.count)")
     }
     lines.append("")
-    lines.append("The study's claims on this run (paired over seeds; supported = better and p < 0.05):")
+    lines.append(
+      "The study's claims on this run (paired over seeds; supported = better and p < 0.05):")
     lines += claims.map(\.line)
     return lines.joined(separator: "\n")
   }
 
   /// Checks each claim of the study with a paired comparison over common seeds.
   static func checkClaims(_ results: StudyResults) -> [ClaimCheck] {
-    func paired(_ baseline: String, _ candidate: String, _ metric: RunMetric) -> (PairedComparison?, Int) {
-      let base = Dictionary(uniqueKeysWithValues: results.runs(of: baseline).map { ($0.seed, $0.value(of: metric)) })
-      let cand = Dictionary(uniqueKeysWithValues: results.runs(of: candidate).map { ($0.seed, $0.value(of: metric)) })
+    func paired(_ baseline: String, _ candidate: String, _ metric: RunMetric) -> (
+      PairedComparison?, Int
+    ) {
+      let base = Dictionary(
+        uniqueKeysWithValues: results.runs(of: baseline).map { ($0.seed, $0.value(of: metric)) })
+      let cand = Dictionary(
+        uniqueKeysWithValues: results.runs(of: candidate).map { ($0.seed, $0.value(of: metric)) })
       let seeds = Set(base.keys).intersection(cand.keys).sorted()
-      return (try? PairedComparison(baseline: seeds.map { base[$0]! }, candidate: seeds.map { cand[$0]! }), seeds.count)
+      return (
+        try? PairedComparison(
+          baseline: seeds.map { base[$0]! }, candidate: seeds.map { cand[$0]! }), seeds.count
+      )
     }
-    func check(_ claim: String, baseline: String, candidate: String, extra: String = "") -> ClaimCheck {
+    func check(_ claim: String, baseline: String, candidate: String, extra: String = "")
+      -> ClaimCheck
+    {
       let (accuracy, count) = paired(baseline, candidate, .accuracy)
       let (f1, _) = paired(baseline, candidate, .macroF1)
       guard count > 0 else {
-        return ClaimCheck(claim: claim, verdict: "not checked", evidence: "\(baseline) and \(candidate) share no seed")
+        return ClaimCheck(
+          claim: claim, verdict: "not checked",
+          evidence: "\(baseline) and \(candidate) share no seed")
       }
       let difference = accuracy?.meanDifference ?? 0
       let p = accuracy.map { $0.tTestPValue }
@@ -150,15 +168,23 @@ public struct StudySummary {
       checks.append(
         check(
           "the boosted LM beats MM at a fraction of its FLOPs (RAB-KD > MM)", baseline: "MM",
-          candidate: "RAB-KD", extra: String(format: ", RAB-KD uses %.0f%% of MM's FLOPs", 100 * ratio)))
+          candidate: "RAB-KD",
+          extra: String(format: ", RAB-KD uses %.0f%% of MM's FLOPs", 100 * ratio)))
     } else {
-      checks.append(ClaimCheck(claim: "the boosted LM beats MM at a fraction of its FLOPs", verdict: "not checked", evidence: "MM or RAB-KD not run"))
+      checks.append(
+        ClaimCheck(
+          claim: "the boosted LM beats MM at a fraction of its FLOPs", verdict: "not checked",
+          evidence: "MM or RAB-KD not run"))
     }
     return checks.map { check in
       let names = ["LM", "RB-KD", "LM-Att", "RB-KD-Att", "RAB-KD", "MM"]
-      let missing = names.filter { name in check.claim.contains(name) && results.runs(of: name).isEmpty }
+      let missing = names.filter { name in
+        check.claim.contains(name) && results.runs(of: name).isEmpty
+      }
       guard missing.isEmpty || check.verdict == "not checked" else {
-        return ClaimCheck(claim: check.claim, verdict: "not checked", evidence: "\(missing.joined(separator: ", ")) not run")
+        return ClaimCheck(
+          claim: check.claim, verdict: "not checked",
+          evidence: "\(missing.joined(separator: ", ")) not run")
       }
       return check
     }

@@ -21,14 +21,14 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
   /// The message, naming the file or tensor, e.g. `tensor '3.filter': expected shape [5, 16, 32], found [5, 16, 16]`.
   public var description: String {
     switch self {
-    case let .unreadable(path, reason): "\(path): cannot read or write checkpoint: \(reason)"
-    case let .truncated(path, expected, found):
+    case .unreadable(let path, let reason): "\(path): cannot read or write checkpoint: \(reason)"
+    case .truncated(let path, let expected, let found):
       "\(path): truncated checkpoint: expected \(expected) bytes, found \(found)"
-    case let .malformedHeader(path, reason): "\(path): malformed safetensors header: \(reason)"
-    case let .unsupportedDType(name, dtype): "tensor '\(name)': dtype \(dtype), expected F32"
-    case let .missingName(name): "checkpoint has no tensor '\(name)'"
-    case let .unexpectedName(name): "checkpoint tensor '\(name)' is not in the model"
-    case let .shapeMismatch(name, expected, found):
+    case .malformedHeader(let path, let reason): "\(path): malformed safetensors header: \(reason)"
+    case .unsupportedDType(let name, let dtype): "tensor '\(name)': dtype \(dtype), expected F32"
+    case .missingName(let name): "checkpoint has no tensor '\(name)'"
+    case .unexpectedName(let name): "checkpoint tensor '\(name)' is not in the model"
+    case .shapeMismatch(let name, let expected, let found):
       "tensor '\(name)': expected shape \(expected), found \(found)"
     }
   }
@@ -110,7 +110,8 @@ public struct Checkpoint: Equatable {
       let end = offset + 4 * tensor.scalarCount
       let shape = tensor.shape.map(String.init).joined(separator: ",")
       entries.append(
-        "\(quoted(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+        "\(quoted(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}"
+      )
       offset = end
     }
     var header = Array("{\(entries.joined(separator: ","))}".utf8)
@@ -178,7 +179,8 @@ public struct Checkpoint: Equatable {
     for b in (0..<8).reversed() { headerLength = headerLength << 8 | UInt64(bytes[b]) }
     guard headerLength <= UInt64(bytes.count - 8) else {
       throw .truncated(
-        path: path, expectedBytes: headerLength > UInt64(Int.max / 2) ? Int.max : 8 + Int(headerLength),
+        path: path,
+        expectedBytes: headerLength > UInt64(Int.max / 2) ? Int.max : 8 + Int(headerLength),
         foundBytes: bytes.count)
     }
     let dataStart = 8 + Int(headerLength)
@@ -203,9 +205,11 @@ public struct Checkpoint: Equatable {
         continue
       }
       guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-        let shapeValues = entry["shape"] as? [Any], let offsetValues = entry["data_offsets"] as? [Any]
+        let shapeValues = entry["shape"] as? [Any],
+        let offsetValues = entry["data_offsets"] as? [Any]
       else {
-        throw .malformedHeader(path: path, reason: "entry '\(name)' lacks dtype, shape or data_offsets")
+        throw .malformedHeader(
+          path: path, reason: "entry '\(name)' lacks dtype, shape or data_offsets")
       }
       guard dtype == "F32" else { throw .unsupportedDType(name: name, dtype: dtype) }
       let shape = shapeValues.compactMap { ($0 as? NSNumber)?.intValue }
@@ -213,7 +217,8 @@ public struct Checkpoint: Equatable {
       guard shape.count == shapeValues.count, shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }),
         offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1]
       else {
-        throw .malformedHeader(path: path, reason: "entry '\(name)' has a bad shape or data_offsets")
+        throw .malformedHeader(
+          path: path, reason: "entry '\(name)' has a bad shape or data_offsets")
       }
       // The byte count, in the order Tensor multiplies the shape; nil if it overflows an Int.
       let byteCount = (shape + [4]).reduce(Int?.some(1)) { product, extent in
@@ -225,19 +230,22 @@ public struct Checkpoint: Equatable {
       guard let byteCount, offsets[1] - offsets[0] == byteCount else {
         throw .malformedHeader(
           path: path,
-          reason: "entry '\(name)': shape \(shape) needs \(byteCount.map { "\($0)" } ?? "too many") bytes, "
+          reason:
+            "entry '\(name)': shape \(shape) needs \(byteCount.map { "\($0)" } ?? "too many") bytes, "
             + "offsets give \(offsets[1] - offsets[0])")
       }
       let count = byteCount / 4
       guard offsets[1] <= available else {
         let (end, overflow) = dataStart.addingReportingOverflow(offsets[1])
-        throw .truncated(path: path, expectedBytes: overflow ? Int.max : end, foundBytes: bytes.count)
+        throw .truncated(
+          path: path, expectedBytes: overflow ? Int.max : end, foundBytes: bytes.count)
       }
       var scalars = [Float](repeating: 0, count: count)
       let base = dataStart + offsets[0]
       for i in 0..<count {
         let p = base + 4 * i
-        let bits = UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16
+        let bits =
+          UInt32(bytes[p]) | UInt32(bytes[p + 1]) << 8 | UInt32(bytes[p + 2]) << 16
           | UInt32(bytes[p + 3]) << 24
         scalars[i] = Float(bitPattern: bits)
       }

@@ -41,11 +41,13 @@ public final class InferencePlan {
 
   /// One layer's work, with the shape of its input.
   private enum Step {
-    case conv(filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?, kernel: Int, stride: Int,
+    case conv(
+      filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?, kernel: Int, stride: Int,
       dilation: Int, padding: Padding, outChannels: Int, relu: Bool)
     case relu
     case maxPool(kernel: Int, stride: Int, padding: Padding)
-    case cbam(hidden: UnsafePointer<Float>, width: Int, output: UnsafePointer<Float>,
+    case cbam(
+      hidden: UnsafePointer<Float>, width: Int, output: UnsafePointer<Float>,
       spatial: UnsafePointer<Float>, spatialKernel: Int)
     case meanOverTime
     case dense(weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, outputSize: Int)
@@ -71,7 +73,8 @@ public final class InferencePlan {
     // A layer that rejects its shape throws before `self` owns the copies: free them here.
     defer { if !made { for buffer in owned { buffer.deallocate() } } }
     func copy(_ tensor: Tensor) -> UnsafePointer<Float> {
-      let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: Swift.max(1, tensor.scalarCount))
+      let buffer = UnsafeMutableBufferPointer<Float>.allocate(
+        capacity: Swift.max(1, tensor.scalarCount))
       _ = tensor.withUnsafeBufferPointer { buffer.initialize(from: $0) }
       owned.append(buffer)
       return UnsafePointer(buffer.baseAddress!)
@@ -167,31 +170,33 @@ public final class InferencePlan {
     _ step: Step, _ shape: [Int], from x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>
   ) -> Bool {
     switch step {
-    case let .conv(filter, bias, kernel, stride, dilation, padding, outChannels, relu):
+    case .conv(
+      let filter, let bias, let kernel, let stride, let dilation, let padding, let outChannels,
+      let relu):
       BufferKernels.conv1D(
         x, batch: shape[0], length: shape[1], inChannels: shape[2], filter: filter,
         kernelSize: kernel, outChannels: outChannels, stride: stride, dilation: dilation,
         padding: padding, bias: bias, relu: relu, into: y)
     case .relu:
       BufferKernels.relu(x, count: shape.reduce(1, *), into: y)
-    case let .maxPool(kernel, stride, padding):
+    case .maxPool(let kernel, let stride, let padding):
       BufferKernels.maxPool1D(
         x, batch: shape[0], length: shape[1], channels: shape[2], kernelSize: kernel,
         stride: stride, padding: padding, into: y, indices: indices)
-    case let .cbam(hidden, width, output, spatial, spatialKernel):
+    case .cbam(let hidden, let width, let output, let spatial, let spatialKernel):
       BufferKernels.cbam(
         x, batch: shape[0], time: shape[1], channels: shape[2], hidden: hidden, width: width,
         output: output, spatialFilter: spatial, spatialKernel: spatialKernel, into: y,
         channelMap: maps, spatialMap: maps + shape[0] * shape[2])
     case .meanOverTime:
       BufferKernels.meanOverTime(x, batch: shape[0], time: shape[1], channels: shape[2], into: y)
-    case let .dense(weight, bias, outputSize):
+    case .dense(let weight, let bias, let outputSize):
       BufferKernels.dense(
         x, rows: shape[0], inputSize: shape[1], weight: weight, outputSize: outputSize, bias: bias,
         into: y)
     case .identity:
       return false
-    case let .layer(layer):
+    case .layer(let layer):
       let input = try! Tensor(
         shape: shape, scalars: Array(UnsafeBufferPointer(start: x, count: shape.reduce(1, *))))
       var context = ForwardContext.inference

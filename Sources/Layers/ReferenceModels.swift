@@ -30,7 +30,9 @@ public enum ReferenceModel: String, CaseIterable, Sendable {
     channels: Int, classes: Int, generator: inout some RandomNumberGenerator
   ) -> Sequential {
     func conv(_ input: Int, _ output: Int, _ rng: inout some RandomNumberGenerator) -> Conv1D {
-      Conv1D(inputChannels: input, outputChannels: output, kernelSize: 5, padding: .same, generator: &rng)
+      Conv1D(
+        inputChannels: input, outputChannels: output, kernelSize: 5, padding: .same, generator: &rng
+      )
     }
     switch self {
     case .teacher, .teacherAtt:
@@ -45,7 +47,9 @@ public enum ReferenceModel: String, CaseIterable, Sendable {
         conv(128, 128, &generator)
         ReLU()
         if self == .teacherAtt {
-          CBAM(channels: 128, reduction: 8, spatialKernel: 7, name: Self.attentionName, generator: &generator)
+          CBAM(
+            channels: 128, reduction: 8, spatialKernel: 7, name: Self.attentionName,
+            generator: &generator)
         }
         GlobalAvgPool1D()
         Dense(inputSize: 128, outputSize: 128, generator: &generator)
@@ -71,7 +75,9 @@ public enum ReferenceModel: String, CaseIterable, Sendable {
         conv(16, 32, &generator)
         ReLU()
         if self == .lmAtt {
-          CBAM(channels: 32, reduction: 4, spatialKernel: 7, name: Self.attentionName, generator: &generator)
+          CBAM(
+            channels: 32, reduction: 4, spatialKernel: 7, name: Self.attentionName,
+            generator: &generator)
         }
         GlobalAvgPool1D()
         Dense(inputSize: 32, outputSize: classes, generator: &generator)

@@ -38,7 +38,9 @@ public struct ModelSummary: CustomStringConvertible, Sendable {
       let gap = String(repeating: " ", count: Swift.max(0, width - s.count))
       return right ? gap + s : s + gap
     }
-    let cells = rows.map { [$0.layer, "\($0.outputShape)", grouped($0.parameters), grouped($0.flops)] }
+    let cells = rows.map {
+      [$0.layer, "\($0.outputShape)", grouped($0.parameters), grouped($0.flops)]
+    }
     let header = ["Layer", "Output shape", "Params", "FLOPs"]
     let footer = ["Total", "", grouped(parameters), grouped(flops)]
     let widths = (0..<4).map { column in

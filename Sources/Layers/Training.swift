@@ -99,7 +99,8 @@ public func valueWithGradients<Model: Layer, Output, Failure: Error>(
   }
   typealias ShardResult = Result<(value: Float, gradients: Gradients, output: Output), Failure>
   func run(
-    _ shard: BatchShard, _ loss: (Model, BatchShard) throws(Failure) -> (loss: Tensor, output: Output)
+    _ shard: BatchShard,
+    _ loss: (Model, BatchShard) throws(Failure) -> (loss: Tensor, output: Output)
   ) -> ShardResult {
     var output: Output?
     do throws(Failure) {

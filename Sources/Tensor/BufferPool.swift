@@ -169,13 +169,14 @@ public enum BufferPool {
         let (f, i) = (floats.stalest(), indices.stalest())
         let useFloats: Bool
         switch (f, i) {
-        case let (f?, i?): useFloats = f.clock <= i.clock
+        case (let f?, let i?): useFloats = f.clock <= i.clock
         case (_?, nil): useFloats = true
         case (nil, _?): useFloats = false
         case (nil, nil): return false
         }
         guard let victim = useFloats ? f : i, victim.clock < asked else { return false }
-        statistics.heldBytes -= useFloats ? floats.evictOne(victim.count) : indices.evictOne(victim.count)
+        statistics.heldBytes -=
+          useFloats ? floats.evictOne(victim.count) : indices.evictOne(victim.count)
       }
       return true
     }

@@ -19,13 +19,13 @@ public enum ShapeError: Error, Equatable, CustomStringConvertible, Sendable {
   /// The message, e.g. `matmul: shapes [3, 4] and [5, 2] do not fit [..., m, k] × [..., k, n]`.
   public var description: String {
     switch self {
-    case let .scalarCount(shape, expected, found):
+    case .scalarCount(let shape, let expected, let found):
       "shape \(shape) needs \(expected) scalars, found \(found)"
-    case let .incompatible(operation, lhs, rhs, rule):
+    case .incompatible(let operation, let lhs, let rhs, let rule):
       "\(operation): shapes \(lhs) and \(rhs) do not fit \(rule)"
-    case let .invalid(operation, shape, rule):
+    case .invalid(let operation, let shape, let rule):
       "\(operation): shape \(shape) does not fit \(rule)"
-    case let .inLayer(path, underlying):
+    case .inLayer(let path, let underlying):
       "layer \(path): \(underlying)"
     }
   }

@@ -84,8 +84,8 @@ public final class Tape {
   static func of(_ lhs: Tensor, _ rhs: Tensor) -> Tape? {
     switch (lhs.tracking?.tape, rhs.tracking?.tape) {
     case (nil, nil): return nil
-    case let (tape?, nil), let (nil, tape?): return tape
-    case let (left?, right?):
+    case (let tape?, nil), (nil, let tape?): return tape
+    case (let left?, let right?):
       precondition(left === right, "operands are tracked on two different tapes")
       return left
     }
@@ -114,7 +114,8 @@ public final class Tape {
     result.tracking = Tensor.Tracking(tape: self, id: id)
     entries.append(
       Entry(
-        operation: operation, inputs: inputs.map { $0.tracking?.tape === self ? $0.tracking?.id : nil },
+        operation: operation,
+        inputs: inputs.map { $0.tracking?.tape === self ? $0.tracking?.id : nil },
         output: id, backward: backward))
     return result
   }
@@ -127,7 +128,8 @@ public final class Tape {
     require(
       loss.scalarCount == 1,
       .invalid(operation: "gradients(of:wrt:)", shape: loss.shape, rule: "a one-element loss"))
-    return vectorJacobianProducts(of: loss, seed: Tensor(repeating: 1, shape: loss.shape), wrt: targets)
+    return vectorJacobianProducts(
+      of: loss, seed: Tensor(repeating: 1, shape: loss.shape), wrt: targets)
   }
 
   /// `seedᵀ · J` for each target: the gradient of `sum(output * seed)` with respect to each of

@@ -7,7 +7,9 @@ extension Tensor {
       rank >= 1 && indices.allSatisfy { $0 >= 0 && $0 < shape[0] },
       .invalid(
         operation: "gathering", shape: shape,
-        rule: "row indices in 0..<\(shape.first ?? 0), got \(indices.first { $0 < 0 || $0 >= (shape.first ?? 0) } ?? -1)"))
+        rule:
+          "row indices in 0..<\(shape.first ?? 0), got \(indices.first { $0 < 0 || $0 >= (shape.first ?? 0) } ?? -1)"
+      ))
     let width = shape.dropFirst().reduce(1, *)
     let count = indices.count * width
     let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in

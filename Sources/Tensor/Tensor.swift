@@ -73,7 +73,8 @@ public struct Tensor {
       shape.allSatisfy { $0 >= 0 },
       .invalid(operation: "Tensor(repeating:shape:)", shape: shape, rule: "non-negative extents"))
     self.init(
-      uncheckedShape: shape, scalars: Kernels.pooledFloats(repeating: value, count: shape.reduce(1, *)))
+      uncheckedShape: shape,
+      scalars: Kernels.pooledFloats(repeating: value, count: shape.reduce(1, *)))
   }
 
   /// A tensor of zeros with the given shape.

@@ -7,7 +7,8 @@ private let packageRoot = URL(fileURLWithPath: #filePath)
 /// The ```` ```swift ```` blocks of the article at `article` (a path from the package root) that
 /// do not appear, line for line (indentation and blank lines aside), in any of `files`; an
 /// article without Swift blocks is reported too. Empty when every block quotes compiled code.
-public func unquotedArticleBlocks(_ article: String, quotesOnly files: [String]) throws -> [String] {
+public func unquotedArticleBlocks(_ article: String, quotesOnly files: [String]) throws -> [String]
+{
   func read(_ path: String) throws -> String {
     try String(contentsOf: packageRoot.appendingPathComponent(path), encoding: .utf8)
   }

@@ -29,7 +29,7 @@ struct DataSetsArticleTests {
     #expect(throws: DatasetError.self) { try WISDM.load(from: path) }
 
     let split = try WISDM.load(from: path, policy: .skip)
-    for record in split.skipped { print(record) }     // path:line:column: expected …, found …
+    for record in split.skipped { print(record) }  // path:line:column: expected …, found …
 
     #expect(split.skipped.count == 2)
     #expect(split.train.shape == [1, 100, 3] && split.test.shape == [1, 100, 3])
@@ -47,7 +47,8 @@ struct DataSetsArticleTests {
 
     let layout = CSV.Layout(
       subject: "subject", label: "activity", channels: ["ax", "ay", "az"], timestamp: "time")
-    let windows = try CSV.load(path, layout: layout, windowing: WindowingOptions(length: 4, step: 2))
+    let windows = try CSV.load(
+      path, layout: layout, windowing: WindowingOptions(length: 4, step: 2))
     let (split, standardizer) = windows.split(testSubjects: [3]).standardized()
 
     #expect(windows.shape == [6, 4, 3])

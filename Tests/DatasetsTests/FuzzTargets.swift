@@ -88,7 +88,8 @@ enum DatasetFuzzTarget: String, CaseIterable, Sendable {
     case .csv:
       let path = folder + "/data.csv"
       write("data.csv", input)
-      let layout = CSV.Layout(subject: "subject", label: "label", channels: ["x", "y"], timestamp: "t")
+      let layout = CSV.Layout(
+        subject: "subject", label: "label", channels: ["x", "y"], timestamp: "t")
       let fixed = CSV.Layout(
         subject: "subject", label: "label", channels: ["x", "y"], classNames: ["a", "b"])
       let known = (try? CSV.load(path, layout: fixed, windowing: Self.windowing))?.count ?? 0

@@ -87,7 +87,8 @@ struct DistillingArticleTests {
       .map { normalized($0.components(separatedBy: "```")[0]) }
     #expect(!blocks.isEmpty)
     for block in blocks {
-      #expect(source.contains(block), "DistillingAStudent.md: this block is not compiled here:\n\(block)")
+      #expect(
+        source.contains(block), "DistillingAStudent.md: this block is not compiled here:\n\(block)")
     }
   }
 }

@@ -23,7 +23,9 @@ struct GradientClippingTests {
     try Trainer(options: options).fit(&model, on: train)
     var largest: Float = 0
     for (before, after) in zip(initial.parameters, model.parameters) {
-      for (a, b) in zip(before.value.scalars, after.value.scalars) { largest = max(largest, abs(a - b)) }
+      for (a, b) in zip(before.value.scalars, after.value.scalars) {
+        largest = max(largest, abs(a - b))
+      }
     }
     return largest
   }

@@ -30,7 +30,8 @@ struct LossTests {
   func kdMatchesItsClosedForm(temperature: Float, squared: Bool, value: Float, gradient: [Float]) {
     let (loss, grads) = valueWithGradients(at: [student]) { s in
       distillationLoss(
-        student: s[0], teacher: teacher, temperature: temperature, scaleByTemperatureSquared: squared)
+        student: s[0], teacher: teacher, temperature: temperature,
+        scaleByTemperatureSquared: squared)
     }
     #expect(abs(loss.scalar - value) < 1e-5)
     // ∂KD/∂z_s = τ·(p_s − p_t)/B with τ², (p_s − p_t)/(τ·B) without.
@@ -45,7 +46,8 @@ struct LossTests {
     let tape = Tape()
     let t = tape.variable(teacher)
     let s = tape.variable(student)
-    let grads = tape.gradients(of: distillationLoss(student: s, teacher: t, temperature: 2), wrt: [t, s])
+    let grads = tape.gradients(
+      of: distillationLoss(student: s, teacher: t, temperature: 2), wrt: [t, s])
     #expect(grads[0].scalars == [0, 0, 0, 0])
   }
 
@@ -55,26 +57,39 @@ struct LossTests {
     let aligned = try alignChannelMap(teacher: teacherChannel, student: Tensor(zeros: [1, 2]))
     #expect(aligned.scalars == [2, 6])
     // 3 student channels do not divide 4 teacher channels.
-    #expect(throws: DistillationError.incompatibleMaps(kind: "channel", teacher: [1, 4], student: [1, 3])) {
+    #expect(
+      throws: DistillationError.incompatibleMaps(
+        kind: "channel", teacher: [1, 4], student: [1, 3])
+    ) {
       try alignChannelMap(teacher: teacherChannel, student: Tensor(zeros: [1, 3]))
     }
     // A projection maps any count.
     let projection = try Tensor(rows: [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 1]])
     #expect(
-      try alignChannelMap(teacher: teacherChannel, student: Tensor(zeros: [1, 3]), projection: projection)
-        .scalars == [8, 10, 12])
+      try alignChannelMap(
+        teacher: teacherChannel, student: Tensor(zeros: [1, 3]), projection: projection
+      )
+      .scalars == [8, 10, 12])
     // Linear resampling of a length-5 spatial map [0, 1, 2, 3, 4] to length 3: positions 0, 2, 4.
-    let spatial = try alignSpatialMap(teacher: Tensor([0, 1, 2, 3, 4]).reshaped(to: [1, 5]), student: Tensor(zeros: [1, 3]))
+    let spatial = try alignSpatialMap(
+      teacher: Tensor([0, 1, 2, 3, 4]).reshaped(to: [1, 5]), student: Tensor(zeros: [1, 3]))
     #expect(isClose(spatial, [0, 2, 4], shape: [1, 3]))
     // ... and up to length 9: positions 0, 0.5, …, 4.
-    let up = try alignSpatialMap(teacher: Tensor([0, 1, 2, 3, 4]).reshaped(to: [1, 5]), student: Tensor(zeros: [1, 9]))
+    let up = try alignSpatialMap(
+      teacher: Tensor([0, 1, 2, 3, 4]).reshaped(to: [1, 5]), student: Tensor(zeros: [1, 9]))
     #expect(isClose(up, [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4], shape: [1, 9]))
-    #expect(throws: DistillationError.incompatibleMaps(kind: "spatial", teacher: [1, 5, 2], student: [1, 5, 3])) {
+    #expect(
+      throws: DistillationError.incompatibleMaps(
+        kind: "spatial", teacher: [1, 5, 2], student: [1, 5, 3])
+    ) {
       try alignSpatialMap(teacher: Tensor(zeros: [1, 5, 2]), student: Tensor(zeros: [1, 5, 3]))
     }
     #expect(
-      DistillationError.incompatibleMaps(kind: "channel", teacher: [1, 4], student: [1, 3]).description
-        .hasPrefix("channel attention maps: teacher shape [1, 4] and student shape [1, 3] cannot be aligned"))
+      DistillationError.incompatibleMaps(kind: "channel", teacher: [1, 4], student: [1, 3])
+        .description
+        .hasPrefix(
+          "channel attention maps: teacher shape [1, 4] and student shape [1, 3] cannot be aligned")
+    )
   }
 
   @Test func attentionMSEByHand() throws {
@@ -116,7 +131,8 @@ struct LossTests {
         of: { v in
           combinedLoss(
             logits: v[0], labels: [0, 3, 1], teacherLogits: teacherLogits,
-            weights: LossWeights(alpha: 0.3, beta: 0.7, temperature: 3, scaleByTemperatureSquared: squared),
+            weights: LossWeights(
+              alpha: 0.3, beta: 0.7, temperature: 3, scaleByTemperatureSquared: squared),
             channelMaps: [(v[1], try! alignChannelMap(teacher: teacherChannel, student: v[1]))],
             spatialMaps: [(v[2], try! alignSpatialMap(teacher: teacherSpatial, student: v[2]))]
           ).total
@@ -128,18 +144,24 @@ struct LossTests {
     let report = checkGradients(
       of: { v in
         attentionTransferLoss(
-          student: v[0], teacher: try! alignChannelMap(teacher: teacherChannel, student: v[0], projection: v[1]))
+          student: v[0],
+          teacher: try! alignChannelMap(teacher: teacherChannel, student: v[0], projection: v[1]))
       }, at: [channel, projection])
     #expect(report.passed, "\(report)")
   }
 
   @Test func configurationsAreTheStudys() {
-    #expect(Configuration.all.map(\.name) == ["teacher", "teacher-att", "MM", "LM", "RB-KD", "LM-Att", "RB-KD-Att", "RAB-KD"])
+    #expect(
+      Configuration.all.map(\.name) == [
+        "teacher", "teacher-att", "MM", "LM", "RB-KD", "LM-Att", "RB-KD-Att", "RAB-KD",
+      ])
     #expect(Configuration.named("RAB-KD")?.teacher == .teacherAtt)
     #expect(Configuration.named("RAB-KD")?.transfersAttention == true)
     #expect(Configuration.named("RB-KD-Att")?.student == .lmAtt)
     #expect(Configuration.named("rab-kd") == nil)
     let defaults = LossWeights()
-    #expect(defaults.alpha == 0.1 && defaults.beta == 1 && defaults.temperature == 4 && defaults.scaleByTemperatureSquared)
+    #expect(
+      defaults.alpha == 0.1 && defaults.beta == 1 && defaults.temperature == 4
+        && defaults.scaleByTemperatureSquared)
   }
 }

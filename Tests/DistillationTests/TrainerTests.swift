@@ -1,6 +1,7 @@
 import Distillation
 import Foundation
 import Layers
+import Metrics
 import Tensor
 import TestSupport
 import Testing
@@ -9,7 +10,8 @@ import Testing
 struct TrainerTests {
   let classes = 4
   func data(_ count: Int, seed: UInt64) -> TrainingData {
-    let (inputs, labels) = sineWindows(count: count, length: 32, channels: 3, classes: classes, seed: seed)
+    let (inputs, labels) = sineWindows(
+      count: count, length: 32, channels: 3, classes: classes, seed: seed)
     return try! TrainingData(inputs: inputs, labels: labels, classes: classes)
   }
 
@@ -24,7 +26,8 @@ struct TrainerTests {
   }
 
   func temporaryURL(_ name: String) -> URL {
-    FileManager.default.temporaryDirectory.appendingPathComponent("hardistill-\(UUID().uuidString)-\(name)")
+    FileManager.default.temporaryDirectory.appendingPathComponent(
+      "hardistill-\(UUID().uuidString)-\(name)")
   }
 
   @Test func teacherCacheEqualsAFreshForwardPass() {
@@ -50,7 +53,8 @@ struct TrainerTests {
     var student = ReferenceModel.lmAtt.make(channels: 3, classes: classes, generator: &rng)
     let setup = DistillationSetup(
       teacher: TeacherCache(teacher: teacher, inputs: train.inputs), attention: [AttentionPair()])
-    let history = try Trainer(options: options(epochs: 6)).fit(&student, on: train, distillation: setup)
+    let history = try Trainer(options: options(epochs: 6)).fit(
+      &student, on: train, distillation: setup)
     let first = try #require(history.epochs.first)
     let last = try #require(history.epochs.last)
     #expect(history.epochs.count == 6)
@@ -75,7 +79,8 @@ struct TrainerTests {
     }
     // The returned model is the best epoch's: its validation F1 is the best one.
     let predictions = model.predict(validation.inputs).argmaxAlongLastAxis()
-    let report = try ClassificationReportProbe.macroF1(validation.labels, predictions, classes: classes)
+    let report = try ClassificationReportProbe.macroF1(
+      validation.labels, predictions, classes: classes)
     #expect(abs(report - best) < 1e-12)
   }
 
@@ -84,10 +89,12 @@ struct TrainerTests {
     let validation = data(32, seed: 11)
     func fresh() -> Sequential {
       var rng = SplitMix64(seed: 12)
-      return ReferenceModel.teacher.make(channels: 3, classes: classes, generator: &rng)  // has dropout
+      // The teacher has dropout.
+      return ReferenceModel.teacher.make(channels: 3, classes: classes, generator: &rng)
     }
     var uninterrupted = fresh()
-    _ = try Trainer(options: options(epochs: 4)).fit(&uninterrupted, on: train, validation: validation)
+    _ = try Trainer(options: options(epochs: 4)).fit(
+      &uninterrupted, on: train, validation: validation)
 
     let url = temporaryURL("resume.safetensors")
     defer { try? FileManager.default.removeItem(at: url) }
@@ -101,7 +108,8 @@ struct TrainerTests {
     var resumed = fresh()
     let history = try Trainer(options: second).fit(&resumed, on: train, validation: validation)
     #expect(history.epochs.count == 4)
-    #expect(resumed.parameters.map(\.value.scalars) == uninterrupted.parameters.map(\.value.scalars))
+    #expect(
+      resumed.parameters.map(\.value.scalars) == uninterrupted.parameters.map(\.value.scalars))
   }
 
   @Test func nonFiniteLossNamesEpochAndStep() {
@@ -120,7 +128,9 @@ struct TrainerTests {
 
   /// `sqrt(z²)` at `z = 0`: the value is 0 (a finite loss) but the backward pass divides by 0.
   struct SquareRootOfSquare: ParameterlessLayer {
-    func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor { input.squared().sqrt() }
+    func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
+      input.squared().sqrt()
+    }
     func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] { inputShape }
   }
 
@@ -128,8 +138,12 @@ struct TrainerTests {
     var rng = SplitMix64(seed: 23)
     var dense = Dense(inputSize: 3, outputSize: classes, generator: &rng)
     dense.weight = Tensor(zeros: [3, classes])
-    var model = Sequential { dense; SquareRootOfSquare() }
-    let train = try TrainingData(inputs: Tensor(ones: [8, 3]), labels: Array(repeating: 1, count: 8), classes: classes)
+    var model = Sequential {
+      dense
+      SquareRootOfSquare()
+    }
+    let train = try TrainingData(
+      inputs: Tensor(ones: [8, 3]), labels: Array(repeating: 1, count: 8), classes: classes)
     #expect(throws: TrainingError.nonFiniteGradient(epoch: 1, step: 1, parameter: "0.bias")) {
       try Trainer(options: options(epochs: 1)).fit(&model, on: train)
     }
@@ -163,12 +177,16 @@ struct TrainerTests {
     }
     let cache = TeacherCache(teacher: teacher, inputs: train.inputs)
     var setup = DistillationSetup(teacher: cache, attention: [AttentionPair()])
-    #expect(throws: TrainingError.distillation(.incompatibleMaps(kind: "channel", teacher: [1, 128], student: [1, 24]))) {
+    #expect(
+      throws: TrainingError.distillation(
+        .incompatibleMaps(kind: "channel", teacher: [1, 128], student: [1, 24]))
+    ) {
       var copy = student
       return try Trainer(options: options(epochs: 1)).fit(&copy, on: train, distillation: setup)
     }
     setup.channelAlignment = .projection
-    let history = try Trainer(options: options(epochs: 3)).fit(&student, on: train, distillation: setup)
+    let history = try Trainer(options: options(epochs: 3)).fit(
+      &student, on: train, distillation: setup)
     #expect(history.epochs.last!.channelAttention < history.epochs.first!.channelAttention)
   }
 
@@ -179,7 +197,8 @@ struct TrainerTests {
     defer { try? FileManager.default.removeItem(at: url) }
     var opts = options(epochs: 3)
     opts.logURL = url
-    let history = try Trainer(options: opts).fit(&model, on: data(32, seed: 20), validation: data(16, seed: 21))
+    let history = try Trainer(options: opts).fit(
+      &model, on: data(32, seed: 20), validation: data(16, seed: 21))
     let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
     #expect(lines.count == 3)
     let records = try lines.map { try JSONDecoder().decode(EpochRecord.self, from: Data($0.utf8)) }
@@ -206,8 +225,10 @@ struct TrainerTests {
     for shards in [2, 3] {
       let (history, model) = try run(shards: shards)
       for (a, b) in zip(oneHistory.epochs, history.epochs) {
-        #expect(abs(a.loss - b.loss) <= 1e-5 * abs(a.loss), "\(shards) shards, epoch \(a.epoch) loss")
-        #expect(abs(a.spatialAttention - b.spatialAttention) <= 1e-5 * abs(a.spatialAttention) + 1e-9)
+        #expect(
+          abs(a.loss - b.loss) <= 1e-5 * abs(a.loss), "\(shards) shards, epoch \(a.epoch) loss")
+        #expect(
+          abs(a.spatialAttention - b.spatialAttention) <= 1e-5 * abs(a.spatialAttention) + 1e-9)
         #expect(a.trainAccuracy == b.trainAccuracy)
       }
       for ((name, expected), (_, found)) in zip(one.parameters, model.parameters) {
@@ -224,20 +245,24 @@ struct TrainerTests {
   @Test func badOptionsAndDataThrow() {
     var rng = SplitMix64(seed: 22)
     var model = ReferenceModel.lm.make(channels: 3, classes: classes, generator: &rng)
-    #expect(throws: TrainingError.self) { try Trainer(options: options(epochs: 0)).fit(&model, on: data(8, seed: 1)) }
+    #expect(throws: TrainingError.self) {
+      try Trainer(options: options(epochs: 0)).fit(&model, on: data(8, seed: 1))
+    }
     #expect(throws: TrainingError.invalidData("label 7 is outside 0..<4")) {
       try TrainingData(inputs: Tensor(zeros: [2, 32, 3]), labels: [0, 7], classes: 4)
     }
-    let wrongChannels = try! TrainingData(inputs: Tensor(zeros: [2, 32, 5]), labels: [0, 1], classes: 4)
-    #expect(throws: TrainingError.self) { try Trainer(options: options(epochs: 1)).fit(&model, on: wrongChannels) }
+    let wrongChannels = try! TrainingData(
+      inputs: Tensor(zeros: [2, 32, 5]), labels: [0, 1], classes: 4)
+    #expect(throws: TrainingError.self) {
+      try Trainer(options: options(epochs: 1)).fit(&model, on: wrongChannels)
+    }
   }
 }
 
 /// Macro-F1 through the Metrics module, as the trainer computes it.
 enum ClassificationReportProbe {
   static func macroF1(_ labels: [Int], _ predictions: [Int], classes: Int) throws -> Double {
-    try ClassificationReport(labels: labels, predictions: predictions, classes: Array(0..<classes)).macroF1
+    try ClassificationReport(labels: labels, predictions: predictions, classes: Array(0..<classes))
+      .macroF1
   }
 }
-
-import Metrics

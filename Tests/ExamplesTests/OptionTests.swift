@@ -21,16 +21,21 @@ struct OptionTests {
   @Test func everyOptionIsRead() throws {
     let options = try study.parse([
       "--dataset", "uci-hapt", "--data-dir", "/data/hapt", "--family", "cnn", "--epochs", "7",
-      "--patience=3", "--batch-size", "32", "--learning-rate", "0.01", "--seed", "5", "--seeds", "2",
+      "--patience=3", "--batch-size", "32", "--learning-rate", "0.01", "--seed", "5", "--seeds",
+      "2",
       "--temperature", "2", "--alpha", "0.5", "--beta", "0", "--no-temperature-squared",
-      "--teacher-checkpoint", "t.safetensors", "--clip-norm", "5", "--out", "o", "--threads", "1", "--resume",
+      "--teacher-checkpoint", "t.safetensors", "--clip-norm", "5", "--out", "o", "--threads", "1",
+      "--resume",
       "--configurations", "LM,RAB-KD",
     ])
     #expect(options.dataset == .uciHAPT && options.dataDirectory == "/data/hapt")
     #expect(options.epochs == 7 && options.patience == 3 && options.batchSize == 32)
     #expect(options.learningRate == 0.01 && options.seeds == [5, 6])
-    #expect(options.lossWeights == LossWeights(alpha: 0.5, beta: 0, temperature: 2, scaleByTemperatureSquared: false))
-    #expect(options.teacherCheckpoint == "t.safetensors" && options.out == "o" && options.threads == 1)
+    #expect(
+      options.lossWeights
+        == LossWeights(alpha: 0.5, beta: 0, temperature: 2, scaleByTemperatureSquared: false))
+    #expect(
+      options.teacherCheckpoint == "t.safetensors" && options.out == "o" && options.threads == 1)
     #expect(options.resume && options.clipNorm == 5)
     #expect(options.configurations.map(\.name) == ["LM", "RAB-KD"])
   }
@@ -50,13 +55,23 @@ struct OptionTests {
     (["--temperature", "0"], "--temperature expects a number > 0, got '0'"),
     (["--learning-rate", "nan"], "--learning-rate expects a number > 0, got 'nan'"),
     (["--bogus"], "unknown option '--bogus'"),
-    (["--dataset", "mnist"], "--dataset expects one of uci-har, uci-hapt, wisdm, wisdm-watch, opportunity, csv, synthetic, got 'mnist'"),
+    (
+      ["--dataset", "mnist"],
+      "--dataset expects one of uci-har, uci-hapt, wisdm, wisdm-watch, opportunity, csv, synthetic, got 'mnist'"
+    ),
     (["--dataset", "uci-hapt"], "--dataset uci-hapt needs --data-dir"),
     (["--configurations", "LM,XL"], "--configurations: unknown configuration 'XL'"),
-    (["--plan", "--aggregate", "x"], "--plan, --emit-slurm, --aggregate and --grid exclude each other"),
-    (["--grid-alphas", "0.1,2"], "--grid-alphas expects comma-separated numbers in [0, 1], got '2'"),
+    (
+      ["--plan", "--aggregate", "x"],
+      "--plan, --emit-slurm, --aggregate and --grid exclude each other"
+    ),
+    (
+      ["--grid-alphas", "0.1,2"], "--grid-alphas expects comma-separated numbers in [0, 1], got '2'"
+    ),
     (["--family", "rnn"], "--family expects cnn or deepconvlstm, got 'rnn'"),
-    (["--channel-alignment", "mean"], "--channel-alignment expects average or project, got 'mean'"),
+    (
+      ["--channel-alignment", "mean"], "--channel-alignment expects average or project, got 'mean'"
+    ),
     (["--attention-position", "5"], "--attention-position expects 1, 2, 3 or 4, got '5'"),
     (["--spatial-kernel", "4"], "--spatial-kernel expects 3, 5 or 7, got '4'"),
     (["--resume=yes"], "--resume takes no value"),
@@ -66,7 +81,10 @@ struct OptionTests {
     (["--patience", "0"], "--patience expects an integer ≥ 1, got '0'"),
     (["--batch-size", "-64"], "--batch-size expects an integer ≥ 1, got '-64'"),
     (["--seed", "-1"], "--seed expects an integer ≥ 0, got '-1'"),
-    (["--epochs", "99999999999999999999"], "--epochs expects an integer ≥ 1, got '99999999999999999999'"),
+    (
+      ["--epochs", "99999999999999999999"],
+      "--epochs expects an integer ≥ 1, got '99999999999999999999'"
+    ),
     (["--epochs="], "--epochs expects an integer ≥ 1, got ''"),
     (["--epochs", "--smoke"], "--epochs expects a value (N)"),
     (["--alpha", "-0.1"], "--alpha expects a number in [0, 1], got '-0.1'"),
@@ -80,7 +98,9 @@ struct OptionTests {
   }
 
   @Test func examplesRejectStudyOnlyOptions() {
-    #expect(throws: UsageError("unknown option '--plan'", program: "rab-kd")) { try example.parse(["--plan"]) }
+    #expect(throws: UsageError("unknown option '--plan'", program: "rab-kd")) {
+      try example.parse(["--plan"])
+    }
     #expect(
       UsageError("unknown option '--plan'", program: "rab-kd").description
         == "rab-kd: error: unknown option '--plan' (see 'rab-kd --help')")
@@ -108,17 +128,21 @@ struct OptionTests {
   }
 
   @Test func badOptionExitsWith64() async {
-    let result = await #expect(processExitsWith: .exitCode(64), observing: [\.standardErrorContent]) {
+    let result = await #expect(processExitsWith: .exitCode(64), observing: [\.standardErrorContent])
+    {
       CommandLineTool.main(StudyCommand.parser, arguments: ["--alpha", "2"]) { _ in }
     }
     let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
-    #expect(text == "study: error: --alpha expects a number in [0, 1], got '2' (see 'study --help')\n")
+    #expect(
+      text == "study: error: --alpha expects a number in [0, 1], got '2' (see 'study --help')\n")
   }
 
   @Test func missingDataFolderExitsWith64() async {
-    let result = await #expect(processExitsWith: .exitCode(64), observing: [\.standardErrorContent]) {
+    let result = await #expect(processExitsWith: .exitCode(64), observing: [\.standardErrorContent])
+    {
       CommandLineTool.main(
-        StudyCommand.parser, arguments: ["--dataset", "uci-hapt", "--data-dir", "/nonexistent/hapt"]
+        StudyCommand.parser,
+        arguments: ["--dataset", "uci-hapt", "--data-dir", "/nonexistent/hapt"]
       ) { options in _ = try Experiment(options: options) }
     }
     let text = String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
@@ -126,11 +150,14 @@ struct OptionTests {
   }
 
   @Test func emptyDataSetExitsWith64() async {
-    let result = await #expect(processExitsWith: .exitCode(64), observing: [\.standardErrorContent]) {
+    let result = await #expect(processExitsWith: .exitCode(64), observing: [\.standardErrorContent])
+    {
       // An existing but empty WISDM raw file, made in the child process that runs the tool.
       let empty = NSTemporaryDirectory() + "hardistill-empty-wisdm-\(getpid()).txt"
       _ = FileManager.default.createFile(atPath: empty, contents: Data())
-      CommandLineTool.main(StudyCommand.parser, arguments: ["--dataset", "wisdm", "--data-dir", empty]) {
+      CommandLineTool.main(
+        StudyCommand.parser, arguments: ["--dataset", "wisdm", "--data-dir", empty]
+      ) {
         options in
         defer { try? FileManager.default.removeItem(atPath: empty) }
         _ = try Experiment(options: options)

@@ -6,7 +6,9 @@ import Testing
 @Suite("Study", .serialized)
 struct StudyTests {
   func temporaryFolder() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("hardistill-study-\(UUID().uuidString)").path
+    FileManager.default.temporaryDirectory.appendingPathComponent(
+      "hardistill-study-\(UUID().uuidString)"
+    ).path
   }
 
   @Test func smokeStudyWritesItsOutputsAndResumes() throws {
@@ -19,15 +21,21 @@ struct StudyTests {
     let files = try FileManager.default.contentsOfDirectory(atPath: out)
     for name in [
       "results.json", "report.md", "accuracy-vs-flops.svg", "model-size.svg",
-      "predictions-LM-seed1.csv", "predictions-RAB-KD-seed2.csv", "predictions-teacher-att-seed1.csv",
+      "predictions-LM-seed1.csv", "predictions-RAB-KD-seed2.csv",
+      "predictions-teacher-att-seed1.csv",
     ] {
       #expect(files.contains(name), "missing \(name)")
     }
-    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))) as? [String: Any]
+    let json =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))) as? [String: Any]
     let runs = json?["runs"] as? [[String: Any]] ?? []
     // teacher-att once, three students with two seeds each.
     #expect(runs.count == 7)
-    #expect(Set(runs.compactMap { $0["configuration"] as? String }) == ["teacher-att", "LM", "LM-Att", "RAB-KD"])
+    #expect(
+      Set(runs.compactMap { $0["configuration"] as? String }) == [
+        "teacher-att", "LM", "LM-Att", "RAB-KD",
+      ])
     #expect(json?["dataset"] as? String == "synthetic")
     let csv = try String(contentsOfFile: out + "/predictions-LM-seed1.csv", encoding: .utf8)
     #expect(csv.hasPrefix("index,label,prediction\n0,"))
@@ -36,7 +44,8 @@ struct StudyTests {
 
     // --resume skips every finished run: nothing is retrained, the record is untouched.
     let record = out + "/runs/RAB-KD-seed1.json"
-    let before = try FileManager.default.attributesOfItem(atPath: record)[.modificationDate] as? Date
+    let before =
+      try FileManager.default.attributesOfItem(atPath: record)[.modificationDate] as? Date
     var resumed = options
     resumed.resume = true
     try StudyCommand.run(resumed)
@@ -46,17 +55,25 @@ struct StudyTests {
     // Aggregating the folder gives the same runs.
     let aggregated = try StudyCommand.parser.parse(["--smoke", "--aggregate", out])
     try StudyCommand.run(aggregated)
-    let again = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))) as? [String: Any]
+    let again =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))) as? [String: Any]
     #expect((again?["runs"] as? [Any])?.count == 7)
   }
 
   @Test func planPrintsOneCommandPerRunTeachersFirst() throws {
-    let options = try StudyCommand.parser.parse(["--seeds", "2", "--out", "o", "--configurations", "RAB-KD,LM,teacher-att"])
+    let options = try StudyCommand.parser.parse([
+      "--seeds", "2", "--out", "o", "--configurations", "RAB-KD,LM,teacher-att",
+    ])
     let plan = StudyCommand.plan(options)
     #expect(plan.count == 1 + 2 + 2)
     #expect(plan[0].hasPrefix("swift run -c release teacher-att --dataset synthetic"))
     #expect(plan[0].contains("--seed 1 --seeds 1 --out o --resume"))
-    #expect(plan.contains { $0.hasPrefix("swift run -c release rab-kd ") && $0.contains("--seed 2 ") && $0.hasSuffix("--teacher-checkpoint o/checkpoints/teacher-att-seed1.safetensors") })
+    #expect(
+      plan.contains {
+        $0.hasPrefix("swift run -c release rab-kd ") && $0.contains("--seed 2 ")
+          && $0.hasSuffix("--teacher-checkpoint o/checkpoints/teacher-att-seed1.safetensors")
+      })
     let script = StudyCommand.slurmScript(options)
     #expect(script.contains("#SBATCH --array=0-4"))
     #expect(script.hasPrefix("#!/bin/bash\n"))
@@ -70,23 +87,31 @@ struct StudyTests {
       "--grid-temperatures", "1,4", "--grid-alphas", "0.1,0.9",
     ])
     try StudyCommand.run(options)
-    let entries = try JSONDecoder().decode([GridEntry].self, from: Data(contentsOf: URL(fileURLWithPath: out + "/grid.json")))
+    let entries = try JSONDecoder().decode(
+      [GridEntry].self, from: Data(contentsOf: URL(fileURLWithPath: out + "/grid.json")))
     #expect(entries.map(\.temperature) == [1, 1, 4, 4])
     #expect(entries.map(\.alpha) == [0.1, 0.9, 0.1, 0.9])
-    #expect(entries.allSatisfy { (0...1).contains($0.validationMacroF1) && $0.configuration == "RB-KD" })
+    #expect(
+      entries.allSatisfy { (0...1).contains($0.validationMacroF1) && $0.configuration == "RB-KD" })
     // The grid never writes run records: it is not a test evaluation.
-    #expect(((try? FileManager.default.contentsOfDirectory(atPath: out + "/runs")) ?? []).filter { $0.hasPrefix("RB-KD") }.isEmpty)
+    #expect(
+      ((try? FileManager.default.contentsOfDirectory(atPath: out + "/runs")) ?? []).filter {
+        $0.hasPrefix("RB-KD")
+      }.isEmpty)
   }
 
   @Test func deepConvLSTMFamilyRunsTheStudy() throws {
     let out = temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: out) }
     let options = try StudyCommand.parser.parse([
-      "--smoke", "--epochs", "1", "--seeds", "1", "--family", "deepconvlstm", "--attention-position", "2",
+      "--smoke", "--epochs", "1", "--seeds", "1", "--family", "deepconvlstm",
+      "--attention-position", "2",
       "--out", out, "--configurations", "teacher-att,RAB-KD",
     ])
     try StudyCommand.run(options)
-    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))) as? [String: Any]
+    let json =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))) as? [String: Any]
     #expect(json?["family"] as? String == "deepconvlstm")
     #expect((json?["runs"] as? [Any])?.count == 2)
   }
@@ -94,13 +119,16 @@ struct StudyTests {
   @Test func claimsAreChecked() throws {
     let out = temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: out) }
-    let options = try StudyCommand.parser.parse(["--smoke", "--out", out, "--configurations", "LM,LM-Att"])
+    let options = try StudyCommand.parser.parse([
+      "--smoke", "--out", out, "--configurations", "LM,LM-Att",
+    ])
     try StudyCommand.run(options)
     let summary = try StudySummary(folder: OutputFolder(path: out), options: options)
     let attention = try #require(summary.claims.first { $0.claim.hasPrefix("attention beats LM") })
     #expect(["supported", "not significant", "not supported"].contains(attention.verdict))
     #expect(attention.evidence.contains("2 seeds"))
-    let distillation = try #require(summary.claims.first { $0.claim.hasPrefix("distillation beats LM") })
+    let distillation = try #require(
+      summary.claims.first { $0.claim.hasPrefix("distillation beats LM") })
     #expect(distillation.verdict == "not checked")
   }
 }

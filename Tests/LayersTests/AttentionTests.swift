@@ -45,7 +45,8 @@ struct AttentionTests {
     let channel = try #require(maps.channel)
     let spatial = try #require(maps.spatial)
     #expect(isClose(channel, [0.80218389, 0.33181223], shape: [1, 2], tolerance: 1e-6))
-    #expect(isClose(spatial, [0.75657561, 0.94119944, 0.71629497], shape: [1, 3], tolerance: 1e-6))
+    #expect(
+      isClose(spatial, [0.75657561, 0.94119944, 0.71629497], shape: [1, 3], tolerance: 1e-6))
     #expect(
       isClose(
         y, [0.60691277, 0.50208208, 2.26504509, 0, -0.57460028, 0.95070172], shape: [1, 3, 2],
@@ -121,7 +122,11 @@ struct ReferenceModelTests {
       .summary(inputShape: [1, 128, 9])
     let lines = summary.description.split(separator: "\n").map(String.init)
     #expect(lines.first?.hasPrefix("Layer") == true)
-    #expect(lines.contains { $0.hasPrefix("0 Conv1D") && $0.contains("[1, 128, 16]") && $0.contains("736") && $0.contains("184,320") })
+    #expect(
+      lines.contains {
+        $0.hasPrefix("0 Conv1D") && $0.contains("[1, 128, 16]") && $0.contains("736")
+          && $0.contains("184,320")
+      })
     #expect(lines.contains { $0.hasPrefix("5 CBAM") && $0.contains("526") && $0.contains("3,840") })
     #expect(lines.last?.contains("4,052") == true)
     #expect(lines.last?.contains("516,224") == true)

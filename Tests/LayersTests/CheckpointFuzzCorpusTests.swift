@@ -61,7 +61,8 @@ struct CheckpointFuzzFindingsTests {
 
   @Test func offsetsNearIntMaxAreTruncation() {
     // Before the fix: the expected file size in the error overflowed.
-    let header = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[9223372036854775800,9223372036854775804]}}"#
+    let header =
+      #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[9223372036854775800,9223372036854775804]}}"#
     let data = file(header, data: [0, 0, 0, 0])
     #expect(
       throws: CheckpointError.truncated(path: "x", expectedBytes: Int.max, foundBytes: data.count)
@@ -87,6 +88,7 @@ struct InterruptedCheckpointWriteTests {
 
     try Checkpoint(tensors: ["a": Tensor([3])]).write(to: url)
     #expect(try Checkpoint.read(from: url).tensors["a"]?.scalars == [3])
-    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [url.lastPathComponent])
+    #expect(
+      try FileManager.default.contentsOfDirectory(atPath: folder.path) == [url.lastPathComponent])
   }
 }

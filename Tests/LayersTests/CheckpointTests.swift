@@ -59,11 +59,15 @@ struct CheckpointTests {
     var rng = SplitMix64(seed: 1)
     let lm = ReferenceModel.lm.make(channels: 9, classes: 6, generator: &rng)
     var other = ReferenceModel.lm.make(channels: 6, classes: 6, generator: &rng)
-    #expect(throws: CheckpointError.shapeMismatch(name: "0.filter", expected: [5, 6, 16], found: [5, 9, 16])) {
+    #expect(
+      throws: CheckpointError.shapeMismatch(
+        name: "0.filter", expected: [5, 6, 16], found: [5, 9, 16])
+    ) {
       try other.load(from: Checkpoint(model: lm))
     }
     #expect(
-      CheckpointError.shapeMismatch(name: "0.filter", expected: [5, 6, 16], found: [5, 9, 16]).description
+      CheckpointError.shapeMismatch(name: "0.filter", expected: [5, 6, 16], found: [5, 9, 16])
+        .description
         == "tensor '0.filter': expected shape [5, 6, 16], found [5, 9, 16]")
     var withAttention = ReferenceModel.lmAtt.make(channels: 9, classes: 6, generator: &rng)
     #expect(throws: CheckpointError.missingName("5.channel.hidden")) {
@@ -113,7 +117,8 @@ struct CheckpointTests {
     try Checkpoint(tensors: ["a": Tensor([2])]).write(to: url)
     #expect(try Checkpoint.read(from: url).tensors["a"]?.scalars == [2])
     // No temporary files are left beside the checkpoint.
-    let siblings = try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)
+    let siblings = try FileManager.default.contentsOfDirectory(
+      atPath: url.deletingLastPathComponent().path)
     #expect(siblings.filter { $0.contains(url.lastPathComponent) } == [url.lastPathComponent])
   }
 }

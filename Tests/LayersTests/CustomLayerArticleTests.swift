@@ -115,7 +115,7 @@ struct CustomLayerArticleTests {
       GlobalAvgPool1D()
       Dense(inputSize: 16, outputSize: 6, generator: &generator)
     }
-    print(try model.summary(inputShape: [1, 128, 9]))   // [batch, time, channels]
+    print(try model.summary(inputShape: [1, 128, 9]))  // [batch, time, channels]
     #expect(try model.outputShape(for: [64, 128, 9]) == [64, 6])
   }
 
@@ -133,5 +133,7 @@ struct CustomLayerArticleTests {
 
 /// Expects every Swift block of `article` to be quoted from `files` (see `unquotedArticleBlocks`).
 private func expectQuoted(_ article: String, quotesOnly files: [String]) throws {
-  for problem in try unquotedArticleBlocks(article, quotesOnly: files) { Issue.record("\(problem)") }
+  for problem in try unquotedArticleBlocks(article, quotesOnly: files) {
+    Issue.record("\(problem)")
+  }
 }

@@ -24,7 +24,10 @@ struct DataParallelTests {
     context.shard = shard
     let x = batch.x.sliced(alongAxis: 0, range: shard.range)
     let logits = m.forward(x, context: &context)
-    return (softmaxCrossEntropy(logits: logits, labels: Array(batch.labels[shard.range])), context.generator.state)
+    return (
+      softmaxCrossEntropy(logits: logits, labels: Array(batch.labels[shard.range])),
+      context.generator.state
+    )
   }
 
   @Test func skipEqualsDrawing() {
@@ -46,15 +49,19 @@ struct DataParallelTests {
       var context = ForwardContext(isTraining: true, generator: SplitMix64(seed: 8))
       context.shard = BatchShard(range: range, batchSize: 5)
       parts.append(dropout.forward(x.sliced(alongAxis: 0, range: range), context: &context))
-      #expect(context.generator == whole.generator, "shard \(range) ends the stream where one pass does")
+      #expect(
+        context.generator == whole.generator, "shard \(range) ends the stream where one pass does")
     }
     #expect(Tensor.concatenating(parts, alongAxis: 0).scalars == expected.scalars)
-    #expect(expected.scalars.contains(0) && expected.scalars.contains(2), "the mask drops and scales")
+    #expect(
+      expected.scalars.contains(0) && expected.scalars.contains(2), "the mask drops and scales")
   }
 
   @Test func oneShardIsTheWholeBatchPass() {
     let sharded = valueWithGradients(of: model, batchSize: 7, shards: 1, loss)
-    let plain = valueWithGradients(of: model) { loss($0, BatchShard(range: 0..<7, batchSize: 7)).loss }
+    let plain = valueWithGradients(of: model) {
+      loss($0, BatchShard(range: 0..<7, batchSize: 7)).loss
+    }
     #expect(sharded.value == plain.value)
     #expect(sharded.outputs.count == 1)
     for (name, gradient) in plain.gradients.byName {

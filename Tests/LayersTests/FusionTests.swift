@@ -9,7 +9,10 @@ struct FusionTests {
   @Test func fusedEqualsConvolutionThenReLU() {
     var rng = SplitMix64(seed: 4)
     let conv = Conv1D(inputChannels: 3, outputChannels: 5, kernelSize: 3, generator: &rng)
-    var model = Sequential { conv; ReLU() }
+    var model = Sequential {
+      conv
+      ReLU()
+    }
     model.forEachParameter { name, value in
       if name == "0.bias" { value = Tensor([0.3, -0.2, 0.1, -0.4, 0.05]) }
     }
@@ -17,7 +20,9 @@ struct FusionTests {
     let bias = model.parameters.first { $0.name == "0.bias" }!.value
     let separate = x.conv1D(filter: conv.filter, bias: bias, padding: .same).relu()
     #expect(model(x).scalars == separate.scalars)
-    #expect(separate.scalars.contains(0) && separate.scalars.contains { $0 > 0 }, "both sides of the kink")
+    #expect(
+      separate.scalars.contains(0) && separate.scalars.contains { $0 > 0 }, "both sides of the kink"
+    )
 
     let seed = Tensor.normal([2, 6, 5], using: &rng)
     let fused = valueWithGradients(of: model) { m in

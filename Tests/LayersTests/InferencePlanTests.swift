@@ -35,7 +35,9 @@ struct InferencePlanTests {
   @Test func otherLayersRunTheirOwnForwardPass() throws {
     var rng = SplitMix64(seed: 32)
     let network = Sequential {
-      Conv1D(inputChannels: 3, outputChannels: 8, kernelSize: 3, stride: 2, padding: .valid, generator: &rng)
+      Conv1D(
+        inputChannels: 3, outputChannels: 8, kernelSize: 3, stride: 2, padding: .valid,
+        generator: &rng)
       Dropout(rate: 0.3)
       ReLU()
       AvgPool1D(kernelSize: 2)

@@ -27,7 +27,8 @@ struct LayerTests {
     conv.filter = try Tensor(shape: [3, 1, 1], scalars: [1, 2, 3])
     conv.bias = Tensor([10])
     // `same`: y[t] = 10 + x[t−1] + 2x[t] + 3x[t+1] on [1, 2, 3, 4] → [18, 24, 30, 21].
-    #expect(conv(try Tensor(shape: [1, 4, 1], scalars: [1, 2, 3, 4])).scalars == [18, 24, 30, 21])
+    #expect(
+      conv(try Tensor(shape: [1, 4, 1], scalars: [1, 2, 3, 4])).scalars == [18, 24, 30, 21])
     let wide = Conv1D(
       inputChannels: 3, outputChannels: 4, kernelSize: 3, stride: 2, dilation: 1, generator: &rng)
     #expect(try wide.outputShape(for: [2, 7, 3]) == [2, 4, 4])
@@ -60,8 +61,12 @@ struct LayerTests {
   @Test func activationsAndReshaping() throws {
     let x = try Tensor(shape: [1, 4], scalars: [-1, 0.5, 2, -3])
     #expect(ReLU()(x).scalars == [0, 0.5, 2, 0])
-    #expect(isClose(Sigmoid()(x), [0.268941, 0.622459, 0.880797, 0.047426], shape: [1, 4], tolerance: 1e-6))
-    #expect(isClose(Tanh()(x), [-0.761594, 0.462117, 0.964028, -0.995055], shape: [1, 4], tolerance: 1e-6))
+    #expect(
+      isClose(
+        Sigmoid()(x), [0.268941, 0.622459, 0.880797, 0.047426], shape: [1, 4], tolerance: 1e-6))
+    #expect(
+      isClose(
+        Tanh()(x), [-0.761594, 0.462117, 0.964028, -0.995055], shape: [1, 4], tolerance: 1e-6))
     #expect(abs(Softmax()(x).sum().scalar - 1) < 1e-6)
     let cube = Tensor(zeros: [2, 3, 4])
     #expect(Flatten()(cube).shape == [2, 12])
@@ -100,7 +105,9 @@ struct LayerTests {
     // Running statistics move 10 % of the way: mean 0.9·0 + 0.1·[2, 4], variance 0.9·1 + 0.1·[1, 4].
     let mean = try #require(context.stateUpdates["5.runningMean"])
     #expect(isClose(mean, [0.2, 0.4], shape: [2]))
-    norm.applyStateUpdates(["runningMean": mean, "runningVariance": context.stateUpdates["5.runningVariance"]!])
+    norm.applyStateUpdates([
+      "runningMean": mean, "runningVariance": context.stateUpdates["5.runningVariance"]!,
+    ])
     #expect(isClose(norm.runningVariance, [1.0, 1.3], shape: [2]))
     // Inference uses the running statistics: (1 − 0.2) / √1 = 0.8.
     #expect(abs(norm(x)[0, 0] - 0.8) < 1e-6)
@@ -207,7 +214,8 @@ struct InitializerTests {
     #expect(dense.weight.scalars == Initializer.glorotUniform.make([8, 4], using: &b).scalars)
     var c = SplitMix64(seed: 32)
     let he = Conv1D(
-      inputChannels: 3, outputChannels: 2, kernelSize: 5, filterInitializer: .heUniform, generator: &c)
+      inputChannels: 3, outputChannels: 2, kernelSize: 5, filterInitializer: .heUniform,
+      generator: &c)
     // He uniform: |w| ≤ √(6 / fanIn), fanIn = 5 · 3.
     #expect(he.filter.scalars.allSatisfy { abs($0) <= (6.0 / 15.0).squareRoot() })
     #expect(Initializer.zeros.make([3], using: &c).scalars == [0, 0, 0])

@@ -36,4 +36,3 @@ struct ModelTrainingTests {
     #expect(lastLoss < firstLoss / 2)
   }
 }
-

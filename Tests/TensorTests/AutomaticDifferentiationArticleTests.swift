@@ -51,8 +51,8 @@ struct AutomaticDifferentiationArticleTests {
 
   /// The example of the module's landing page (Tensor.docc/Tensor.md).
   @Test func landingPageExample() {
-    var generator = SplitMix64(seed: 42)                       // every random draw is seeded
-    let x = Tensor.normal([8, 128, 9], using: &generator)     // [batch, time, channels]
+    var generator = SplitMix64(seed: 42)  // every random draw is seeded
+    let x = Tensor.normal([8, 128, 9], using: &generator)  // [batch, time, channels]
     let filter = Tensor.glorotUniform([5, 9, 16], using: &generator)
     let (loss, gradients) = valueWithGradients(at: [filter]) { p in
       let h = x.conv1D(filter: p[0], padding: .same).relu().maxPool1D(kernelSize: 2)
@@ -78,5 +78,7 @@ struct AutomaticDifferentiationArticleTests {
 
 /// Expects every Swift block of `article` to be quoted from `files` (see `unquotedArticleBlocks`).
 private func expectQuoted(_ article: String, quotesOnly files: [String]) throws {
-  for problem in try unquotedArticleBlocks(article, quotesOnly: files) { Issue.record("\(problem)") }
+  for problem in try unquotedArticleBlocks(article, quotesOnly: files) {
+    Issue.record("\(problem)")
+  }
 }

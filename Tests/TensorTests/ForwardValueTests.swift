@@ -67,7 +67,8 @@ struct ForwardValueTests {
     var expected: Float = 0
     for b in 0..<2 { for c in 0..<4 { expected += t[b, 1, c] } }
     #expect(abs(s[1] - expected) < 1e-6)
-    #expect(try! Tensor(shape: [2, 3], scalars: [0.1, 0.9, 0.3, 5, 1, 2]).argmaxAlongLastAxis() == [1, 0])
+    #expect(
+      try! Tensor(shape: [2, 3], scalars: [0.1, 0.9, 0.3, 5, 1, 2]).argmaxAlongLastAxis() == [1, 0])
   }
 
   @Test func matrixProducts() throws {
@@ -75,7 +76,8 @@ struct ForwardValueTests {
     let b = try Tensor(shape: [3, 2], scalars: [1, 0, 0, 1, 1, 1])
     #expect(m.matmul(b).scalars == [4, 5, 10, 11])
     // Batched with a broadcast right operand: each batch matrix times the same b.
-    let batch = Tensor.concatenating([m.expandingShape(at: 0), (m * 2).expandingShape(at: 0)], alongAxis: 0)
+    let batch = Tensor.concatenating(
+      [m.expandingShape(at: 0), (m * 2).expandingShape(at: 0)], alongAxis: 0)
     let product = batch.matmul(b)
     #expect(product.shape == [2, 2, 2])
     #expect(product.scalars == [4, 5, 10, 11, 8, 10, 20, 22])
@@ -106,12 +108,16 @@ struct ForwardValueTests {
     let z = Tensor([1, 2, 3]).reshaped(to: [1, 3])
     #expect(isClose(z.softmax(), [0.090031, 0.244728, 0.665241], shape: [1, 3], tolerance: 1e-6))
     // log-softmax = x − log Σ e^x = x − 3.407606.
-    #expect(isClose(z.logSoftmax(), [-2.407606, -1.407606, -0.407606], shape: [1, 3], tolerance: 1e-5))
+    #expect(
+      isClose(z.logSoftmax(), [-2.407606, -1.407606, -0.407606], shape: [1, 3], tolerance: 1e-5))
     // Along axis 0 of m: columns [1, 4] → [0.047426, 0.952574].
     let s = m.softmax(alongAxis: 0)
-    #expect(isClose(s.sliced(alongAxis: 1, range: 0..<1), [0.047426, 0.952574], shape: [2, 1], tolerance: 1e-6))
+    #expect(
+      isClose(
+        s.sliced(alongAxis: 1, range: 0..<1), [0.047426, 0.952574], shape: [2, 1], tolerance: 1e-6))
     // Large logits do not overflow.
-    #expect(isClose(Tensor([1000, 1000]).reshaped(to: [1, 2]).softmax(), [0.5, 0.5], shape: [1, 2]))
+    #expect(
+      isClose(Tensor([1000, 1000]).reshaped(to: [1, 2]).softmax(), [0.5, 0.5], shape: [1, 2]))
     // CE: row 0 label 2 → 0.407606; row 1 [0, 0, 0] label 0 → log 3 = 1.098612. Mean 0.753109.
     let logits = Tensor.concatenating([z, Tensor(zeros: [1, 3])], alongAxis: 0)
     let loss = softmaxCrossEntropy(logits: logits, labels: [2, 0])

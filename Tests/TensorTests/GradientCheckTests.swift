@@ -60,14 +60,18 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
     .init(.mean, [[2, 3, 4]]) { $0[0].mean(alongAxes: [0, 1], keepingDimensions: true) },
     .init(.mean, [[3, 2]]) { $0[0].mean() },
     .init(.max, [[2, 3, 4]], inputs: .spaced) { $0[0].max(alongAxis: 1) },
-    .init(.max, [[2, 3, 4]], inputs: .spaced) { $0[0].max(alongAxes: [0, 2], keepingDimensions: true) },
+    .init(.max, [[2, 3, 4]], inputs: .spaced) {
+      $0[0].max(alongAxes: [0, 2], keepingDimensions: true)
+    },
     .init(.max, [[2, 3]], inputs: .spaced) { $0[0].max() },
     .init(.matmul, [[3, 4], [4, 2]]) { $0[0].matmul($0[1]) },
     .init(.matmul, [[2, 3, 4], [2, 4, 2]]) { $0[0].matmul($0[1]) },
     .init(.matmul, [[2, 3, 4], [4, 2]]) { $0[0].matmul($0[1]) },
     .init(.matmul, [[3, 4], [2, 4, 5]]) { $0[0].matmul($0[1]) },
     .init(.reshape, [[2, 3, 2]]) { $0[0].reshaped(to: [3, -1]) * Tensor([1, 2, 3, 4]) },
-    .init(.transpose, [[2, 3, 4]]) { $0[0].transposed(permutation: [2, 0, 1]) * Tensor([1, 2, 3]) },
+    .init(.transpose, [[2, 3, 4]]) {
+      $0[0].transposed(permutation: [2, 0, 1]) * Tensor([1, 2, 3])
+    },
     .init(.transpose, [[3, 4]]) { $0[0].transposed() },
     .init(.concatenate, [[2, 1, 3], [2, 2, 3], [2, 1, 3]]) {
       Tensor.concatenating($0, alongAxis: 1)
@@ -80,7 +84,9 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
     .init(.softmax, [[3, 5]]) { $0[0].softmax() },
     .init(.logSoftmax, [[2, 3, 4]]) { $0[0].logSoftmax(alongAxis: 1) },
     .init(.logSoftmax, [[3, 5]]) { $0[0].logSoftmax() },
-    .init(.softmaxCrossEntropy, [[4, 3]]) { softmaxCrossEntropy(logits: $0[0], labels: [0, 2, 1, 2]) },
+    .init(.softmaxCrossEntropy, [[4, 3]]) {
+      softmaxCrossEntropy(logits: $0[0], labels: [0, 2, 1, 2])
+    },
     .init(.conv1D, [[2, 7, 3], [3, 3, 4], [4]]) {
       $0[0].conv1D(filter: $0[1], bias: $0[2], padding: .same)
     },
@@ -90,9 +96,13 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
     .init(.meanAndMax, [[2, 5, 3]]) { $0[0].meanAndMax(alongAxis: 1) },
     .init(.meanAndMax, [[2, 4, 6]]) { $0[0].meanAndMax(alongAxis: -1) },
     .init(.meanAndMax, [[3, 2]]) { $0[0].meanAndMax(alongAxis: 0) },
-    .init(.lstmCellState, [[2, 12], [2, 3]]) { Tensor.lstmCellState(gates: $0[0], previous: $0[1]) },
+    .init(.lstmCellState, [[2, 12], [2, 3]]) {
+      Tensor.lstmCellState(gates: $0[0], previous: $0[1])
+    },
     .init(.lstmCellState, [[3, 8]]) { Tensor.lstmCellState(gates: $0[0], previous: nil) },
-    .init(.lstmHiddenState, [[2, 12], [2, 3]]) { Tensor.lstmHiddenState(gates: $0[0], state: $0[1]) },
+    .init(.lstmHiddenState, [[2, 12], [2, 3]]) {
+      Tensor.lstmHiddenState(gates: $0[0], state: $0[1])
+    },
     .init(.conv1DReLU, [[2, 7, 3], [3, 3, 4], [4]]) {
       $0[0].conv1D(filter: $0[1], bias: $0[2], padding: .same, activation: .relu)
     },
@@ -137,7 +147,8 @@ func gradientInputs(_ shapes: [[Int]], kind: InputKind, seed: UInt64 = 42) -> [T
     switch kind {
     case .signed:
       var x = Tensor.uniform(shape, in: 0.1...1, using: &rng)
-      x.withUnsafeMutableBufferPointer { s in for i in s.indices where i % 2 == 1 { s[i].negate() } }
+      x.withUnsafeMutableBufferPointer { s in for i in s.indices where i % 2 == 1 { s[i].negate() }
+      }
       return x
     case .positive:
       return Tensor.uniform(shape, in: 0.5...2, using: &rng)

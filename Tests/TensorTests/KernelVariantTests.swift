@@ -153,7 +153,8 @@ struct KernelVariantTests {
     let w = random(c.filter, seed: 22)
     let b = c.bias ? random([c.filter[2]], seed: 23) : nil
     func run(_ v: KernelVariant, winograd: Bool) -> [Tensor] {
-      KernelConfiguration.with(KernelConfiguration(variant: v, threadCount: 2, winograd: winograd)) {
+      KernelConfiguration.with(KernelConfiguration(variant: v, threadCount: 2, winograd: winograd))
+      {
         func apply(_ input: Tensor, _ filter: Tensor) -> Tensor {
           input.conv1D(filter: filter, bias: b, padding: c.padding, activation: .relu)
         }
@@ -189,7 +190,9 @@ struct KernelVariantTests {
       let x = random(c.input, seed: 31)
       let w = random(c.filter, seed: 32)
       func run(winograd: Bool) -> Tensor {
-        KernelConfiguration.with(KernelConfiguration(variant: variant, threadCount: 1, winograd: winograd)) {
+        KernelConfiguration.with(
+          KernelConfiguration(variant: variant, threadCount: 1, winograd: winograd)
+        ) {
           x.conv1D(filter: w, stride: c.stride, dilation: c.dilation, padding: c.padding)
         }
       }
@@ -254,7 +257,9 @@ struct KernelVariantTests {
       func run(_ v: KernelVariant) -> (Tensor, Tensor) {
         KernelConfiguration.with(variant: v) {
           let g = random(x.meanAndMax(alongAxis: axis).shape, seed: 72)
-          let (_, grads) = valueWithGradients(at: [x]) { p in (p[0].meanAndMax(alongAxis: axis) * g).sum() }
+          let (_, grads) = valueWithGradients(at: [x]) { p in
+            (p[0].meanAndMax(alongAxis: axis) * g).sum()
+          }
           return (x.meanAndMax(alongAxis: axis), grads[0])
         }
       }
@@ -263,12 +268,17 @@ struct KernelVariantTests {
       #expect(worstDifference(expected, actual) <= 1e-6, "\(variant) axis \(axis)")
       let maxima = { (t: Tensor) in t.sliced(alongAxis: axis, range: 1..<2).scalars }
       #expect(maxima(expected) == maxima(actual), "\(variant) axis \(axis) maxima")
-      #expect(worstDifference(expectedGradient, gradient) <= 1e-6, "\(variant) axis \(axis) gradient")
+      #expect(
+        worstDifference(expectedGradient, gradient) <= 1e-6, "\(variant) axis \(axis) gradient")
       let separate = Tensor.concatenating(
-        [x.mean(alongAxis: axis, keepingDimensions: true), x.max(alongAxis: axis, keepingDimensions: true)],
+        [
+          x.mean(alongAxis: axis, keepingDimensions: true),
+          x.max(alongAxis: axis, keepingDimensions: true),
+        ],
         alongAxis: axis)
       #expect(separate.shape == actual.shape)
-      #expect(worstDifference(separate, actual) <= 1e-6, "\(variant) axis \(axis) against mean, max")
+      #expect(
+        worstDifference(separate, actual) <= 1e-6, "\(variant) axis \(axis) against mean, max")
     }
   }
 
@@ -281,7 +291,8 @@ struct KernelVariantTests {
     let rows: [[Float]] = [
       [2], [1, 3, 3, 0], [nan, 5, 7], [4, nan, 9, nan, 1], [-0.0, 0.0, -1], [0.0, -0.0],
       [-.infinity, -.infinity], [1, .infinity, 2, .infinity],
-      (0..<15).map { Float($0 % 4) }, (0..<16).map { Float(-$0) }, (0..<17).map { Float($0 == 16 ? 9 : 1) },
+      (0..<15).map { Float($0 % 4) }, (0..<16).map { Float(-$0) },
+      (0..<17).map { Float($0 == 16 ? 9 : 1) },
       (0..<33).map { Float(($0 * 7) % 11) },
     ]
     for row in rows {
@@ -297,7 +308,8 @@ struct KernelVariantTests {
       }
       let (expected, expectedGradient) = run(.reference)
       let (actual, gradient) = run(variant)
-      #expect(expected.scalars.map(\.bitPattern) == actual.scalars.map(\.bitPattern), "\(variant) \(row)")
+      #expect(
+        expected.scalars.map(\.bitPattern) == actual.scalars.map(\.bitPattern), "\(variant) \(row)")
       #expect(expectedGradient.scalars == gradient.scalars, "\(variant) \(row): arg-max")
     }
   }

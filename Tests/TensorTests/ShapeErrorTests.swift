@@ -103,7 +103,10 @@ struct ShapeErrorTests {
       throws: ShapeError.invalid(
         operation: "maxPool1D", shape: [8, 128],
         rule: "[batch, time, channels] with kernel 2 ≥ 1 and stride 2 ≥ 1")
-    ) { try Tensor.pool1DShape(input: [8, 128], kernelSize: 2, stride: 2, padding: .valid, operation: "maxPool1D") }
+    ) {
+      try Tensor.pool1DShape(
+        input: [8, 128], kernelSize: 2, stride: 2, padding: .valid, operation: "maxPool1D")
+    }
   }
 
   @Test func crossEntropyLabels() throws {
@@ -113,7 +116,8 @@ struct ShapeErrorTests {
     ) { try checkSoftmaxCrossEntropy(logitsShape: [2, 3], labels: [0, 3]) }
     #expect(
       throws: ShapeError.invalid(
-        operation: "softmaxCrossEntropy", shape: [2, 3], rule: "[batch, classes] with batch = 3 labels")
+        operation: "softmaxCrossEntropy", shape: [2, 3],
+        rule: "[batch, classes] with batch = 3 labels")
     ) { try checkSoftmaxCrossEntropy(logitsShape: [2, 3], labels: [0, 1, 2]) }
   }
 

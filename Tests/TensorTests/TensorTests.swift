@@ -142,7 +142,8 @@ struct TrainingTests {
     var w2 = Tensor.glorotUniform([8, 2], using: &rng)
     var b2 = Tensor(zeros: [2])
     func loss(_ p: [Tensor]) -> Tensor {
-      softmaxCrossEntropy(logits: (x.matmul(p[0]) + p[1]).relu().matmul(p[2]) + p[3], labels: labels)
+      softmaxCrossEntropy(
+        logits: (x.matmul(p[0]) + p[1]).relu().matmul(p[2]) + p[3], labels: labels)
     }
     let initial = loss([w1, b1, w2, b2]).scalar
     var final = initial

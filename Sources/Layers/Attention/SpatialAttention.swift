@@ -15,7 +15,8 @@ public struct SpatialAttention: Layer {
   public var name: String?
 
   /// Spatial attention with a `kernelSize` convolution (7 in CBAM).
-  public init(kernelSize: Int = 7, name: String? = nil, generator: inout some RandomNumberGenerator) {
+  public init(kernelSize: Int = 7, name: String? = nil, generator: inout some RandomNumberGenerator)
+  {
     precondition(kernelSize > 0, "SpatialAttention(kernelSize: \(kernelSize)): must be > 0")
     filter = .glorotUniform([kernelSize, 2, 1], using: &generator)
     self.name = name

@@ -24,7 +24,8 @@ public struct SpatialAttention2D: Layer {
 
   /// The attended input and the spatial map `[batch, time, sensors]`.
   public func attend(_ input: Tensor) -> (output: Tensor, map: Tensor) {
-    let pooled = input.meanAndMax(alongAxis: 3)  // [batch, time, sensors, 2]: mean, max over filters
+    // [batch, time, sensors, 2]: mean and max over the filters.
+    let pooled = input.meanAndMax(alongAxis: 3)
     let gate = pooled.conv2D(filter: filter, padding: .same).sigmoid()  // [batch, time, sensors, 1]
     return (input * gate, gate.squeezingShape(at: 3))
   }

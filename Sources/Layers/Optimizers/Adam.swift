@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 
 /// Adam, with optional decoupled weight decay (AdamW).
@@ -48,7 +49,9 @@ public struct Adam: Optimizer {
     let t = Double(step)
     let correction = Float(
       (1 - Foundation.pow(Double(beta2), t)).squareRoot() / (1 - Foundation.pow(Double(beta1), t)))
-    let (alpha, b1, b2, eps, decay) = (learningRate * correction, beta1, beta2, epsilon, learningRate * weightDecay)
+    let (alpha, b1, b2, eps, decay) = (
+      learningRate * correction, beta1, beta2, epsilon, learningRate * weightDecay
+    )
     model.forEachParameter { name, parameter in
       let gradient = self.gradient(name, for: parameter, in: gradients)
       var m = firstMoments[name] ?? Tensor(zeros: parameter.shape)
@@ -95,5 +98,3 @@ public struct Adam: Optimizer {
     step = Int(saved.scalars[0])
   }
 }
-
-import Foundation

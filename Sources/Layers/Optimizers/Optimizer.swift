@@ -49,9 +49,9 @@ public enum LearningRateSchedule: Sendable, Equatable {
     switch self {
     case .constant(let rate):
       return rate
-    case let .stepDecay(initial, factor, every):
+    case .stepDecay(let initial, let factor, let every):
       return initial * Float(pow(Double(factor), Double(step / Swift.max(every, 1))))
-    case let .cosine(initial, total, minimum):
+    case .cosine(let initial, let total, let minimum):
       guard total > 0, step < total else { return minimum }
       let progress = Double(step) / Double(total)
       return minimum + (initial - minimum) * Float(0.5 * (1 + cos(Double.pi * progress)))

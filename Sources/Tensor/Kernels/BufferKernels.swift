@@ -39,7 +39,9 @@ public enum BufferKernels {
   }
 
   /// `y = max(0, x)` element by element; `y` may be `x`.
-  public static func relu(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+  public static func relu(
+    _ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>
+  ) {
     for i in 0..<count { y[i] = x[i] < 0 ? 0 : x[i] }
   }
 

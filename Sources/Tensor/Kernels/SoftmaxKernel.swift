@@ -1,3 +1,5 @@
+import Foundation
+
 extension Kernels {
   /// Softmax (or log-softmax) of `x` along `axis`, with the maximum subtracted first so that no
   /// exponential overflows.
@@ -22,7 +24,9 @@ extension Kernels {
               for e in 0..<extent { out[base + e * inner] -= logTotal }
             } else {
               let scale = 1 / total
-              for e in 0..<extent { out[base + e * inner] = Libm.exp(out[base + e * inner]) * scale }
+              for e in 0..<extent {
+                out[base + e * inner] = Libm.exp(out[base + e * inner]) * scale
+              }
             }
           }
         }
@@ -55,5 +59,3 @@ extension Kernels {
     return (Float(total / Double(Swift.max(labels.count, 1))), probabilities)
   }
 }
-
-import Foundation

@@ -55,7 +55,8 @@ extension Tensor {
     require(
       hidden.rank == 2 && hidden.shape[0] == channels && hidden.shape[1] > 0,
       .incompatible(
-        operation: "cbamForInference", lhs: shape, rhs: hidden.shape, rule: "hidden [channels, width]"))
+        operation: "cbamForInference", lhs: shape, rhs: hidden.shape,
+        rule: "hidden [channels, width]"))
     let width = hidden.shape[1]
     require(
       output.shape == [width, channels],
@@ -83,7 +84,8 @@ extension Tensor {
     var result = Kernels.pooledFloats(repeating: 0, count: scalarCount)
     // About 8 passes over each example: split the batch once that is worth a thread hand-off.
     let workers =
-      scalarCount >= 1 << 16 ? Swift.min(Kernels.parallelChunks(configuration.threadCount), batch) : 1
+      scalarCount >= 1 << 16
+      ? Swift.min(Kernels.parallelChunks(configuration.threadCount), batch) : 1
     withUnsafeBufferPointer { px in
       hidden.withUnsafeBufferPointer { pw1 in
         output.withUnsafeBufferPointer { pw2 in

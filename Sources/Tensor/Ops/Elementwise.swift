@@ -38,7 +38,9 @@ extension Tensor {
     let (a, b) = (lhs.detached(), rhs.detached())
     return tape.record(operation, value, inputs: [lhs, rhs]) { grad in
       let (ga, gb) = backward(grad, a, b)
-      return [ga.map { Kernels.sumToShape($0, a.shape) }, gb.map { Kernels.sumToShape($0, b.shape) }]
+      return [
+        ga.map { Kernels.sumToShape($0, a.shape) }, gb.map { Kernels.sumToShape($0, b.shape) },
+      ]
     }
   }
 
@@ -58,8 +60,10 @@ extension Tensor {
   public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
     // ∂(ab)/∂a = b, ∂(ab)/∂b = a.
     binary(.multiply, lhs, rhs, .multiply) { grad, a, b in
-      (Kernels.broadcastZipMap(grad, b, to: grad.shape, .multiply),
-       Kernels.broadcastZipMap(grad, a, to: grad.shape, .multiply))
+      (
+        Kernels.broadcastZipMap(grad, b, to: grad.shape, .multiply),
+        Kernels.broadcastZipMap(grad, a, to: grad.shape, .multiply)
+      )
     }
   }
 
@@ -68,8 +72,10 @@ extension Tensor {
     // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b².
     binary(.divide, lhs, rhs, .divide) { grad, a, b in
       let gb = Kernels.broadcastZipMap(grad, a, to: grad.shape, .multiply)
-      return (Kernels.broadcastZipMap(grad, b, to: grad.shape, .divide),
-              Kernels.broadcastZipMap(gb, b, to: grad.shape) { -$0 / ($1 * $1) })
+      return (
+        Kernels.broadcastZipMap(grad, b, to: grad.shape, .divide),
+        Kernels.broadcastZipMap(gb, b, to: grad.shape) { -$0 / ($1 * $1) }
+      )
     }
   }
 
@@ -123,15 +129,21 @@ extension Tensor {
   /// Elementwise square root.
   public func sqrt() -> Tensor {
     // ∂√x/∂x = 1/(2√x).
-    unary(.sqrt, { $0.squareRoot() }) { grad, _, y in Kernels.zipMap(grad, y) { $0 * 0.5 / $1 } }
+    unary(
+      .sqrt, { $0.squareRoot() },
+      backward: { grad, _, y in
+        Kernels.zipMap(grad, y) { $0 * 0.5 / $1 }
+      })
   }
 
   /// Elementwise `xᵖ` for a scalar exponent `p`.
   public func pow(_ p: Float) -> Tensor {
     // ∂xᵖ/∂x = p·xᵖ⁻¹.
-    unary(.pow, { Libm.pow($0, p) }) { grad, x, _ in
-      Kernels.zipMap(grad, x) { $0 * p * Libm.pow($1, p - 1) }
-    }
+    unary(
+      .pow, { Libm.pow($0, p) },
+      backward: { grad, x, _ in
+        Kernels.zipMap(grad, x) { $0 * p * Libm.pow($1, p - 1) }
+      })
   }
 
   /// Elementwise `x²`, as `pow(2)`.
@@ -140,15 +152,18 @@ extension Tensor {
   /// Elementwise `max(0, x)`.
   public func relu() -> Tensor {
     // ∂relu/∂x = 1 where x > 0, else 0 (the subgradient at 0 is taken as 0).
-    unary(.relu, { $0 < 0 ? 0 : $0 }) { grad, x, _ in
-      Kernels.zipMap(grad, x) { $1 > 0 ? $0 : 0 }
-    }
+    unary(
+      .relu, { $0 < 0 ? 0 : $0 },
+      backward: { grad, x, _ in
+        Kernels.zipMap(grad, x) { $1 > 0 ? $0 : 0 }
+      })
   }
 
   /// Elementwise logistic sigmoid `1 / (1 + e⁻ˣ)`.
   public func sigmoid() -> Tensor {
     // ∂σ/∂x = σ(1 − σ).
-    unary(.sigmoid, Kernels.sigmoid) { grad, _, y in Kernels.zipMap(grad, y) { $0 * $1 * (1 - $1) } }
+    unary(.sigmoid, Kernels.sigmoid) { grad, _, y in Kernels.zipMap(grad, y) { $0 * $1 * (1 - $1) }
+    }
   }
 
   /// Elementwise hyperbolic tangent.

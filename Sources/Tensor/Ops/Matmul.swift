@@ -29,7 +29,8 @@ extension Tensor {
   public func matmul(_ other: Tensor) -> Tensor {
     let shape = checked { () throws(ShapeError) in try Tensor.matmulShape(self.shape, other.shape) }
     let batch = Array(shape.dropLast(2))
-    let value = Kernels.batchedMatmul(self, transposeA: false, other, transposeB: false, batch: batch)
+    let value = Kernels.batchedMatmul(
+      self, transposeA: false, other, transposeB: false, batch: batch)
     guard let tape = Tape.of(self, other) else { return value }
     let (a, b) = (detached(), other.detached())
     return tape.record(.matmul, value, inputs: [self, other]) { grad in

@@ -15,7 +15,8 @@ extension Tensor {
   ) throws(ShapeError) {
     guard gates.count == 2, state.count == 2, gates[0] == state[0], gates[1] == 4 * state[1] else {
       throw .incompatible(
-        operation: operation, lhs: gates, rhs: state, rule: "gates [batch, 4·units], state [batch, units]")
+        operation: operation, lhs: gates, rhs: state,
+        rule: "gates [batch, 4·units], state [batch, units]")
     }
   }
 

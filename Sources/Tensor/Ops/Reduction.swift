@@ -69,7 +69,10 @@ extension Tensor {
     let (inputShape, keptShape) = (shape, kept.shape)
     return tape.record(.mean, value, inputs: [self]) { grad in
       // ∂mean/∂x = 1/n for every reduced element.
-      [Kernels.broadcast(Kernels.map(grad.reshapedUnchecked(keptShape)) { $0 * scale }, to: inputShape)]
+      [
+        Kernels.broadcast(
+          Kernels.map(grad.reshapedUnchecked(keptShape)) { $0 * scale }, to: inputShape)
+      ]
     }
   }
 

@@ -44,7 +44,9 @@ extension Tensor {
     let position = axis < 0 ? axis + rank + 1 : axis
     require(
       position >= 0 && position <= rank,
-      .invalid(operation: "expandingShape", shape: shape, rule: "axis in -\(rank + 1)...\(rank), got \(axis)"))
+      .invalid(
+        operation: "expandingShape", shape: shape,
+        rule: "axis in -\(rank + 1)...\(rank), got \(axis)"))
     var newShape = shape
     newShape.insert(1, at: position)
     return reshaped(to: newShape)
@@ -65,7 +67,9 @@ extension Tensor {
   public func transposed(permutation: [Int]) -> Tensor {
     require(
       permutation.sorted() == Array(0..<rank),
-      .invalid(operation: "transpose", shape: shape, rule: "a permutation of 0..<\(rank), got \(permutation)"))
+      .invalid(
+        operation: "transpose", shape: shape,
+        rule: "a permutation of 0..<\(rank), got \(permutation)"))
     let value = Kernels.transpose(self, permutation: permutation)
     guard let tape = Tape.of(self) else { return value }
     var inverse = permutation
@@ -88,7 +92,9 @@ extension Tensor {
   ///
   /// - Throws: ``ShapeError/incompatible(operation:lhs:rhs:rule:)`` naming the first shape and the
   ///   first that differs from it off `axis`.
-  public static func concatenatedShape(_ shapes: [[Int]], alongAxis axis: Int) throws(ShapeError) -> [Int] {
+  public static func concatenatedShape(_ shapes: [[Int]], alongAxis axis: Int) throws(ShapeError)
+    -> [Int]
+  {
     guard let first = shapes.first else {
       throw .invalid(operation: "concatenate", shape: [], rule: "at least one tensor")
     }
@@ -133,15 +139,20 @@ extension Tensor {
   public func sliced(alongAxis axis: Int, range: Range<Int>) -> Tensor {
     let position = axis < 0 ? axis + rank : axis
     require(
-      position >= 0 && position < rank && range.lowerBound >= 0 && range.upperBound <= shape[position],
-      .invalid(operation: "slice", shape: shape, rule: "axis \(axis) with range \(range) inside it"))
+      position >= 0 && position < rank && range.lowerBound >= 0
+        && range.upperBound <= shape[position],
+      .invalid(operation: "slice", shape: shape, rule: "axis \(axis) with range \(range) inside it")
+    )
     let value = Kernels.slice(self, axis: position, range: range)
     guard let tape = Tape.of(self) else { return value }
     let extent = shape[position]
     return tape.record(.slice, value, inputs: [self]) { grad in
       // The slice's adjoint puts the gradient back in place, zero elsewhere.
-      [Kernels.pad(
-        grad, axis: position, before: range.lowerBound, after: extent - range.upperBound, value: 0)]
+      [
+        Kernels.pad(
+          grad, axis: position, before: range.lowerBound, after: extent - range.upperBound, value: 0
+        )
+      ]
     }
   }
 

@@ -65,7 +65,9 @@ public func checkSoftmaxCrossEntropy(logitsShape shape: [Int], labels: [Int]) th
 ///   - labels: One class index in `0..<classes` per row.
 /// - Returns: A scalar tensor (shape `[]`).
 public func softmaxCrossEntropy(logits: Tensor, labels: [Int]) -> Tensor {
-  checked { () throws(ShapeError) in try checkSoftmaxCrossEntropy(logitsShape: logits.shape, labels: labels) }
+  checked { () throws(ShapeError) in
+    try checkSoftmaxCrossEntropy(logitsShape: logits.shape, labels: labels)
+  }
   let (loss, probabilities) = Kernels.softmaxCrossEntropy(logits, labels: labels)
   let value = Tensor(loss)
   guard let tape = Tape.of(logits) else { return value }
