@@ -4,13 +4,15 @@
 // package can depend on any library product here by URL and version.
 import PackageDescription
 
+/// The library: what someone building their own model needs. `HARDistill` re-exports all five.
 let libraries = ["Tensor", "Layers", "Distillation", "Datasets", "Metrics"]
 
-/// One executable per configuration, plus the study that runs them all: (product, target, folder).
+/// One example per configuration of the study, each using the library products only:
+/// (product, target, folder).
 let examples = [
-  ("study", "Study", "Study"), ("teacher", "Teacher", "Teacher"),
-  ("teacher-att", "TeacherAtt", "Teacher-Att"), ("mm", "MM", "MM"), ("lm", "LM", "LM"),
-  ("rb-kd", "RBKD", "RB-KD"), ("lm-att", "LMAtt", "LM-Att"), ("rb-kd-att", "RBKDAtt", "RB-KD-Att"),
+  ("teacher", "Teacher", "Teacher"), ("teacher-att", "TeacherAtt", "Teacher-Att"),
+  ("mm", "MM", "MM"), ("lm", "LM", "LM"), ("rb-kd", "RBKD", "RB-KD"),
+  ("lm-att", "LMAtt", "LM-Att"), ("rb-kd-att", "RBKDAtt", "RB-KD-Att"),
   ("rab-kd", "RABKD", "RAB-KD"),
 ]
 
@@ -20,28 +22,35 @@ let package = Package(
     .library(name: "HARDistill", targets: ["HARDistill"])
   ] + libraries.map { .library(name: $0, targets: [$0]) }
     + examples.map { .executable(name: $0.0, targets: [$0.1]) } + [
-      .executable(name: "har-bench", targets: ["HarBench"])
+      .executable(name: "study", targets: ["StudyTool"]),
+      .executable(name: "har-bench", targets: ["HarBench"]),
     ],
   targets: [
-    // Libraries (DESIGN §2).
+    // The library.
     .target(name: "Tensor", dependencies: ["CKernels"]),
     // The hot loops in C: per-function AVX2/AVX-512 variants chosen at run time, no unsafe flags.
     .target(name: "CKernels"),
     .target(name: "Layers", dependencies: ["Tensor"]),
-    .target(name: "Distillation", dependencies: ["Layers", "Metrics"]),
+    .target(name: "Distillation", dependencies: ["Layers", "Datasets", "Metrics"]),
     .target(name: "Datasets"),
     .target(name: "Metrics"),
     .target(name: "HARDistill", dependencies: libraries.map { .target(name: $0) }),
 
+    // The command-line options and exit statuses the executables share; not a product.
+    .target(name: "CommandLineOptions", dependencies: ["Datasets", "Layers", "Distillation"]),
+
+    // The study of the paper: its eight configurations, run records, report, figures and claims,
+    // the cluster plan and the aggregation. Not part of `HARDistill`.
+    .target(
+      name: "Study",
+      dependencies: [
+        "Tensor", "Layers", "Distillation", "Datasets", "Metrics", "CommandLineOptions",
+      ]),
+    .executableTarget(name: "StudyTool", dependencies: ["Study", "CommandLineOptions"]),
+
     // Shared test helpers (gradient checks, closeness assertions); not a product.
     .target(name: "TestSupport", dependencies: ["Tensor"]),
 
-    // What the executables share: options, data preparation, run records, the report.
-    .target(
-      name: "ExperimentSupport",
-      dependencies: ["Tensor", "Layers", "Distillation", "Datasets", "Metrics"]),
-
-    // Executables.
     .executableTarget(
       name: "HarBench", dependencies: ["Tensor", "Layers", "Datasets"], path: "Benchmarks/HarBench"),
 
@@ -52,11 +61,17 @@ let package = Package(
       name: "DistillationTests", dependencies: ["Distillation", "Metrics", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
     .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
-    .testTarget(name: "ExamplesTests", dependencies: ["ExperimentSupport", "Distillation"]),
+    .testTarget(name: "StudyTests", dependencies: ["Study", "CommandLineOptions", "TestSupport"]),
+    // Runs the example executables (so it depends on them) and checks what they write.
+    .testTarget(
+      name: "ExamplesTests",
+      dependencies: ["HARDistill", "CommandLineOptions", "TestSupport"] + examples.map {
+        .target(name: $0.1)
+      }),
   ]
     + examples.map { _, target, folder in
       .executableTarget(
-        name: target, dependencies: ["ExperimentSupport", "Distillation", "Layers"],
-        path: "Examples/\(folder)")
+        name: target,
+        dependencies: ["HARDistill", "CommandLineOptions"], path: "Examples/\(folder)")
     }
 )

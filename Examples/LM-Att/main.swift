@@ -1,32 +1,48 @@
-// LM-Att: the lightweight student with a CBAM block, trained with cross-entropy.
+// LM-Att: the lightweight student with a CBAM block (channel and spatial attention), trained
+// with cross-entropy.
 //
 //   swift run -c release lm-att --epochs 30 --seeds 3 --out runs/lm-att
-import Distillation
-import ExperimentSupport
-import Layers
-import Tensor
+//   swift run -c release lm-att --dataset uci-hapt --data-dir ../shared/datasets/uci-hapt
+import CommandLineOptions
+import Foundation
+import HARDistill
 
 let parser = OptionParser(
   program: "lm-att",
-  summary: "LM-Att: the lightweight student with a CBAM block, trained with cross-entropy.")
+  summary: "LM-Att: the lightweight student with a CBAM block, trained with cross-entropy.",
+  options: Option.data + Option.family + Option.training + Option.output)
 
 CommandLineTool.main(parser) { options in
-  // 1. The data: standardized training, validation (held-out subjects) and test windows.
-  let experiment = try Experiment(options: options)
-  print(experiment.data.summary)
-  for seed in options.seeds where !experiment.isDone(.lmAtt, seed: seed) {
-    // 2. The model, initialized from the seed (Glorot-uniform kernels, zero biases).
-    var generator = SplitMix64(seed: seed)
+  // 1. The data, split by subject into training, validation and test windows; every part is
+  //    standardized per channel with the mean and deviation of the training windows alone.
+  let data = try PreparedData(options.loadSplit(), validation: options.validation)
+  print(data.summary)
+  let out = URL(fileURLWithPath: options.out, isDirectory: true)
+  try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+
+  for seed in options.seeds {
+    // 2. The model, its weights drawn from the seed's initialization stream (Glorot-uniform
+    //    kernels, zero biases). Its layers, shapes, parameters and FLOPs:
+    var initialization = SplitMix64(seed: seed, stream: .initialization)
     var model = options.modelFamily.make(
-      .lmAtt, channels: experiment.data.channels, classes: experiment.data.classes,
-      generator: &generator)
-    // 3. Adam on cross-entropy, early stopping on validation macro-F1, best weights restored.
-    let trainer = Trainer(options: experiment.trainerOptions(for: .lmAtt, seed: seed))
-    let history = try trainer.fit(
-      &model, on: experiment.data.train, validation: experiment.data.validation)
-    // 4. Test accuracy and F1, a checkpoint, the predictions and the run record.
-    try experiment.record(model, configuration: .lmAtt, seed: seed, history: history)
+      .lmAtt, channels: data.channelCount, classes: data.classNames.count,
+      generator: &initialization)
+    if seed == options.seed {
+      print(try model.summary(inputShape: [1, data.windowLength, data.channelCount]))
+    }
+
+    // 3. Adam on cross-entropy over shuffled mini-batches; after each epoch the validation
+    //    subjects are scored, and early stopping restores the weights of the best epoch.
+    let trainer = Trainer(options: options.trainerOptions(seed: seed, label: "LM-Att seed \(seed)"))
+    let history = try trainer.fit(&model, on: data.train, validation: data.validation)
+
+    // 4. The test subjects' scores, then the model with what it needs to be used on new
+    //    recordings (class names, window length, the input z-score) and the scores, as files.
+    let report = try model.evaluate(on: data.test)
+    print("LM-Att seed \(seed): test \(report.line), best epoch \(history.bestEpoch)")
+    let stem = out.appendingPathComponent("LM-Att-seed\(seed)")
+    try Checkpoint(model: model, metadata: data.checkpointMetadata)
+      .write(to: stem.appendingPathExtension("safetensors"))
+    try report.write(to: stem.appendingPathExtension("json"))
   }
-  // 5. The report of every run in the output folder: results.json, report.md, figures.
-  try experiment.writeReport()
 }

@@ -68,3 +68,7 @@ void hd_pool_lock(void) {
 }
 
 void hd_pool_unlock(void) { atomic_flag_clear_explicit(&pool_flag, memory_order_release); }
+
+long hd_take_next(long *counter) {
+  return __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}

@@ -152,7 +152,7 @@ public struct LossWeights: Sendable, Equatable, Codable {
   /// Whether KD carries Hinton's τ² factor (default `true`; `false` is the study's formula).
   public var scaleByTemperatureSquared: Bool
 
-  /// Weights with DESIGN §7's defaults.
+  /// The defaults: α = 0.1, β = 1, τ = 4, with the τ² factor.
   public init(
     alpha: Float = 0.1, beta: Float = 1, temperature: Float = 4,
     scaleByTemperatureSquared: Bool = true

@@ -3,135 +3,6 @@ import Layers
 import Metrics
 import Tensor
 
-/// Which student attention layer learns from which teacher attention layer, by layer name.
-public struct AttentionPair: Sendable, Equatable, Codable {
-  /// The student layer's name (its key in `ForwardContext.attentionMaps`).
-  public var student: String
-  /// The teacher layer's name.
-  public var teacher: String
-
-  /// A pairing; the reference models name their CBAM block `"cbam"`.
-  public init(
-    student: String = ReferenceModel.attentionName, teacher: String = ReferenceModel.attentionName
-  ) {
-    self.student = student
-    self.teacher = teacher
-  }
-}
-
-/// What a distilling student learns from: the cached teacher, the loss weights, and the
-/// attention pairs (empty for response-based KD only).
-public struct DistillationSetup {
-  /// The frozen teacher's outputs on the training inputs, in the same order.
-  public var teacher: TeacherCache
-  /// α, β, τ and the τ² convention.
-  public var weights: LossWeights
-  /// Attention layers to align; empty for RB-KD.
-  public var attention: [AttentionPair]
-  /// How teacher channel maps reach the student's channel count.
-  public var channelAlignment: ChannelAlignment
-
-  /// A distillation set-up.
-  public init(
-    teacher: TeacherCache, weights: LossWeights = LossWeights(), attention: [AttentionPair] = [],
-    channelAlignment: ChannelAlignment = .groupAverage
-  ) {
-    self.teacher = teacher
-    self.weights = weights
-    self.attention = attention
-    self.channelAlignment = channelAlignment
-  }
-}
-
-/// Where the trainer reports progress.
-public enum ProgressOutput: Sendable, Equatable {
-  /// A live line redrawn during each epoch on a terminal; one plain line per epoch otherwise.
-  case automatic
-  /// One plain line per epoch.
-  case lines
-  /// Nothing.
-  case silent
-}
-
-/// How to train: epochs, batches, optimizer settings, early stopping, logging and checkpoints.
-public struct TrainerOptions: Sendable {
-  /// The most epochs to run.
-  public var epochs: Int = 100
-  /// Examples per mini-batch; the last, partial batch is kept.
-  public var batchSize: Int = 64
-  /// Adam's learning rate (or the start of `schedule`).
-  public var learningRate: Float = 1e-3
-  /// Epochs without a better validation macro-F1 before stopping; the best weights are restored.
-  public var patience: Int = 10
-  /// Seeds the shuffling and dropout streams.
-  public var seed: UInt64 = 0
-  /// Clip gradients to this global norm, if set.
-  public var gradientClipNorm: Float?
-  /// The learning rate per epoch, if set (otherwise constant `learningRate`).
-  public var schedule: LearningRateSchedule?
-  /// Progress lines on standard output.
-  public var progress: ProgressOutput = .automatic
-  /// A name shown at the start of progress lines, e.g. `"RAB-KD seed 1"`.
-  public var label: String = ""
-  /// A JSON-lines log of every epoch, rewritten atomically after each epoch.
-  public var logURL: URL?
-  /// A checkpoint written atomically after every epoch, from which training can resume.
-  public var checkpointURL: URL?
-  /// Resume from `checkpointURL` if it exists.
-  public var resume: Bool = false
-  /// Slices of each mini-batch differentiated in parallel (data parallelism, see
-  /// `valueWithGradients(of:batchSize:shards:_:)`); `nil`: one per kernel thread
-  /// (`KernelConfiguration.current.threadCount`). Models with batch statistics always train in
-  /// one piece. The number of shards changes only the order of float sums (tested: gradients
-  /// within 1e-5 of the largest), not the dropout masks or the shuffling.
-  public var shards: Int?
-
-  /// Options with DESIGN §7's defaults.
-  public init() {}
-}
-
-/// What happened in one epoch.
-public struct EpochRecord: Sendable, Equatable, Codable {
-  /// 1-based epoch number.
-  public var epoch: Int
-  /// Mean total loss over the epoch's batches.
-  public var loss: Double
-  /// Mean cross-entropy part.
-  public var crossEntropy: Double
-  /// Mean KD part.
-  public var distillation: Double
-  /// Mean channel attention-transfer part.
-  public var channelAttention: Double
-  /// Mean spatial attention-transfer part.
-  public var spatialAttention: Double
-  /// Accuracy on the training batches, as seen during the epoch (training mode).
-  public var trainAccuracy: Double
-  /// Validation accuracy after the epoch, if there is a validation set.
-  public var validationAccuracy: Double?
-  /// Validation macro-F1 after the epoch, if there is a validation set.
-  public var validationMacroF1: Double?
-  /// The learning rate used.
-  public var learningRate: Double
-  /// Training examples per second (validation excluded).
-  public var samplesPerSecond: Double
-  /// Wall-clock seconds of the epoch, validation included.
-  public var seconds: Double
-}
-
-/// The record of a training run: per-epoch curves and the epoch whose weights were kept.
-public struct TrainingHistory: Sendable, Equatable, Codable {
-  /// One record per epoch run.
-  public var epochs: [EpochRecord] = []
-  /// The epoch whose weights the model holds at the end (1-based; the last without validation).
-  public var bestEpoch: Int = 0
-  /// The best validation macro-F1, if there was a validation set.
-  public var bestValidationMacroF1: Double?
-  /// Whether early stopping ended the run before `epochs`.
-  public var stoppedEarly: Bool = false
-  /// Wall-clock seconds spent training, summed over the epochs (across resumptions).
-  public var trainSeconds: Double = 0
-}
-
 /// Trains a model, optionally distilling a cached teacher into it.
 ///
 /// Each epoch shuffles the training set (seeded), runs Adam over mini-batches in training mode,
@@ -164,34 +35,40 @@ public struct Trainer {
     var student = try prepareStudent(
       model, training: training, validation: validation, distillation: distillation)
     var optimizer = Adam(learningRate: options.learningRate)
-    var state = ResumeState(generatorState: SplitMix64(seed: options.seed).state)
+    var state = ResumeState(
+      order: SplitMix64(seed: options.seed, stream: .dataOrder),
+      dropout: SplitMix64(seed: options.seed, stream: .dropout))
     var best: [String: Tensor] = [:]
     if options.resume, let url = options.checkpointURL,
       FileManager.default.fileExists(atPath: url.path)
     {
       state = try resume(from: url, student: &student, optimizer: &optimizer, best: &best)
     }
-    var generator = SplitMix64(seed: state.generatorState)
+    var order = state.order
+    var dropout = state.dropout
     let progress = ProgressPrinter(style: options.progress, label: options.label)
     let steps = (training.count + options.batchSize - 1) / options.batchSize
 
-    func patienceLeft() -> Bool { validation == nil || state.wait < options.patience }
     var epoch = state.history.epochs.count
+    func patienceLeft() -> Bool {
+      validation == nil || epoch < options.minimumEpochs || state.wait < options.patience
+    }
     while epoch < options.epochs && patienceLeft() {
       epoch += 1
       let started = Date()
       optimizer.learningRate = options.schedule?.rate(at: epoch - 1) ?? options.learningRate
-      var order = Array(0..<training.count)
-      order.shuffle(using: &generator)
+      var indices = Array(0..<training.count)
+      indices.shuffle(using: &order)
       var sums = LossSums()
       for step in 0..<steps {
-        let indices = Array(
-          order[
-            (step * options.batchSize)..<Swift.min((step + 1) * options.batchSize, training.count)])
+        let batch = Array(
+          indices[
+            (step * options.batchSize)..<Swift.min(
+              (step + 1) * options.batchSize, training.count)])
         let (parts, gradients, correct) = try trainingStep(
-          student, indices: indices, training: training, distillation: distillation,
-          generator: &generator, epoch: epoch, step: step + 1)
-        sums.add(parts, correct: correct, count: indices.count)
+          student, indices: batch, training: training, distillation: distillation,
+          generator: &dropout, epoch: epoch, step: step + 1)
+        sums.add(parts, correct: correct, count: batch.count)
         let clipped =
           options.gradientClipNorm.map { gradients.clippedByGlobalNorm($0) } ?? gradients
         optimizer.update(&student, along: clipped.gradients)
@@ -203,14 +80,18 @@ public struct Trainer {
       var record = sums.record(
         epoch: epoch, learningRate: optimizer.learningRate, trainSeconds: trainSeconds)
       if let validation {
-        let report = evaluate(student.model, on: validation)
+        let (report, loss) = evaluation(student.model, on: validation)
         record.validationAccuracy = report.accuracy
         record.validationMacroF1 = report.macroF1
-        if report.macroF1 > (state.history.bestValidationMacroF1 ?? -1) {
+        record.validationLoss = loss
+        if isBetter(macroF1: report.macroF1, loss: loss, than: state.history) {
           state.history.bestValidationMacroF1 = report.macroF1
+          state.history.bestValidationLoss = loss
           state.history.bestEpoch = epoch
           best = Dictionary(
-            uniqueKeysWithValues: (student.parameters + student.states).map { ($0.name, $0.value) })
+            uniqueKeysWithValues: (student.parameters + student.states).map {
+              ($0.name, $0.value)
+            })
           state.wait = 0
         } else {
           state.wait += 1
@@ -221,7 +102,8 @@ public struct Trainer {
       record.seconds = Date().timeIntervalSince(started)
       state.history.epochs.append(record)
       state.history.trainSeconds += trainSeconds
-      state.generatorState = generator.state
+      state.order = order
+      state.dropout = dropout
       progress.epoch(record, of: options.epochs, history: state.history)
       try writeLog(state.history)
       if let url = options.checkpointURL {
@@ -238,6 +120,14 @@ public struct Trainer {
     return state.history
   }
 
+  /// Whether an epoch's validation scores beat the best so far: a macro-F1 higher by more than
+  /// `minimumImprovement`, or at least as high with a lower validation loss.
+  func isBetter(macroF1: Double, loss: Double, than history: TrainingHistory) -> Bool {
+    guard let bestF1 = history.bestValidationMacroF1 else { return true }
+    if macroF1 > bestF1 + options.minimumImprovement { return true }
+    return macroF1 >= bestF1 && loss < (history.bestValidationLoss ?? .infinity)
+  }
+
   // MARK: - Steps
 
   /// One forward and backward pass: the loss parts, the gradients (and batch-norm updates), and
@@ -249,8 +139,7 @@ public struct Trainer {
     let (inputs, labels) = training.batch(indices)
     let rng = generator
     // Batch statistics would differ per shard: models with state train in one piece.
-    let shards =
-      student.states.isEmpty ? options.shards ?? KernelConfiguration.current.threadCount : 1
+    let shards = student.states.isEmpty ? options.shards : 1
     let result = try valueWithGradients(of: student, batchSize: indices.count, shards: shards) {
       s, shard throws(TrainingError) in
       let whole = shard.range.count == indices.count
@@ -337,8 +226,10 @@ public struct Trainer {
   // MARK: - Set-up
 
   private func validate(_ options: TrainerOptions) throws(TrainingError) {
-    if let shards = options.shards, shards < 1 {
-      throw .invalidData("shards \(shards) must be ≥ 1 (or nil: one per kernel thread)")
+    guard options.shards >= 1, options.minimumEpochs >= 1, options.minimumImprovement >= 0 else {
+      throw .invalidData(
+        "shards \(options.shards) and minimum epochs \(options.minimumEpochs) must be ≥ 1 and "
+          + "the minimum improvement \(options.minimumImprovement) ≥ 0")
     }
     guard options.epochs >= 1, options.batchSize >= 1, options.patience >= 1,
       options.learningRate > 0, options.learningRate.isFinite
@@ -430,170 +321,12 @@ public struct Trainer {
     return (s, t)
   }
 
-  /// Accuracy and macro-F1 of `model` on `data`, in inference mode.
-  private func evaluate<Model: Layer>(_ model: Model, on data: TrainingData) -> ClassificationReport
-  {
-    let predictions = model.predict(data.inputs).argmaxAlongLastAxis()
-    // Labels and predictions both lie in 0..<classes, so the report cannot fail.
-    return try! ClassificationReport(
-      labels: data.labels, predictions: predictions, classes: Array(0..<data.classes))
-  }
-
-  // MARK: - Logs and checkpoints
-
-  private func writeLog(_ history: TrainingHistory) throws(TrainingError) {
-    guard let url = options.logURL else { return }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    var text = ""
-    for record in history.epochs {
-      text += String(decoding: (try? encoder.encode(record)) ?? Data(), as: UTF8.self) + "\n"
-    }
-    do {
-      try Data(text.utf8).write(to: url, options: .atomic)
-    } catch {
-      throw .checkpoint(.unreadable(path: url.path, reason: error.localizedDescription))
-    }
-  }
-
-  private static let stateKey = "trainer.state"
-  private static let bestPrefix = "best."
-
-  private func saveCheckpoint<Model: Layer>(
-    to url: URL, student: TrainedStudent<Model>, optimizer: Adam, best: [String: Tensor],
-    state: ResumeState
-  ) throws(TrainingError) {
-    var checkpoint = Checkpoint(model: student, optimizer: optimizer)
-    for (name, value) in best { checkpoint.tensors[Self.bestPrefix + name] = value }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    checkpoint.metadata[Self.stateKey] = String(
-      decoding: (try? encoder.encode(state)) ?? Data(), as: UTF8.self)
-    do {
-      try checkpoint.write(to: url)
-    } catch {
-      throw .checkpoint(error)
-    }
-  }
-
-  private func resume<Model: Layer>(
-    from url: URL, student: inout TrainedStudent<Model>, optimizer: inout Adam,
-    best: inout [String: Tensor]
-  ) throws(TrainingError) -> ResumeState {
-    do {
-      var checkpoint = try Checkpoint.read(from: url)
-      guard let text = checkpoint.metadata[Self.stateKey],
-        let state = try? JSONDecoder().decode(ResumeState.self, from: Data(text.utf8))
-      else {
-        throw CheckpointError.malformedHeader(
-          path: url.path, reason: "no trainer state to resume from")
-      }
-      best = [:]
-      for (name, value) in checkpoint.tensors where name.hasPrefix(Self.bestPrefix) {
-        best[String(name.dropFirst(Self.bestPrefix.count))] = value
-        checkpoint.tensors[name] = nil
-      }
-      try student.load(from: checkpoint)
-      try optimizer.restore(state: checkpoint.optimizerState)
-      return state
-    } catch let error as CheckpointError {
-      throw .checkpoint(error)
-    } catch {
-      throw .invalidData("\(error)")
-    }
-  }
-}
-
-/// Where a run stands after an epoch; stored in checkpoints so training can resume exactly.
-struct ResumeState: Codable {
-  var history = TrainingHistory()
-  var wait = 0
-  /// The shuffling and dropout stream's state, as a decimal string (JSON numbers lose 64 bits).
-  var generatorText: String
-
-  init(generatorState: UInt64) { generatorText = String(generatorState) }
-
-  var generatorState: UInt64 {
-    get { UInt64(generatorText) ?? 0 }
-    set { generatorText = String(newValue) }
-  }
-}
-
-/// What one shard of a step reports besides its loss.
-private struct ShardOutcome {
-  var parts: LossParts
-  /// The shard's share of the batch.
-  var weight: Float
-  var correct: Int
-  /// The dropout stream after the shard's forward pass.
-  var generator: SplitMix64
-  var stateUpdates: [String: Tensor]
-}
-
-/// Gradients of one step together with the batch-norm statistics it produced.
-struct StepGradients {
-  var gradients: Gradients
-  var stateUpdates: [String: Tensor]
-
-  func clippedByGlobalNorm(_ norm: Float) -> StepGradients {
-    StepGradients(gradients: gradients.clippedByGlobalNorm(norm), stateUpdates: stateUpdates)
-  }
-}
-
-/// The model being trained plus any trainable attention projections, named
-/// `"attentionProjection.<student layer>"`, so one optimizer trains both.
-struct TrainedStudent<Model: Layer>: Layer {
-  var model: Model
-  var projections: [String: Tensor]
-
-  func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
-    model.forward(input, context: &context)
-  }
-
-  func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {
-    try model.outputShape(for: inputShape)
-  }
-
-  func forwardFLOPs(for inputShape: [Int]) -> Int { model.forwardFLOPs(for: inputShape) }
-
-  mutating func forEachParameter(_ body: (String, inout Tensor) throws -> Void) rethrows {
-    try model.forEachParameter(body)
-    for key in projections.keys.sorted() {
-      try body("attentionProjection.\(key)", &projections[key]!)
-    }
-  }
-
-  mutating func forEachState(_ body: (String, inout Tensor) throws -> Void) rethrows {
-    try model.forEachState(body)
-  }
-}
-
-/// Running sums of the loss parts and accuracy over an epoch's batches.
-struct LossSums {
-  var batches = 0
-  var total = 0.0, crossEntropy = 0.0, distillation = 0.0, channel = 0.0, spatial = 0.0
-  var correct = 0, seen = 0
-
-  mutating func add(_ parts: LossParts, correct: Int, count: Int) {
-    batches += 1
-    total += Double(parts.total.scalar)
-    crossEntropy += Double(parts.crossEntropy)
-    distillation += Double(parts.distillation)
-    channel += Double(parts.channelAttention)
-    spatial += Double(parts.spatialAttention)
-    self.correct += correct
-    seen += count
-  }
-
-  var meanLoss: Double { total / Double(Swift.max(batches, 1)) }
-
-  func record(epoch: Int, learningRate: Float, trainSeconds: Double) -> EpochRecord {
-    let n = Double(Swift.max(batches, 1))
-    return EpochRecord(
-      epoch: epoch, loss: total / n, crossEntropy: crossEntropy / n, distillation: distillation / n,
-      channelAttention: channel / n, spatialAttention: spatial / n,
-      trainAccuracy: Double(correct) / Double(Swift.max(seen, 1)), validationAccuracy: nil,
-      validationMacroF1: nil, learningRate: Double(learningRate),
-      samplesPerSecond: Double(seen) / Swift.max(trainSeconds, 1e-9), seconds: trainSeconds)
+  /// The classification report and mean cross-entropy of `model` on `data`, in inference mode.
+  private func evaluation<Model: Layer>(
+    _ model: Model, on data: TrainingData
+  ) -> (report: ClassificationReport, loss: Double) {
+    let logits = model.predict(data.inputs)
+    let loss = Double(crossEntropy(logits: logits, labels: data.labels).scalar)
+    return (data.report(predictions: logits.argmaxAlongLastAxis()), loss)
   }
 }

@@ -1,3 +1,6 @@
+import Datasets
+import Layers
+import Metrics
 import Tensor
 
 /// Labelled windows ready for training: inputs `[examples, time, channels]` and one label each.
@@ -31,5 +34,97 @@ public struct TrainingData {
   /// The inputs and labels of the examples at `indices`.
   public func batch(_ indices: [Int]) -> (inputs: Tensor, labels: [Int]) {
     (inputs.gathering(rows: indices), indices.map { labels[$0] })
+  }
+}
+
+extension TrainingData {
+  /// How a source orders each window's values.
+  public enum Layout: Sendable, Equatable {
+    /// `[time, channels]` per window, the layout every model here takes.
+    case channelsLast
+    /// `[channels, time]` per window, e.g. arrays exported from PyTorch; transposed on the way in.
+    case channelsFirst
+  }
+
+  /// Windows from the Datasets module, ready for training.
+  ///
+  /// - Throws: ``TrainingError/invalidData(_:)`` if a label is outside the windows' classes.
+  public init(_ windows: LabeledWindows) throws(TrainingError) {
+    let inputs: Tensor
+    do throws(ShapeError) {
+      inputs = try Tensor(shape: windows.shape, scalars: windows.values)
+    } catch {
+      throw .shape(error)
+    }
+    try self.init(inputs: inputs, labels: windows.labels, classes: windows.classNames.count)
+  }
+
+  /// Labelled windows from flat values in either layout.
+  ///
+  /// - Parameters:
+  ///   - values: `examples · time · channels` values, ordered as `layout` says.
+  ///   - examples, time, channels: The windows' sizes.
+  /// - Throws: ``TrainingError/invalidData(_:)`` if the value or label count does not match the
+  ///   sizes, or a label is outside `0..<classes`.
+  public init(
+    values: [Float], examples: Int, time: Int, channels: Int, layout: Layout, labels: [Int],
+    classes: Int
+  ) throws(TrainingError) {
+    guard examples >= 0, time >= 1, channels >= 1,
+      values.count == examples * time * channels
+    else {
+      throw .invalidData(
+        "\(values.count) values do not make \(examples) windows of \(time) × \(channels)")
+    }
+    var ordered = values
+    if layout == .channelsFirst {
+      for e in 0..<examples {
+        let base = e * time * channels
+        for c in 0..<channels {
+          for t in 0..<time { ordered[base + t * channels + c] = values[base + c * time + t] }
+        }
+      }
+    }
+    let inputs: Tensor
+    do throws(ShapeError) {
+      inputs = try Tensor(shape: [examples, time, channels], scalars: ordered)
+    } catch {
+      throw .shape(error)
+    }
+    try self.init(inputs: inputs, labels: labels, classes: classes)
+  }
+
+  /// The classification report of `predictions` (one class index per example) against the
+  /// labels; every class `0..<classes` is reported, present or not.
+  public func report(predictions: [Int]) -> ClassificationReport {
+    // Labels lie in 0..<classes by construction, and so do arg-max predictions of a model whose
+    // output has `classes` columns; anything else is a programming error worth a message.
+    do {
+      return try ClassificationReport(
+        labels: labels, predictions: predictions, classes: Array(0..<classes))
+    } catch {
+      fatalError("TrainingData.report(predictions:): \(error)")
+    }
+  }
+}
+
+extension Layer {
+  /// Accuracy, macro-F1, per-class scores and the confusion matrix of this model on `data`, in
+  /// inference mode.
+  ///
+  /// - Throws: ``TrainingError/shape(_:)`` if the model does not map `data`'s windows to one
+  ///   score per class.
+  public func evaluate(on data: TrainingData) throws(TrainingError) -> ClassificationReport {
+    do throws(ShapeError) {
+      let output = try outputShape(for: data.inputs.shape)
+      guard output == [data.count, data.classes] else {
+        throw ShapeError.incompatible(
+          operation: "evaluate", lhs: output, rhs: [data.count, data.classes],
+          rule: "[examples, classes]")
+      }
+    } catch {
+      throw .shape(error)
+    }
+    return data.report(predictions: predict(data.inputs).argmaxAlongLastAxis())
   }
 }

@@ -15,6 +15,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
   case distillation(DistillationError)
   /// A checkpoint could not be written or resumed from.
   case checkpoint(CheckpointError)
+  /// The training log could not be written.
+  case log(path: String, reason: String)
 
   /// The message: what went wrong and where (epoch, step, file or layer).
   public var description: String {
@@ -29,6 +31,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case .shape(let error): "model and data do not fit: \(error)"
     case .distillation(let error): "distillation: \(error)"
     case .checkpoint(let error): "checkpoint: \(error)"
+    case .log(let path, let reason): "\(path): cannot write the training log: \(reason)"
     }
   }
 }

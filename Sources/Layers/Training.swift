@@ -72,8 +72,11 @@ public func valueWithGradients<Model: Layer, Failure: Error>(
 /// once, inline, and gives the same bits as ``valueWithGradients(of:_:)``.
 ///
 /// Small models gain most: a worker runs a whole forward and backward pass without meeting the
-/// others, where splitting each operation pays only for large ones. Each worker runs its
-/// operations on `KernelConfiguration.current.threadCount / shards` threads (at least one).
+/// others, where splitting each operation pays only for large ones. The shards run on at most
+/// `KernelConfiguration.current.threadCount` threads (more shards than threads run in turn), and
+/// each shard's operations on its share of them (at least one), so the thread count bounds the
+/// whole step. The shards, not the threads, decide how the batch is cut: the same `shards` give
+/// the same bits on any thread count.
 ///
 /// - Parameters:
 ///   - model: The model whose parameters are differentiated.
@@ -116,13 +119,15 @@ public func valueWithGradients<Model: Layer, Output, Failure: Error>(
   }
   if count == 1 { return try unwrap([run(slices[0], loss)]) }
 
+  // The shards run on at most `threadCount` threads, each shard's operations on its share.
   let current = KernelConfiguration.current
-  let perShard = current.withThreadCount(current.threadCount / count)
+  let workers = Swift.min(count, current.threadCount)
+  let perShard = current.withThreadCount(current.threadCount / workers)
   var results = [ShardResult?](repeating: nil, count: count)
   withoutActuallyEscaping(loss) { loss in
     results.withUnsafeMutableBufferPointer { buffer in
       let work = ShardWork(run: { run($0, loss) }, results: buffer.baseAddress!)
-      DispatchQueue.concurrentPerform(iterations: count) { s in
+      forEachPiece(count, threads: workers) { s in
         // Task-local settings do not reach Dispatch's threads: each worker sets its own.
         let result = KernelConfiguration.with(perShard) { work.run(slices[s]) }
         work.results[s] = result

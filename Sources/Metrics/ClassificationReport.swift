@@ -1,3 +1,5 @@
+import Foundation
+
 /// Precision, recall, F1 and support of one class.
 public struct ClassScores: Sendable, Equatable, Codable {
   /// The class id.
@@ -110,4 +112,21 @@ private func ratio(_ numerator: Int, _ denominator: Int) -> Double {
 
 private func mean(_ values: [Double]) -> Double {
   values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+}
+
+extension ClassificationReport {
+  /// One line for a log: accuracy and macro-F1 in percent, e.g.
+  /// `"accuracy 93.12 %, macro-F1 93.01 % (2,996 windows)"`.
+  public var line: String {
+    "accuracy \(Format.fixed(100 * accuracy, 2)) %, macro-F1 \(Format.fixed(100 * macroF1, 2)) % "
+      + "(\(Format.grouped(confusionMatrix.total)) windows)"
+  }
+
+  /// Writes the report as JSON (what `JSONDecoder` reads back into an equal report), atomically:
+  /// the file is either the whole report or not there.
+  public func write(to url: URL) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try encoder.encode(self).write(to: url, options: .atomic)
+  }
 }

@@ -12,6 +12,23 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
   /// A generator whose stream is determined by `seed`.
   public init(seed: UInt64) { state = seed }
 
+  /// The generator of one of a run's independent streams, derived from the run's `seed`.
+  ///
+  /// A run draws its weight initialization, its data order and its dropout masks from three
+  /// streams, so that changing how one is consumed (a different model, another batch size)
+  /// leaves the others' draws as they were:
+  ///
+  /// ```swift
+  /// var initialization = SplitMix64(seed: 7, stream: .initialization)
+  /// let model = ReferenceModel.lm.make(channels: 6, classes: 6, generator: &initialization)
+  /// ```
+  public init(seed: UInt64, stream: RandomStream) {
+    // The seed and the stream's number mixed through one SplitMix64 step: nearby seeds and
+    // streams start far apart.
+    var mixer = SplitMix64(seed: seed ^ (stream.rawValue &* 0xD1B5_4A32_D192_ED03))
+    state = mixer.next()
+  }
+
   /// The next 64 random bits.
   public mutating func next() -> UInt64 {
     state &+= 0x9E37_79B9_7F4A_7C15
@@ -30,6 +47,16 @@ public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
     precondition(draws >= 0, "SplitMix64.skip(\(draws)): the count must be ≥ 0")
     state &+= UInt64(draws) &* 0x9E37_79B9_7F4A_7C15
   }
+}
+
+/// The independent random streams of a training run (see ``SplitMix64/init(seed:stream:)``).
+public enum RandomStream: UInt64, Sendable, CaseIterable {
+  /// Weight initialization.
+  case initialization = 1
+  /// The order of the training examples, shuffled every epoch.
+  case dataOrder = 2
+  /// Dropout masks.
+  case dropout = 3
 }
 
 extension RandomNumberGenerator {

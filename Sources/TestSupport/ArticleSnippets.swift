@@ -14,7 +14,8 @@ public func unquotedArticleBlocks(_ article: String, quotesOnly files: [String])
   }
   func normalized(_ text: some StringProtocol) -> String {
     text.split(separator: "\n", omittingEmptySubsequences: false)
-      .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+      .map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
+      .filter { !$0.isEmpty }
       .joined(separator: "\n")
   }
   let sources = try files.map { normalized(try read($0)) }

@@ -91,6 +91,10 @@ void hd_cbam1d_forward(int variant, long batch, long time, long channels, long h
 void hd_pool_lock(void);
 void hd_pool_unlock(void);
 
+/// Returns `*counter` and adds 1 to it, atomically: the workers of a parallel region take their
+/// next piece of work with it.
+long hd_take_next(long *counter);
+
 #ifdef __cplusplus
 }
 #endif

@@ -137,12 +137,11 @@ extension Kernels {
   }
 
   /// How many pieces a convolution over `batch` samples is cut into (see
-  /// ``parallelChunks(_:)``): whole samples, so each piece runs the single-threaded kernel on its
+  /// ``parallelPieces``): whole samples, so each piece runs the single-threaded kernel on its
   /// own rows of the output.
-  static func convWorkers(_ g: WindowGeometry, batch: Int, inC: Int, outC: Int, threads: Int) -> Int
-  {
+  static func convWorkers(_ g: WindowGeometry, batch: Int, inC: Int, outC: Int) -> Int {
     let flops = 2 * batch * g.outputLength * g.kernelSize * inC * outC
-    return flops >= parallelConvFLOPs ? Swift.min(parallelChunks(threads), batch) : 1
+    return flops >= parallelConvFLOPs ? Swift.min(parallelPieces, batch) : 1
   }
 
   /// ``referenceConv1D(_:_:bias:geometry:)`` with the kernels of `configuration`: im2col + GEMM
@@ -158,7 +157,7 @@ extension Kernels {
     let (batch, inC, outC) = (x.shape[0], x.shape[2], w.shape[2])
     let count = batch * g.outputLength * outC
     let workers = convWorkers(
-      g, batch: batch, inC: inC, outC: outC, threads: configuration.threadCount)
+      g, batch: batch, inC: inC, outC: outC)
     let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       x.withUnsafeBufferPointer { px in
         w.withUnsafeBufferPointer { pw in
@@ -169,7 +168,7 @@ extension Kernels {
             )
             let sb = pb.map { DisjointWrites(reading: $0, count: outC) }
             let sy = DisjointWrites(out.baseAddress!, count: count)
-            parallelFor(workers) { worker in
+            parallelFor(workers, threads: configuration.threadCount) { worker in
               let samples = share(of: batch, worker: worker, workers: workers)
               guard !samples.isEmpty else { return }
               var geometry = cGeometry(
@@ -202,7 +201,7 @@ extension Kernels {
     }
     let (batch, inC, outC) = (x.shape[0], x.shape[2], w.shape[2])
     let workers = convWorkers(
-      g, batch: batch, inC: inC, outC: outC, threads: configuration.threadCount)
+      g, batch: batch, inC: inC, outC: outC)
     let filterCount = w.scalarCount
     // Worker 0 writes the result buffers; the others write partials [filter | bias] summed after.
     var partials = [Float](repeating: 0, count: (workers - 1) * (filterCount + outC))
@@ -226,7 +225,7 @@ extension Kernels {
                   let sp = workers > 1 ? DisjointWrites(pp.baseAddress!, count: pp.count) : nil
                   // Not `pgx.baseAddress.map`: an empty array may still have a base address.
                   let sgx = needsInput ? DisjointWrites(pgx.baseAddress!, count: pgx.count) : nil
-                  parallelFor(workers) { worker in
+                  parallelFor(workers, threads: configuration.threadCount) { worker in
                     let samples = share(of: batch, worker: worker, workers: workers)
                     var geometry = cGeometry(
                       g, batch: samples.count, inC: inC, outC: outC,

@@ -131,11 +131,12 @@ extension Kernels {
     if let taps { taps.col2im(cols, gx) } else { col2im(cols, gx, g) }
   }
 
-  /// How many workers share a 2-D convolution over `batch` samples (whole samples each), by the
-  /// same FLOP threshold as 1-D convolutions.
-  static func conv2DWorkers(_ g: Conv2DGeometry, batch: Int, threads: Int) -> Int {
+  /// How many pieces a 2-D convolution over `batch` samples is cut into (whole samples each), by
+  /// the same FLOP threshold as 1-D convolutions: two, whatever the thread count, so that the
+  /// filter gradient's sums over the pieces are the same bits on any thread count.
+  static func conv2DWorkers(_ g: Conv2DGeometry, batch: Int) -> Int {
     let flops = 2 * batch * g.outputPositions * g.patchSize * g.outChannels
-    return flops >= parallelConvFLOPs ? Swift.min(threads, 2, batch) : 1
+    return flops >= parallelConvFLOPs ? Swift.min(2, batch) : 1
   }
 
   /// ``referenceConv2D(_:_:bias:geometry:)`` as im2col + GEMM per sample, the batch split over
@@ -149,7 +150,7 @@ extension Kernels {
     let batch = x.shape[0]
     let (positions, patch, outC) = (g.outputPositions, g.patchSize, g.outChannels)
     let count = batch * positions * outC
-    let workers = conv2DWorkers(g, batch: batch, threads: configuration.threadCount)
+    let workers = conv2DWorkers(g, batch: batch)
     // The batch split is the only parallelism: each worker's GEMMs stay on its own thread.
     let single = configuration.withThreadCount(1)
     // Kernels one column wide read the input in place (``TapRows``): no im2col buffer.
@@ -168,7 +169,7 @@ extension Kernels {
               let sb = pb.map { DisjointWrites(reading: $0, count: outC) }
               let sy = DisjointWrites(out.baseAddress!, count: count)
               let sc = DisjointWrites(ps.baseAddress!, count: ps.count)
-              parallelFor(workers) { worker in
+              parallelFor(workers, threads: configuration.threadCount) { worker in
                 let cols = sc.base + worker * positions * patch
                 for b in share(of: batch, worker: worker, workers: workers) {
                   let y = sy.base + b * positions * outC
@@ -212,7 +213,7 @@ extension Kernels {
     let batch = x.shape[0]
     let (positions, patch, outC) = (g.outputPositions, g.patchSize, g.outChannels)
     let filterCount = f.scalarCount
-    let workers = conv2DWorkers(g, batch: batch, threads: configuration.threadCount)
+    let workers = conv2DWorkers(g, batch: batch)
     let single = configuration.withThreadCount(1)
     // Per worker: im2col buffer, column-gradient buffer, then partial [filter | bias]; kernels
     // one column wide need no column buffers (``TapRows``).
@@ -235,7 +236,7 @@ extension Kernels {
               let sc = DisjointWrites(ps.baseAddress!, count: ps.count)
               // Not `pgx.baseAddress.map`: an empty array may still have a base address.
               let sgx = needsInput ? DisjointWrites(pgx.baseAddress!, count: pgx.count) : nil
-              parallelFor(workers) { worker in
+              parallelFor(workers, threads: configuration.threadCount) { worker in
                 let cols = sc.base + worker * stride
                 let gcols = cols + columnsSize
                 let gf = gcols + columnsSize

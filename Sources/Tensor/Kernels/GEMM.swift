@@ -7,7 +7,7 @@ extension Kernels {
   ///
   /// The C kernels pack both operands, so the transposed forms cost the same as the plain one.
   /// Products of more than ``parallelGEMMFLOPs`` are cut along the longer of M and N, in whole
-  /// micro-tiles, into ``parallelChunks(_:)`` pieces that the threads share: each piece writes
+  /// micro-tiles, into ``parallelPieces`` pieces that the threads share: each piece writes
   /// its own rows or columns of C, and the cut changes no sum's order, so the result is bitwise
   /// the same for any thread count.
   static func gemm(
@@ -26,7 +26,7 @@ extension Kernels {
     let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
     let (ta, tb): (Int32, Int32) = (transposeA ? 1 : 0, transposeB ? 1 : 0)
     let beta: Float = accumulate ? 1 : 0
-    let workers = 2 * m * n * k >= parallelGEMMFLOPs ? parallelChunks(configuration.threadCount) : 1
+    let workers = 2 * m * n * k >= parallelGEMMFLOPs ? parallelPieces : 1
     if workers == 1 {
       hd_sgemm(variant, ta, tb, m, n, k, a, lda, b, ldb, beta, c, n)
       return
@@ -34,7 +34,7 @@ extension Kernels {
     let (pa, pb) = (DisjointWrites(reading: a, count: 0), DisjointWrites(reading: b, count: 0))
     let pc = DisjointWrites(c, count: m * n)
     let splitRows = m >= n
-    parallelFor(workers) { worker in
+    parallelFor(workers, threads: configuration.threadCount) { worker in
       if splitRows {
         let rows = share(of: m, worker: worker, workers: workers, granule: 32)
         guard !rows.isEmpty else { return }

@@ -85,7 +85,7 @@ extension Tensor {
     // About 8 passes over each example: split the batch once that is worth a thread hand-off.
     let workers =
       scalarCount >= 1 << 16
-      ? Swift.min(Kernels.parallelChunks(configuration.threadCount), batch) : 1
+      ? Swift.min(Kernels.parallelPieces, batch) : 1
     withUnsafeBufferPointer { px in
       hidden.withUnsafeBufferPointer { pw1 in
         output.withUnsafeBufferPointer { pw2 in
@@ -104,7 +104,7 @@ extension Tensor {
                     c: DisjointWrites(pc.baseAddress!, count: pc.count),
                     s: DisjointWrites(ps.baseAddress!, count: ps.count)
                   )
-                  Kernels.parallelFor(workers) { worker in
+                  Kernels.parallelFor(workers, threads: configuration.threadCount) { worker in
                     let examples = Kernels.share(of: batch, worker: worker, workers: workers)
                     guard !examples.isEmpty else { return }
                     let first = examples.lowerBound

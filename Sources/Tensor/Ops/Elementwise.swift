@@ -162,7 +162,8 @@ extension Tensor {
   /// Elementwise logistic sigmoid `1 / (1 + e⁻ˣ)`.
   public func sigmoid() -> Tensor {
     // ∂σ/∂x = σ(1 − σ).
-    unary(.sigmoid, Kernels.sigmoid) { grad, _, y in Kernels.zipMap(grad, y) { $0 * $1 * (1 - $1) }
+    unary(.sigmoid, Kernels.sigmoid) { grad, _, y in
+      Kernels.zipMap(grad, y) { $0 * $1 * (1 - $1) }
     }
   }
 

@@ -1,8 +1,0 @@
-// The study: the eight configurations of DESIGN §6 on one data set, compared in one table.
-//
-//   swift run -c release study                       # synthetic data, 3 seeds
-//   swift run -c release study --dataset uci-hapt --data-dir ../shared/datasets/uci-hapt
-//   swift run -c release study --plan                # one command per run, for a cluster
-import ExperimentSupport
-
-CommandLineTool.main(StudyCommand.parser, StudyCommand.run)

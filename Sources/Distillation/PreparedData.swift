@@ -1,0 +1,107 @@
+import Datasets
+import Tensor
+
+/// A data set's training, validation and test windows, ready for ``Trainer``: the validation
+/// subjects held out of the training subjects, then every part standardized per channel with
+/// statistics of the training part alone (the validation and test subjects never inform them).
+///
+/// ```swift
+/// let data = try PreparedData(try HAPT.load(from: folder))
+/// var model = ReferenceModel.lm.make(
+///   channels: data.channelCount, classes: data.classNames.count, generator: &generator)
+/// try Trainer().fit(&model, on: data.train, validation: data.validation)
+/// let report = try model.evaluate(on: data.test)
+/// ```
+public struct PreparedData {
+  /// Which training subjects validate (early stopping watches them; they are never trained on).
+  public enum Validation: Sendable, Equatable {
+    /// About this fraction of the training subjects, drawn with the seed.
+    case fraction(Double, seed: UInt64)
+    /// Exactly these subjects.
+    case subjects([Int])
+  }
+
+  /// The windows models are trained on.
+  public var train: TrainingData
+  /// The windows early stopping watches.
+  public var validation: TrainingData
+  /// The held-out test subjects' windows.
+  public var test: TrainingData
+  /// The per-channel z-score fitted on `train`, applied to all three parts; save it with the
+  /// model, so that new recordings are standardized the same way.
+  public var standardizer: ChannelStandardizer
+  /// Class names by index.
+  public var classNames: [String]
+  /// The subjects of each part, sorted.
+  public var subjects: (train: [Int], validation: [Int], test: [Int])
+
+  /// Channels per time step.
+  public var channelCount: Int { train.inputs.shape[2] }
+  /// Time steps per window.
+  public var windowLength: Int { train.inputs.shape[1] }
+
+  /// Splits `split.train` into training and validation subjects and standardizes every part.
+  ///
+  /// - Throws: ``TrainingError/invalidData(_:)`` when the validation choice leaves a part empty
+  ///   or names subjects that are not training subjects.
+  public init(
+    _ split: TrainTestSplit, validation: Validation = .fraction(0.2, seed: 0)
+  ) throws(TrainingError) {
+    let train: LabeledWindows
+    let held: LabeledWindows
+    switch validation {
+    case .fraction(let fraction, let seed):
+      do throws(DatasetError) {
+        (train, held) = try split.train.validationSplit(fraction: fraction, seed: seed)
+      } catch {
+        throw .invalidData("\(error)")
+      }
+    case .subjects(let chosen):
+      let known = Set(split.train.subjectIDs)
+      if let stranger = chosen.first(where: { !known.contains($0) }) {
+        throw .invalidData(
+          "validation subject \(stranger) is not a training subject (\(split.train.subjectIDs))")
+      }
+      let kept = Set(chosen)
+      held = split.train.filtered(subjects: kept)
+      train = split.train.filtered(subjects: known.subtracting(kept))
+    }
+    for (name, part) in [("training", train), ("validation", held), ("test", split.test)]
+    where part.isEmpty {
+      throw .invalidData("the \(name) part has no windows")
+    }
+    standardizer = ChannelStandardizer(fittedTo: train)
+    self.train = try TrainingData(standardizer.standardized(train))
+    self.validation = try TrainingData(standardizer.standardized(held))
+    test = try TrainingData(standardizer.standardized(split.test))
+    classNames = split.train.classNames
+    subjects = (train.subjectIDs, held.subjectIDs, split.test.subjectIDs)
+  }
+
+  /// One line: windows and subjects of each part.
+  public var summary: String {
+    [
+      ("train", train, subjects.train), ("validation", validation, subjects.validation),
+      ("test", test, subjects.test),
+    ]
+    .map { "\($0.0) \($0.1.count) windows from \($0.2.count) subjects" }
+    .joined(separator: ", ")
+  }
+}
+
+extension PreparedData {
+  /// What a checkpoint of a model trained on these data should carry to be used on new
+  /// recordings: the class names, the window length and the per-channel z-score, as JSON text.
+  public var checkpointMetadata: [String: String] {
+    func json(_ values: [Float]) -> String {
+      "[" + values.map { "\($0)" }.joined(separator: ",") + "]"
+    }
+    let names = classNames.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+    return [
+      "classNames": "[" + names.joined(separator: ",") + "]",
+      "windowLength": "\(windowLength)",
+      "inputMean": json(standardizer.mean),
+      "inputStandardDeviation": json(standardizer.standardDeviation),
+    ]
+  }
+}

@@ -1,0 +1,167 @@
+import CommandLineOptions
+import Distillation
+import Foundation
+
+/// The study: every chosen configuration over its seeds, then the report; or the plan, the Slurm
+/// script, or the aggregation of runs made elsewhere.
+public enum StudyCommand {
+  /// The parser of `study`.
+  public static var parser: OptionParser<StudyOptions> { StudyOptions.parser }
+
+  /// Runs the study as `options` say.
+  public static func run(_ options: StudyOptions) throws {
+    if options.plan {
+      print(plan(options).joined(separator: "\n"))
+      return
+    }
+    if let path = options.emitSlurm {
+      try Data(slurmScript(options).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+      print(
+        "wrote \(path): submit it with 'sbatch \(path)', then run 'study --aggregate \(options.run.out)'"
+      )
+      return
+    }
+    if options.grid {
+      try searchGrid(options)
+      return
+    }
+    if let path = options.aggregate {
+      let folder = try OutputFolder(path: path)
+      try report(folder: folder, options: options)
+      return
+    }
+    let experiment = try Experiment(options: options)
+    print("study on \(options.run.dataset.rawValue): \(experiment.data.summary)")
+    let started = Date()
+    for configuration in options.configurations {
+      for seed in experiment.seeds(for: configuration, inStudy: true) {
+        try experiment.run(configuration, seed: seed)
+      }
+    }
+    try report(folder: experiment.output, options: options)
+    print(String(format: "study finished in %.0f s", Date().timeIntervalSince(started)))
+  }
+
+  /// Trains each distilling configuration once (first seed) for every τ × α of the grid and
+  /// reports the pair with the best validation macro-F1; writes `grid.json` into the output folder.
+  static func searchGrid(_ options: StudyOptions) throws {
+    let experiment = try Experiment(options: options)
+    let distilling = options.configurations.filter { $0.teacher != nil }
+    guard !distilling.isEmpty else {
+      throw UsageError(
+        "--grid needs a distilling configuration (RB-KD, RB-KD-Att or RAB-KD)",
+        program: parser.program)
+    }
+    var entries: [GridEntry] = []
+    for configuration in distilling {
+      print(
+        "grid for \(configuration.name): τ ∈ \(options.gridTemperatures), α ∈ \(options.gridAlphas)"
+      )
+      for temperature in options.gridTemperatures {
+        for alpha in options.gridAlphas {
+          var weights = options.run.lossWeights
+          weights.temperature = temperature
+          weights.alpha = alpha
+          let f1 = try experiment.validationScore(
+            configuration, seed: options.run.seed, weights: weights)
+          entries.append(
+            GridEntry(
+              configuration: configuration.name, temperature: temperature, alpha: alpha,
+              validationMacroF1: f1))
+          print(String(format: "  τ %-5g α %-4g validation macro-F1 %.4f", temperature, alpha, f1))
+        }
+      }
+      if let best = entries.filter({ $0.configuration == configuration.name }).max(by: {
+        $0.validationMacroF1 < $1.validationMacroF1
+      }) {
+        print(
+          String(
+            format: "best for %@: τ = %g, α = %g (validation macro-F1 %.4f)", configuration.name,
+            best.temperature, best.alpha, best.validationMacroF1))
+      }
+    }
+    let url = experiment.output.root.appendingPathComponent("grid.json")
+    try JSONEncoder.readable.encode(entries).write(to: url, options: .atomic)
+    print("wrote \(url.path)")
+  }
+
+  /// Writes and prints the report of the runs in `folder`.
+  static func report(folder: OutputFolder, options: StudyOptions) throws {
+    let summary = try StudySummary(folder: folder, options: options)
+    try summary.write(to: folder)
+    print(summary.text)
+    print("\nwrote \(folder.root.path)/results.json, report.md and figures")
+  }
+
+  /// One command of `study` per (configuration, seed) run, teachers first: a cluster runs
+  /// exactly the code a local run does. Each distilling run names its teacher's checkpoint.
+  public static func plan(_ options: StudyOptions) -> [String] {
+    var commands: [String] = []
+    let ordered =
+      options.configurations.filter(\.isTeacher) + options.configurations.filter { !$0.isTeacher }
+    for configuration in ordered {
+      let seeds = configuration.isTeacher ? [options.run.seed] : options.run.seeds
+      for seed in seeds {
+        var run = options
+        if let teacher = configuration.teacher, options.run.teacherCheckpoint == nil {
+          let name = teacher == .teacherAtt ? "teacher-att" : "teacher"
+          let stem = RunRecord.stem(configuration: name, seed: options.run.seed)
+          run.run.teacherCheckpoint = "\(options.run.out)/checkpoints/\(stem).safetensors"
+        }
+        let arguments =
+          ["swift", "run", "-c", "release", "study"]
+          + run.arguments(configuration: configuration, seed: seed)
+        commands.append(arguments.map(shellQuoted).joined(separator: " "))
+      }
+    }
+    return commands
+  }
+
+  /// A Slurm job-array script running ``plan(_:)``'s commands, one array task each; distilling
+  /// tasks wait for their teacher's checkpoint to appear.
+  public static func slurmScript(_ options: StudyOptions) -> String {
+    let commands = plan(options)
+    var lines = [
+      "#!/bin/bash",
+      "#SBATCH --job-name=hardistill-study",
+      "#SBATCH --array=0-\(commands.count - 1)",
+      "#SBATCH --cpus-per-task=2",
+      "#SBATCH --output=\(options.run.out)/logs/slurm-%A_%a.out",
+      "# Generated by 'study --emit-slurm'. Run from the package folder; then: study --aggregate "
+        + options.run.out,
+      "set -euo pipefail",
+      "mkdir -p \(shellQuoted(options.run.out))/logs",
+      "commands=(",
+    ]
+    lines += commands.map { "  " + shellQuoted($0) }
+    lines += [
+      ")",
+      "command=${commands[$SLURM_ARRAY_TASK_ID]}",
+      "# A distilling run needs its teacher: wait until the teacher task has written its checkpoint.",
+      "if [[ $command =~ --teacher-checkpoint\\ ([^ ]+) ]]; then",
+      "  while [ ! -f \"${BASH_REMATCH[1]}\" ]; do sleep 30; done",
+      "fi",
+      "eval \"$command\"",
+    ]
+    return lines.joined(separator: "\n") + "\n"
+  }
+}
+
+/// One point of the τ × α grid and the validation score it reached.
+public struct GridEntry: Codable, Sendable, Equatable {
+  /// The configuration trained.
+  public var configuration: String
+  /// τ.
+  public var temperature: Float
+  /// α.
+  public var alpha: Float
+  /// The best validation macro-F1 over the run's epochs.
+  public var validationMacroF1: Double
+}
+
+/// `text` quoted for a POSIX shell when it needs quoting.
+func shellQuoted(_ text: String) -> String {
+  let safe = text.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,+@%".contains($0) }
+  return safe && !text.isEmpty
+    ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

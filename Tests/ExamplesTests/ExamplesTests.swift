@@ -1,0 +1,100 @@
+import CommandLineOptions
+import Foundation
+import HARDistill
+import Testing
+
+/// Runs the example executables as a user would, in their smoke setting, and checks what they
+/// write against the library: the scores in each JSON file are those of the saved model on the
+/// same test windows.
+@Suite("Examples", .serialized)
+struct ExamplesTests {
+  /// The folder of the built executables: beside this test bundle.
+  static let binaries: URL = {
+    var url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    while !FileManager.default.fileExists(atPath: url.appendingPathComponent("lm").path),
+      url.path != "/"
+    {
+      url.deleteLastPathComponent()
+    }
+    return url
+  }()
+
+  /// Runs `program` with `arguments`; returns its exit status and standard error.
+  func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, errors: String) {
+    let process = Process()
+    process.executableURL = Self.binaries.appendingPathComponent(program)
+    process.arguments = arguments
+    let errors = Pipe()
+    process.standardError = errors
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, text)
+  }
+
+  func temporaryFolder() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent(
+      "hardistill-example-\(UUID().uuidString)"
+    ).path
+  }
+
+  @Test(arguments: [
+    ("teacher", "teacher", ReferenceModel.teacher), ("teacher-att", "teacher-att", .teacherAtt),
+    ("mm", "MM", .mm), ("lm", "LM", .lm), ("lm-att", "LM-Att", .lmAtt), ("rb-kd", "RB-KD", .lm),
+    ("rb-kd-att", "RB-KD-Att", .lmAtt), ("rab-kd", "RAB-KD", .lmAtt),
+  ])
+  func exampleWritesTheScoresOfItsModel(
+    program: String, name: String, kind: ReferenceModel
+  ) throws {
+    let out = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    let (status, errors) = try run(program, ["--smoke", "--seeds", "1", "--out", out])
+    #expect(status == 0, "\(program) failed: \(errors)")
+    let stem = URL(fileURLWithPath: out).appendingPathComponent("\(name)-seed1")
+    let written = try JSONDecoder().decode(
+      ClassificationReport.self,
+      from: Data(contentsOf: stem.appendingPathExtension("json")))
+
+    // The same data, the saved model, the library's evaluation: the same report, to the count.
+    var options = RunOptions()
+    options.smoke = true
+    let data = try PreparedData(options.loadSplit())
+    var generator = SplitMix64(seed: 0)
+    var model = kind.make(
+      channels: data.channelCount, classes: data.classNames.count, generator: &generator)
+    let checkpoint = try Checkpoint.read(from: stem.appendingPathExtension("safetensors"))
+    try model.load(from: checkpoint)
+    #expect(try model.evaluate(on: data.test) == written)
+    #expect(checkpoint.metadata["windowLength"] == "64")
+    #expect(written.confusionMatrix.total == data.test.count)
+  }
+
+  @Test func channelAlignmentReachesTheTraining() throws {
+    let out = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    var students: [Checkpoint] = []
+    for way in ["average", "project"] {
+      let folder = out + "/" + way
+      let (status, errors) = try run(
+        "rab-kd", ["--smoke", "--seeds", "1", "--channel-alignment", way, "--out", folder])
+      #expect(status == 0, "rab-kd failed: \(errors)")
+      students.append(
+        try Checkpoint.read(from: URL(fileURLWithPath: folder + "/RAB-KD-seed1.safetensors")))
+    }
+    // The same seeds and data: only the alignment differs, so the students must too.
+    #expect(students[0] != students[1])
+  }
+
+  @Test(arguments: [
+    ("lm", ["--temperature", "9"]), ("lm", ["--alpha", "0.5"]), ("teacher", ["--beta", "1"]),
+    ("rb-kd", ["--channel-alignment", "project"]), ("rab-kd", ["--configurations", "LM"]),
+    ("mm", ["--resume"]), ("lm", ["--epochs", "2", "--epochs", "3"]),
+  ])
+  func anOptionTheExampleWouldIgnoreExits64(program: String, arguments: [String]) throws {
+    let (status, errors) = try run(program, arguments)
+    #expect(status == 64)
+    #expect(errors.split(separator: "\n").count == 1)
+    #expect(errors.contains(arguments[0]), "the message names the option: \(errors)")
+  }
+}

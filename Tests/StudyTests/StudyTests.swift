@@ -1,0 +1,197 @@
+import CommandLineOptions
+import Distillation
+import Foundation
+import Layers
+import Study
+import Tensor
+import Testing
+
+@Suite("Study", .serialized)
+struct StudyTests {
+  func temporaryFolder() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent(
+      "hardistill-study-\(UUID().uuidString)"
+    ).path
+  }
+
+  @Test func smokeStudyWritesItsOutputsAndResumes() throws {
+    let out = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    let options = try StudyCommand.parser.parse([
+      "--smoke", "--out", out, "--configurations", "teacher-att,LM,LM-Att,RAB-KD",
+    ])
+    try StudyCommand.run(options)
+    let files = try FileManager.default.contentsOfDirectory(atPath: out)
+    for name in [
+      "results.json", "report.md", "accuracy-vs-flops.svg", "model-size.svg",
+      "predictions-LM-seed1.csv", "predictions-RAB-KD-seed2.csv",
+      "predictions-teacher-att-seed1.csv",
+    ] {
+      #expect(files.contains(name), "missing \(name)")
+    }
+    let json =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))) as? [String: Any]
+    let runs = json?["runs"] as? [[String: Any]] ?? []
+    // teacher-att once, three students with two seeds each.
+    #expect(runs.count == 7)
+    #expect(
+      Set(runs.compactMap { $0["configuration"] as? String }) == [
+        "teacher-att", "LM", "LM-Att", "RAB-KD",
+      ])
+    #expect(json?["dataset"] as? String == "synthetic")
+    let csv = try String(contentsOfFile: out + "/predictions-LM-seed1.csv", encoding: .utf8)
+    #expect(csv.hasPrefix("index,label,prediction\n0,"))
+    let checkpoint = out + "/checkpoints/RAB-KD-seed1.safetensors"
+    #expect(FileManager.default.fileExists(atPath: checkpoint))
+
+    // --resume skips every finished run: nothing is retrained, the record is untouched.
+    let record = out + "/runs/RAB-KD-seed1.json"
+    let before =
+      try FileManager.default.attributesOfItem(atPath: record)[.modificationDate] as? Date
+    var resumed = options
+    resumed.resume = true
+    try StudyCommand.run(resumed)
+    let after = try FileManager.default.attributesOfItem(atPath: record)[.modificationDate] as? Date
+    #expect(before == after)
+
+    // Aggregating the folder gives the same runs.
+    let aggregated = try StudyCommand.parser.parse(["--smoke", "--aggregate", out])
+    try StudyCommand.run(aggregated)
+    let again =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))) as? [String: Any]
+    #expect((again?["runs"] as? [Any])?.count == 7)
+  }
+
+  @Test func planPrintsOneCommandPerRunTeachersFirst() throws {
+    let options = try StudyCommand.parser.parse([
+      "--seeds", "2", "--out", "o", "--configurations", "RAB-KD,LM,teacher-att",
+    ])
+    let plan = StudyCommand.plan(options)
+    #expect(plan.count == 1 + 2 + 2)
+    #expect(plan[0].hasPrefix("swift run -c release study --dataset synthetic"))
+    #expect(plan[0].hasSuffix("--configurations teacher-att --seed 1 --seeds 1 --resume"))
+    #expect(
+      plan.contains {
+        $0.hasPrefix("swift run -c release study ")
+          && $0.contains("--teacher-checkpoint o/checkpoints/teacher-att-seed1.safetensors")
+          && $0.hasSuffix("--configurations RAB-KD --seed 2 --seeds 1 --resume")
+      })
+    let script = StudyCommand.slurmScript(options)
+    #expect(script.contains("#SBATCH --array=0-4"))
+    #expect(script.hasPrefix("#!/bin/bash\n"))
+  }
+
+  @Test func gridReportsTheBestPairByValidation() throws {
+    let out = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    let options = try StudyCommand.parser.parse([
+      "--smoke", "--epochs", "1", "--out", out, "--grid", "--configurations", "RB-KD",
+      "--grid-temperatures", "1,4", "--grid-alphas", "0.1,0.9",
+    ])
+    try StudyCommand.run(options)
+    let entries = try JSONDecoder().decode(
+      [GridEntry].self, from: Data(contentsOf: URL(fileURLWithPath: out + "/grid.json")))
+    #expect(entries.map(\.temperature) == [1, 1, 4, 4])
+    #expect(entries.map(\.alpha) == [0.1, 0.9, 0.1, 0.9])
+    #expect(
+      entries.allSatisfy { (0...1).contains($0.validationMacroF1) && $0.configuration == "RB-KD" })
+    // The grid never writes run records: it is not a test evaluation.
+    #expect(
+      ((try? FileManager.default.contentsOfDirectory(atPath: out + "/runs")) ?? []).filter {
+        $0.hasPrefix("RB-KD")
+      }.isEmpty)
+  }
+
+  @Test func deepConvLSTMFamilyRunsTheStudy() throws {
+    let out = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    let options = try StudyCommand.parser.parse([
+      "--smoke", "--epochs", "1", "--seeds", "1", "--family", "deepconvlstm",
+      "--attention-position", "2",
+      "--out", out, "--configurations", "teacher-att,RAB-KD",
+    ])
+    try StudyCommand.run(options)
+    let json =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))) as? [String: Any]
+    #expect(json?["family"] as? String == "deepconvlstm")
+    #expect((json?["runs"] as? [Any])?.count == 2)
+  }
+
+  @Test func claimsAreChecked() throws {
+    let out = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    let options = try StudyCommand.parser.parse([
+      "--smoke", "--out", out, "--configurations", "LM,LM-Att",
+    ])
+    try StudyCommand.run(options)
+    let summary = try StudySummary(folder: OutputFolder(path: out), options: options)
+    let attention = try #require(summary.claims.first { $0.claim.hasPrefix("attention beats LM") })
+    #expect(["supported", "not significant", "not supported"].contains(attention.verdict))
+    #expect(attention.evidence.contains("2 seeds"))
+    let distillation = try #require(
+      summary.claims.first { $0.claim.hasPrefix("distillation beats LM") })
+    #expect(distillation.verdict == "not checked")
+  }
+
+  /// The arguments of one planned command, without `swift run -c release study`.
+  func plannedArguments(_ command: String) -> [String] {
+    Array(command.split(separator: " ").map(String.init).dropFirst(5))
+  }
+
+  @Test func aPlannedRunWritesWhatALocalRunWrites() throws {
+    let local = temporaryFolder()
+    let planned = temporaryFolder()
+    defer {
+      try? FileManager.default.removeItem(atPath: local)
+      try? FileManager.default.removeItem(atPath: planned)
+    }
+    let arguments = ["--smoke", "--seeds", "1", "--configurations", "teacher,RB-KD"]
+    try StudyCommand.run(StudyCommand.parser.parse(arguments + ["--out", local]))
+    // The plan's commands, run one by one as a cluster would: the teacher, then the student
+    // reading the teacher's checkpoint.
+    let plan = StudyCommand.plan(try StudyCommand.parser.parse(arguments + ["--out", planned]))
+    #expect(plan.count == 2)
+    for command in plan {
+      try StudyCommand.run(StudyCommand.parser.parse(plannedArguments(command)))
+    }
+    for stem in ["teacher-seed1", "RB-KD-seed1"] {
+      let records = try [local, planned].map { folder in
+        try JSONDecoder().decode(
+          RunRecord.self,
+          from: Data(contentsOf: URL(fileURLWithPath: "\(folder)/runs/\(stem).json")))
+      }
+      #expect(records[0].result.accuracy == records[1].result.accuracy)
+      #expect(records[0].result.macroF1 == records[1].result.macroF1)
+      #expect(records[0].confusion == records[1].confusion)
+      #expect(records[0].curve == records[1].curve)
+      let weights = try [local, planned].map { folder in
+        try Checkpoint.read(
+          from: URL(fileURLWithPath: "\(folder)/checkpoints/\(stem).safetensors"))
+      }
+      #expect(weights[0] == weights[1], "\(stem): the weights differ")
+    }
+  }
+
+  @Test func theWeightsAreTheSameOnEveryThreadCount() throws {
+    var weights: [Checkpoint] = []
+    for threads in [1, 2] {
+      let out = temporaryFolder()
+      defer { try? FileManager.default.removeItem(atPath: out) }
+      let options = try StudyCommand.parser.parse([
+        "--smoke", "--seeds", "1", "--configurations", "teacher-att,RAB-KD", "--threads",
+        "\(threads)", "--out", out,
+      ])
+      try KernelConfiguration.with(threadCount: threads) { try StudyCommand.run(options) }
+      for stem in ["teacher-att-seed1", "RAB-KD-seed1"] {
+        weights.append(
+          try Checkpoint.read(from: URL(fileURLWithPath: "\(out)/checkpoints/\(stem).safetensors")))
+      }
+    }
+    // Two epochs of the teacher (dropout, parallel convolutions) and of the distilled student.
+    #expect(weights[0] == weights[2], "teacher-att: the weights differ between 1 and 2 threads")
+    #expect(weights[1] == weights[3], "RAB-KD: the weights differ between 1 and 2 threads")
+  }
+}
