@@ -65,9 +65,10 @@ let package = Package(
     // Runs the example executables (so it depends on them) and checks what they write.
     .testTarget(
       name: "ExamplesTests",
-      dependencies: ["HARDistill", "CommandLineOptions", "TestSupport"] + examples.map {
-        .target(name: $0.1)
-      }),
+      dependencies: ["HARDistill", "CommandLineOptions", "TestSupport"]
+        + examples.map {
+          .target(name: $0.1)
+        }),
   ]
     + examples.map { _, target, folder in
       .executableTarget(

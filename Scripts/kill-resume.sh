@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Interrupted training: runs `teacher --smoke` once without interruption, once killed with SIGKILL
-# in the middle of training (after at least one per-epoch checkpoint exists) and resumed with
-# --resume; the final checkpoints must hold identical tensors, and no half-written or temporary
+# Interrupted training: runs the teacher of `study --smoke` once without interruption, once
+# killed with SIGKILL in the middle of training (after at least one per-epoch checkpoint exists)
+# and resumed with --resume; the final checkpoints must hold identical tensors, and no half-written or temporary
 # file may be left in either output folder. About 30–60 s on 2 cores.
 #
 #   Scripts/kill-resume.sh [--no-build] [--scratch-path DIR]   (default .build, as `swift build`)
 #
-# Builds the `teacher` product in release mode first, unless --no-build (CI, right after its own
+# Builds the `study` product in release mode first, unless --no-build (CI, right after its own
 # `swift build -c release`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,13 +19,13 @@ while [ $# -gt 0 ]; do
     *) echo "usage: Scripts/kill-resume.sh [--no-build] [--scratch-path DIR]" >&2; exit 64 ;;
   esac
 done
-[ $build -eq 0 ] || swift build -c release --product teacher --scratch-path "$scratch" >/dev/null
-teacher="$(swift build -c release --scratch-path "$scratch" --show-bin-path)/teacher"
+[ $build -eq 0 ] || swift build -c release --product study --scratch-path "$scratch" >/dev/null
+teacher="$(swift build -c release --scratch-path "$scratch" --show-bin-path)/study"
 [ -x "$teacher" ] || { echo "kill-resume: $teacher is not built" >&2; exit 1; }
 
 work=$(mktemp -d)
 [ -n "${KEEP:-}" ] && echo "keeping $work" || trap 'rm -rf "$work"' EXIT
-args=(--smoke --epochs 10 --seeds 1 --seed 7)
+args=(--smoke --configurations teacher --epochs 10 --seeds 1 --seed 7)
 stem=teacher-seed7
 fail() { echo "kill-resume: FAIL: $*" >&2; exit 1; }
 

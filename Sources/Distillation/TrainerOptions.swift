@@ -26,7 +26,7 @@ public struct TrainerOptions: Sendable {
   public var minimumImprovement: Double = 0
   /// Training never stops early before this many epochs.
   public var minimumEpochs: Int = 1
-  /// Seeds the data-order and dropout streams (``RandomStream``), each derived from it.
+  /// Seeds the data-order and dropout streams (`RandomStream`), each derived from it.
   public var seed: UInt64 = 0
   /// Clip gradients to this global norm, if set.
   public var gradientClipNorm: Float?

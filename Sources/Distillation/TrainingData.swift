@@ -63,7 +63,12 @@ extension TrainingData {
   ///
   /// - Parameters:
   ///   - values: `examples · time · channels` values, ordered as `layout` says.
-  ///   - examples, time, channels: The windows' sizes.
+  ///   - examples: The number of windows.
+  ///   - time: Time steps per window.
+  ///   - channels: Channels per time step.
+  ///   - layout: The order of each window's values.
+  ///   - labels: One class index per window.
+  ///   - classes: The number of classes.
   /// - Throws: ``TrainingError/invalidData(_:)`` if the value or label count does not match the
   ///   sizes, or a label is outside `0..<classes`.
   public init(
