@@ -97,4 +97,60 @@ struct ExamplesTests {
     #expect(errors.split(separator: "\n").count == 1)
     #expect(errors.contains(arguments[0]), "the message names the option: \(errors)")
   }
+
+  /// A long-format CSV file: 4 subjects, 3 activities of 96 samples each, 6 channels whose level
+  /// depends on the activity.
+  func writeRecordings(to path: String) throws {
+    var text = "time,subject,activity,ax,ay,az,gx,gy,gz,note\n"
+    var generator = SplitMix64(seed: 5)
+    for subject in 1...4 {
+      for (a, activity) in ["sit", "walk", "run"].enumerated() {
+        for t in 0..<96 {
+          let values = (0..<6).map { c in
+            Float(a * (c + 1)) + Float(generator.next() % 1000) / 1000
+          }
+          text += "\(t),\(subject),\(activity),"
+          text += values.map { "\($0)" }.joined(separator: ",") + ",x\n"
+        }
+      }
+    }
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+  }
+
+  @Test func anExampleTrainsOnALongFormatCSVFile() throws {
+    let out = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    let csv = out + "/recordings.csv"
+    try writeRecordings(to: csv)
+    let (status, errors) = try run(
+      "lm",
+      [
+        "--dataset", "csv", "--data-dir", csv, "--csv-subject", "subject", "--csv-label",
+        "activity", "--csv-channels", "ax,ay,az,gx,gy,gz", "--window", "32", "--step", "16",
+        "--test-subjects", "4", "--validation-subjects", "3", "--epochs", "3", "--seeds", "1",
+        "--out", out,
+      ])
+    #expect(status == 0, "lm failed: \(errors)")
+    let report = try JSONDecoder().decode(
+      ClassificationReport.self,
+      from: Data(contentsOf: URL(fileURLWithPath: out + "/LM-seed1.json")))
+    // Subject 4 alone is tested: 3 activities × 5 windows of 32 samples every 16 in 96.
+    #expect(report.confusionMatrix.total == 15)
+    #expect(report.classes == [0, 1, 2])
+    let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: out + "/LM-seed1.safetensors"))
+    #expect(checkpoint.metadata["classNames"] == #"["run","sit","walk"]"#)
+    #expect(checkpoint.metadata["windowLength"] == "32")
+
+    // A column the file does not have: one line naming the file and what was expected, exit 1.
+    let missing = try run(
+      "lm",
+      [
+        "--dataset", "csv", "--data-dir", csv, "--csv-subject", "subject", "--csv-label",
+        "activity", "--csv-channels", "ax,ay,bz", "--test-subjects", "4", "--out", out,
+      ])
+    #expect(missing.status == 1)
+    #expect(missing.errors.contains(csv + ":1:"), "\(missing.errors)")
+    #expect(missing.errors.contains("bz"))
+  }
 }
