@@ -2,7 +2,7 @@ import Foundation
 import Layers
 import Tensor
 
-/// DeepConvLSTM training on Opportunity-shaped windows (DESIGN §5.2 and §8, issue 9), compared
+/// DeepConvLSTM training on Opportunity-shaped windows, compared
 /// with the same model in PyTorch by `Benchmarks/anchors/bench_dcl_torch.py`.
 ///
 /// The model is exactly what `DeepConvLSTM.make(sensors:classes:generator:)` builds, without
@@ -37,7 +37,7 @@ enum OpportunityCase: String, CaseIterable {
   }
 }
 
-/// Opportunity's layout (DESIGN §8): windows of 30 steps (1 s at 30 Hz) × 113 sensor channels
+/// Opportunity's layout: windows of 30 steps (1 s at 30 Hz) × 113 sensor channels
 /// (the challenge set), 18 classes.
 enum OpportunityShape {
   static let length = 30

@@ -2,7 +2,7 @@ import Foundation
 import Layers
 import Tensor
 
-/// The anchors' synthetic training set (`anchors/common.py`, `make_data`): `y ~ U{0..5}`,
+/// The synthetic training set the PyTorch and Keras benchmarks use: `y ~ U{0..5}`,
 /// `x[n, t, c] = 0.5·sin(2π(y+1)t/128 + 0.5c) + N(0, 1)`, here drawn from SplitMix64.
 struct SyntheticWindows {
   let count: Int

@@ -1,6 +1,7 @@
-"""PyTorch anchor for DeepConvLSTM (DESIGN §5.2) on synthetic Opportunity-shaped windows: the
+"""PyTorch anchor for DeepConvLSTM on synthetic Opportunity-shaped windows: the
 model of `har-bench`'s `train.om` / `train.om-lm` (Sources/Layers/DeepConvLSTM.swift), trained
-the same way, timed the same way as ../shared/anchors/bench_torch.py. Prints one JSON line.
+the same way, timed the same way as the CNN anchors' PyTorch script (first epoch untimed,
+per-epoch CPU accounting of other processes). Prints one JSON line.
 
   python bench_dcl_torch.py --model {om,om-lm} --samples 1024 --epochs N --threads 2 \
       [--out FILE] [--expect-params N] [--summary] [--lstm-bias keras|torch]
@@ -72,7 +73,7 @@ def parse_args():
 
 
 def make_data(n, seed=0, length=T, channels=S, classes=NCLS):
-    """The anchors' synthetic data (../shared/anchors/common.py) at another shape: x (n, length,
+    """The CNN anchors' synthetic data at another shape: x (n, length,
     channels) float32, y (n,) int64; class k is a sinusoid of k+1 cycles per window, phase
     shifted per channel, under unit Gaussian noise."""
     rng = np.random.default_rng(seed)
@@ -161,7 +162,7 @@ def build(name, lstm_bias="keras"):
 # ----------------------------------------------------------------------------- timing, output
 class CpuWatch:
     """How much CPU *other* processes used while we were timing (the machine is shared), as in
-    ../shared/anchors/common.py: foreign_cores = (machine busy CPU-seconds - this process's) /
+    the CNN anchors do it: foreign_cores = (machine busy CPU-seconds - this process's) /
     wall seconds, from /proc/stat and os.times()."""
 
     @staticmethod

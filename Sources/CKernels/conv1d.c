@@ -1,8 +1,8 @@
 // Conv1D on channels-last data as im2col + GEMM, a block of whole samples at a time.
 //
 // Why im2col and not a direct loop: with channels last, one im2col row is `kernel` contiguous
-// runs of `in_channels` floats (a memcpy each), 2–7 % of the GEMM's time (PERFORMANCE-NOTES
-// §4), and the GEMM then runs at its full rate for every layer shape, stride and dilation.
+// runs of `in_channels` floats (a memcpy each), 2–7 % of the GEMM's time (measured on the
+// teacher's layers), and the GEMM then runs at its full rate for every layer shape, stride and dilation.
 // Why blocks: the column buffer is reused block after block, so the whole batch's columns never
 // exist at once (10 MB for the teacher's last layer), while each block is tall enough (≥ 512
 // rows) for the GEMMs to run at full speed.

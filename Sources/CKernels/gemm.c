@@ -165,7 +165,7 @@ HD_AVX2 static void micro_avx2(long kc, const float *a, const float *b, float *c
   if (!full) store_tile(tile, 16, c, ldc, mr, nr, beta);
 }
 
-// AVX-512: 8×32, 16 zmm accumulators (the probe's best tile on Zen 4, PERFORMANCE-NOTES §3);
+// AVX-512: 8×32, 16 zmm accumulators (the best tile a probe of tile shapes found on Zen 4);
 // partial tiles are handled with lane masks, rows by skipping.
 #define HD_AVX512 __attribute__((target("avx512f")))
 HD_AVX512 static inline __attribute__((always_inline)) void

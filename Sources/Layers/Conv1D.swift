@@ -61,7 +61,7 @@ public struct Conv1D: Layer {
   /// `2 · outTime · kernelSize · inputChannels · outputChannels` per example.
   public func forwardFLOPs(for inputShape: [Int]) -> Int {
     guard let output = try? outputShape(for: inputShape) else { return 0 }
-    // Every tap counts, padding zeros included (anchors/models.md).
+    // Every tap counts, padding zeros included, as in the PyTorch and Keras counts.
     return 2 * output[1] * filter.shape[0] * filter.shape[1] * filter.shape[2]
   }
 

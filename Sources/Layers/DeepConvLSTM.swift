@@ -1,6 +1,6 @@
 import Tensor
 
-/// The DeepConvLSTM architecture at a chosen width, with an optional CBAM-2D block (DESIGN §5.2).
+/// The DeepConvLSTM architecture at a chosen width, with an optional CBAM-2D block.
 ///
 /// ```
 /// [batch, time, sensors]

@@ -94,8 +94,8 @@ public protocol Layer {
   func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int]
 
   /// Forward FLOPs for one example of `inputShape` (batch axis included, but counted once): 2
-  /// per multiply-add of matrix work (conv, dense); element-wise work is not counted, as in
-  /// `anchors/models.md`.
+  /// per multiply-add of matrix work (conv, dense); element-wise work is not counted (the
+  /// convention of the PyTorch and Keras counts the study compares with).
   func forwardFLOPs(for inputShape: [Int]) -> Int
 
   /// Calls `body` with each trainable parameter's dotted name and value, in a stable order.

@@ -1,7 +1,7 @@
 import Tensor
 
-/// Which family of models plays the study's roles (``ReferenceModel``): the design card's 1-D
-/// CNNs (DESIGN §5.1) or the study's own DeepConvLSTM models (DESIGN §5.2).
+/// Which family of models plays the study's roles (``ReferenceModel``): the 1-D CNNs of
+/// ``ReferenceModel`` or the study's own DeepConvLSTM models (``DeepConvLSTM``).
 ///
 /// Configurations stay role-based: a configuration names a ``ReferenceModel`` role (teacher,
 /// teacher-att, mm, lm, lm-att) and the family turns it into a model with

@@ -1,6 +1,6 @@
 import Tensor
 
-/// The CNN family of the study (DESIGN §5.1, `anchors/models.md`): a teacher, a moderate model
+/// The CNN family of the study: a teacher, a moderate model
 /// and the lightweight student, each with or without CBAM.
 ///
 /// All are Conv1D (`same`, kernel 5) + ReLU stacks ending in global average pooling and a dense

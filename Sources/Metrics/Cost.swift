@@ -2,7 +2,8 @@ import Foundation
 
 /// What one layer costs for one input: the plain summary that `Layers` reports per layer.
 ///
-/// FLOPs follow DESIGN §9 and `anchors/models.md`: 2 per multiply-add of the conv, dense and LSTM
+/// FLOPs are counted as PyTorch and Keras model summaries count them: 2 per multiply-add of the
+/// conv, dense and LSTM
 /// matrix work (every kernel tap counts, including taps on padding zeros; bias adds are not counted
 /// separately). Element-wise work (bias, activations, pooling, attention products) is kept apart in
 /// ``elementwiseOperations`` and is not part of ``flops``.

@@ -1,9 +1,9 @@
 import Layers
 
-/// One of the study's eight configurations (DESIGN §6): which model is trained, which teacher
+/// One of the study's eight configurations: which model is trained, which teacher
 /// (if any) it learns from, and whether it also learns the teacher's attention maps.
 public struct Configuration: Sendable, Hashable, CustomStringConvertible {
-  /// The configuration's name, exactly as in DESIGN §6 and in every output file.
+  /// The configuration's name, exactly as in every output file.
   public let name: String
   /// The model trained in this configuration.
   public let student: ReferenceModel
@@ -43,7 +43,7 @@ public struct Configuration: Sendable, Hashable, CustomStringConvertible {
   public static let rabKD = Configuration(
     name: "RAB-KD", student: .lmAtt, teacher: .teacherAtt, transfersAttention: true)
 
-  /// All eight, in the order of DESIGN §6.
+  /// All eight, in the study's order: teachers, MM, then the students.
   public static let all: [Configuration] = [
     teacher, teacherAtt, mm, lm, rbKD, lmAtt, rbKDAtt, rabKD,
   ]

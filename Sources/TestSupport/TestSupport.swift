@@ -103,7 +103,7 @@ public func isClose(_ actual: Tensor, _ expected: [Float], shape: [Int], toleran
     && zip(actual.scalars, expected).allSatisfy { abs($0 - $1) <= tolerance }
 }
 
-/// The anchors' synthetic task (`anchors/common.py`): class `y` is a sine of frequency `y + 1`
+/// The synthetic task the PyTorch and Keras benchmarks train on: class `y` is a sine of frequency `y + 1`
 /// cycles per window with a per-channel phase, `0.5·sin(2π(y+1)t/L + 0.5c)`, in unit Gaussian
 /// noise. Returns inputs `[count, length, channels]` and labels.
 public func sineWindows(count: Int, length: Int, channels: Int, classes: Int, seed: UInt64)

@@ -15,8 +15,8 @@ struct AttentionTests {
     return cbam
   }
 
-  /// Both maps and the output against a NumPy computation of the CBAM-1D formulas of
-  /// `anchors/models.md`:
+  /// Both maps and the output against a NumPy computation of the CBAM-1D formulas (channel gate
+  /// σ(MLP(mean) + MLP(max)) over time, spatial gate σ(conv([mean, max] over channels))):
   ///
   /// ```python
   /// x = np.array([[1., 2.], [3., 0.], [-1., 4.]])            # [T=3, C=2]
@@ -98,7 +98,8 @@ struct AttentionTests {
 
 @Suite("Reference models")
 struct ReferenceModelTests {
-  /// Parameter and FLOP counts of `anchors/models.md` for 128 × 9 windows and 6 classes.
+  /// Parameter and FLOP counts of the same models in PyTorch and Keras for 128 × 9 windows and
+  /// 6 classes.
   @Test(arguments: [
     (ReferenceModel.teacher, 163_910, 21_743_104),
     (.teacherAtt, 168_020, 21_761_280),

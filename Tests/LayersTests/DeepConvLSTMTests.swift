@@ -3,7 +3,7 @@ import Tensor
 import TestSupport
 import Testing
 
-/// Parameter and FLOP counts of the DeepConvLSTM family (DESIGN §5.2), derived by hand.
+/// Parameter and FLOP counts of the DeepConvLSTM family, derived by hand.
 ///
 /// Notation: window `T × S`, `K` classes, `F` filters, `U` LSTM units; CBAM-2D at position `p`
 /// with ratio `r` (hidden `h = max(1, F/r)`) and a `k × k` kernel.

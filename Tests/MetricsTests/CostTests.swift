@@ -2,7 +2,7 @@ import Foundation
 import Metrics
 import Testing
 
-/// The per-layer costs of `anchors/models.md` for one 128 × 9 window and 6 classes.
+/// The per-layer costs the PyTorch and Keras summaries give for one 128 × 9 window, 6 classes.
 enum AnchorModels {
   static let lm: [LayerCost] = [
     LayerCost(name: "0 (Conv1D)", outputShape: [128, 16], parameters: 736, flops: 184_320),

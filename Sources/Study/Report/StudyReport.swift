@@ -5,7 +5,7 @@ import Metrics
 ///
 /// ``write(to:)`` produces, each file written atomically (never half a file):
 ///
-/// - `results.json`: ``results``, in the schema of DESIGN §10;
+/// - `results.json`: ``results`` (``StudyResults``);
 /// - `report.md`: ``markdown()``, the summary table (mean ± std), the change relative to
 ///   ``baseline`` with paired tests, every run, and links to the figures;
 /// - `accuracy-vs-flops.svg` and `macro-f1-vs-flops.svg`:

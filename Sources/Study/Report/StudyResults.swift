@@ -3,7 +3,7 @@ import Metrics
 
 /// One training run: one configuration trained from one seed and evaluated on the test split.
 ///
-/// A row of `runs` in `results.json` (DESIGN §10); the property names are the JSON keys.
+/// A row of `runs` in `results.json`; the property names are the JSON keys.
 public struct RunResult: Sendable, Equatable, Codable {
   /// The configuration's name, e.g. `"RAB-KD"`.
   public var configuration: String
@@ -146,7 +146,7 @@ public struct ConfigurationSummary: Sendable, Equatable, Codable {
   }
 }
 
-/// The contents of `results.json` (DESIGN §10): every run of a study and a summary per
+/// The contents of `results.json`: every run of a study and a summary per
 /// configuration.
 ///
 /// ```json
@@ -244,7 +244,7 @@ public struct StudyResults: Sendable, Equatable, Codable {
     summary = try container.decode([ConfigurationSummary].self, forKey: .summary)
   }
 
-  /// Encodes the DESIGN §10 object; `created` as an ISO 8601 date-time in UTC.
+  /// Encodes the `results.json` object; `created` as an ISO 8601 date-time in UTC.
   public func encode(to encoder: any Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)
     try container.encode(dataset, forKey: .dataset)

@@ -39,7 +39,7 @@ extension Kernels {
   ///
   /// Walks the result row by row (``forEachRow(shape:strides:_:)``), with the innermost loop
   /// specialized for contiguous and repeated operands, instead of per-element index arithmetic,
-  /// which costs ~35× more (PERFORMANCE-NOTES §6).
+  /// which costs ~35× more (measured on the per-element loop this replaced).
   @inline(__always)
   static func broadcastZipMap(
     _ a: Tensor, _ b: Tensor, to shape: [Int], _ op: (Float, Float) -> Float

@@ -54,7 +54,7 @@ extension Kernels {
   }
 
   /// Below this many FLOPs (2·m·n·k) a GEMM runs on one thread: ~80 µs of work, where the
-  /// hand-off to a second thread stops costing more than it saves (PERFORMANCE-NOTES §5).
+  /// hand-off to a second thread stops costing more than it saves (5–30 µs to wake a thread).
   static let parallelGEMMFLOPs = 8_000_000
 
   /// `C[m, n] (+)= op(A) · op(B)` on row-major buffers, where `op(A)` is `[m, k]` (`A` stored

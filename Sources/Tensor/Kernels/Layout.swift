@@ -1,5 +1,3 @@
-import CKernels
-
 extension Kernels {
   /// `x` with its axes reordered: result axis `i` is input axis `permutation[i]`.
   static func transpose(_ x: Tensor, permutation: [Int]) -> Tensor {
