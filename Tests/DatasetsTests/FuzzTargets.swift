@@ -7,7 +7,9 @@ import Foundation
 /// by ``FuzzCorpusTests``, which replays `Fuzz/corpus/<target>/` through the same code. Only public
 /// API is used. Inputs that need several files are split at NUL bytes, in the order listed.
 enum DatasetFuzzTarget: String, CaseIterable, Sendable {
-  /// Signal rows (written to all 9 signal files of both parts), `y`, `subject`.
+  /// Signal rows (written to all 9 signal files of both parts), `y`, `subject` of the training
+  /// part, and `subject` of the test part if the input has a fourth part (otherwise the
+  /// training subjects again, which the loader refuses as overlapping once the files parse).
   case uciHAR = "uci-har"
   /// `acc_exp01_user01.txt`, `gyro_exp01_user01.txt`, `labels.txt`.
   case hapt
@@ -43,7 +45,9 @@ enum DatasetFuzzTarget: String, CaseIterable, Sendable {
           write("UCI HAR Dataset/\(split)/Inertial Signals/\(channel)_\(split).txt", part(0))
         }
         write("UCI HAR Dataset/\(split)/y_\(split).txt", part(1))
-        write("UCI HAR Dataset/\(split)/subject_\(split).txt", part(2))
+        write(
+          "UCI HAR Dataset/\(split)/subject_\(split).txt",
+          split == "test" && parts.count > 3 ? part(3) : part(2))
       }
       let split = try UCIHAR.load(from: folder)
       return split.train.count + split.test.count
