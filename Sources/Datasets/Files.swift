@@ -25,15 +25,17 @@ public enum DatasetLimits {
   /// The largest data file a loader reads, in bytes; 1 GiB (2^30 bytes) by default.
   ///
   /// Every loader checks each file's size before reading it and refuses a larger one with
-  /// ``DatasetError/fileTooLarge(path:bytes:limit:)``; the largest file of the supported data
-  /// sets is well below 100 MB. The value is task-local: raise (or lower) it for the loads
-  /// inside one closure, without affecting loads elsewhere in the program:
+  /// ``DatasetError/fileTooLarge(path:bytes:limit:)``; 1 GiB is far above any single file of the
+  /// supported data sets. The value is task-local: raise (or lower) it for the loads inside one
+  /// closure, without affecting loads elsewhere in the program:
   ///
   /// ```swift
-  /// let split = try DatasetLimits.$maximumFileSize.withValue(4 << 30) {
+  /// let windows = try DatasetLimits.$maximumFileSize.withValue(4 << 30) {
   ///   try CSV.load(path, layout: layout, windowing: windowing)
   /// }
   /// ```
+  ///
+  /// A negative value counts as 0 (only empty files are read).
   @TaskLocal public static var maximumFileSize = 1 << 30
 }
 
@@ -149,7 +151,8 @@ enum Files {
   ///   ``DatasetError/fileTooLarge(path:bytes:limit:)``, or
   ///   ``DatasetError/unreadable(path:reason:)`` naming the system's reason.
   static func read(_ path: String, expected: String) throws(DatasetError) -> [UInt8] {
-    let limit = Swift.max(0, DatasetLimits.maximumFileSize)
+    // Clamped so that `limit + 1` below cannot overflow.
+    let limit = Swift.min(Swift.max(0, DatasetLimits.maximumFileSize), Int.max - 1)
     var info = stat()
     guard stat(path, &info) == 0 else {
       let code = errno
