@@ -2,8 +2,9 @@ import Foundation
 
 // libFuzzer entry point for the dataset loaders, compiled into the Datasets module by
 // Fuzz/build.sh together with Tests/DatasetsTests/FuzzTargets.swift. The loader is chosen by
-// HARDISTILL_FUZZ_TARGET (uci-har, hapt, wisdm, wisdm-watch, opportunity, csv). The loaders take
-// paths, so each input is written to a private folder on tmpfs first.
+// HARDISTILL_FUZZ_TARGET (uci-har, hapt, wisdm, wisdm-watch, opportunity, csv, csv-layout;
+// csv-layout fuzzes the column layout along with the file). The loaders take paths, so each
+// input is written to a private folder on tmpfs first.
 
 let target: DatasetFuzzTarget = {
   let name = ProcessInfo.processInfo.environment["HARDISTILL_FUZZ_TARGET"] ?? ""

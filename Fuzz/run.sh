@@ -2,7 +2,8 @@
 # Runs the fuzzers built by Fuzz/build.sh, each for a bounded time, on one core.
 #
 #   Fuzz/run.sh [seconds per target] [target ...]
-#   targets: uci-har hapt wisdm wisdm-watch opportunity csv checkpoint (default: all), 60 s each
+#   targets: uci-har hapt wisdm wisdm-watch opportunity csv csv-layout checkpoint (default: all),
+#   60 s each
 #
 # Each target starts from Fuzz/corpus/<target>/ and grows a working corpus in
 # .build-fuzz/corpus/<target>/; crashing inputs land in .build-fuzz/crashes/. To keep new
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(uci-har hapt wisdm wisdm-watch opportunity csv checkpoint)
+[ ${#targets[@]} -gt 0 ] || targets=(uci-har hapt wisdm wisdm-watch opportunity csv csv-layout checkpoint)
 mkdir -p .build-fuzz/crashes
 # The Swift runtime's backtracer reads memory in a way ASan reports as an error of its own,
 # hiding the real trap; let libFuzzer print the stack instead.

@@ -17,9 +17,16 @@ struct ByteScanner {
   private(set) var line = 1
   private var lineStart = 0
 
+  /// A scanner at the start of `bytes`, or just after a UTF-8 byte order mark (EF BB BF) there:
+  /// some editors write one at the start of text files, and every loader skips it, so columns
+  /// on the first line count from the character after it.
   init(_ bytes: UnsafeBufferPointer<UInt8>, path: String) {
     self.bytes = bytes
     self.path = path
+    if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF {
+      position = 3
+      lineStart = 3
+    }
   }
 
   var isAtEnd: Bool { position >= bytes.count }

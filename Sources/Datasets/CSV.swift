@@ -2,7 +2,10 @@
 /// an activity label and any number of channel columns, chosen by name.
 ///
 /// Fields are separated by `,` (no quoting inside fields; header names may be quoted); LF and
-/// CRLF line ends both work. Consecutive rows of one subject form a recording; if a timestamp
+/// CRLF line ends both work, and a UTF-8 byte order mark at the start is skipped. A header that
+/// names a column the layout reads twice is an error (which of the two to read would be a
+/// guess); repeated names of columns the layout ignores are allowed. Subject ids must be 0 or
+/// more. Consecutive rows of one subject form a recording; if a timestamp
 /// column is named, recordings are further cut into sessions at gaps (``WindowingOptions/maxGap``).
 public enum CSV {
   /// Which columns hold what.
@@ -39,11 +42,21 @@ public enum CSV {
   /// Reads the file as one stream per run of rows of one subject.
   ///
   /// - Returns: The streams (channels in `layout.channels` order) and the class names.
-  /// - Throws: ``DatasetError`` for a missing file, a header without a named column, a row with
-  ///   the wrong number of fields or a bad number, or a label not in `layout.classNames`.
+  /// - Throws: ``DatasetError`` for a missing file, a layout that names one column twice, a
+  ///   header without a named column or with one the layout reads twice
+  ///   (``DatasetError/duplicateColumn(path:line:column:name:firstColumn:)``), a row with the
+  ///   wrong number of fields or a bad number, a negative subject id, or a label not in
+  ///   `layout.classNames`.
   public static func loadRecordings(
     _ path: String, layout: Layout
   ) throws(DatasetError) -> (streams: [LabeledStream], classNames: [String]) {
+    let required =
+      [layout.subject, layout.label] + layout.channels + (layout.timestamp.map { [$0] } ?? [])
+    var named = Set<String>()
+    for name in required where !named.insert(name).inserted {
+      throw .invalidOption(
+        name: "CSV layout", value: name, expected: "each column named once in the layout")
+    }
     let expectedLayout =
       "a CSV file with a header naming the columns \(layout.subject), "
       + "\(layout.label) and \(layout.channels.joined(separator: ", "))"
@@ -51,13 +64,21 @@ public enum CSV {
       guard scanner.skipBlankLines() else { throw DatasetError.empty(path: path) }
       let headerStart = scanner.position
       var roles: [Role] = []
-      var found: Set<String> = []
+      // The byte column of each header name read so far.
+      var found: [String: Int] = [:]
       while true {
+        scanner.skipBlanks()
+        let column = scanner.column
         var name = String(decoding: scanner.textField(), as: UTF8.self)
         if name.count >= 2, name.hasPrefix("\""), name.hasSuffix("\"") {
           name = String(name.dropFirst().dropLast())
         }
-        found.insert(name)
+        if let first = found[name], named.contains(name) {
+          throw DatasetError.duplicateColumn(
+            path: path, line: scanner.line, column: column, name: DatasetError.quote(name),
+            firstColumn: first)
+        }
+        found[name] = found[name] ?? column
         if name == layout.subject {
           roles.append(.subject)
         } else if name == layout.label {
@@ -71,10 +92,7 @@ public enum CSV {
         }
         if !scanner.consume(.comma) { break }
       }
-      let required =
-        [layout.subject, layout.label] + layout.channels
-        + (layout.timestamp.map { [$0] } ?? [])
-      if let missing = required.first(where: { !found.contains($0) }) {
+      if let missing = required.first(where: { found[$0] == nil }) {
         throw scanner.malformed(at: headerStart, expected: "a column named \"\(missing)\"")
       }
       try scanner.expectLineEnd("end of the header")
@@ -105,7 +123,11 @@ public enum CSV {
           case .ignored:
             _ = scanner.textField()
           case .subject:
+            let start = scanner.position
             subject = try scanner.requireInteger("an integer subject")
+            guard subject >= 0 else {
+              throw scanner.malformed(at: start, expected: "a subject id of 0 or more")
+            }
           case .timestamp:
             timestamp = Int64(try scanner.requireInteger("an integer timestamp"))
           case .channel(let c):

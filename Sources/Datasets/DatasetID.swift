@@ -1,4 +1,5 @@
-/// The data sets of DESIGN §8 by their command-line ids, each loadable with its default options.
+/// The supported data sets by their command-line ids (`--dataset`), each loadable with its
+/// default options.
 public enum DatasetID: String, CaseIterable, Sendable {
   /// UCI HAR, read by ``UCIHAR``.
   case uciHAR = "uci-har"

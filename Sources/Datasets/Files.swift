@@ -1,5 +1,44 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// POSIX `read(2)`, named apart from ``Files/read(_:expected:)``.
+private func systemRead(_ descriptor: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Int
+{
+  #if canImport(Glibc)
+    Glibc.read(descriptor, buffer, count)
+  #elseif canImport(Musl)
+    Musl.read(descriptor, buffer, count)
+  #else
+    Darwin.read(descriptor, buffer, count)
+  #endif
+}
+
+/// Limits the loaders apply to the files they read.
+public enum DatasetLimits {
+  /// The largest data file a loader reads, in bytes; 1 GiB (2^30 bytes) by default.
+  ///
+  /// Every loader checks each file's size before reading it and refuses a larger one with
+  /// ``DatasetError/fileTooLarge(path:bytes:limit:)``; 1 GiB is far above any single file of the
+  /// supported data sets. The value is task-local: raise (or lower) it for the loads inside one
+  /// closure, without affecting loads elsewhere in the program:
+  ///
+  /// ```swift
+  /// let windows = try DatasetLimits.$maximumFileSize.withValue(4 << 30) {
+  ///   try CSV.load(path, layout: layout, windowing: windowing)
+  /// }
+  /// ```
+  ///
+  /// A negative value counts as 0 (only empty files are read).
+  @TaskLocal public static var maximumFileSize = 1 << 30
+}
+
 /// File access shared by the loaders: existence checks that name the expected layout, and
 /// whole-file reads handed to a ``ByteScanner``.
 enum Files {
@@ -31,34 +70,128 @@ enum Files {
     guard isDirectory(path) else { throw .missing(path: path, expected: expected) }
   }
 
-  /// The names of the entries of the folder at `path`, sorted.
+  /// The names of the entries of the folder at `path`, sorted, without `.` and `..`.
+  ///
+  /// - Throws: ``DatasetError/missing(path:expected:)`` if `path` is not a folder,
+  ///   ``DatasetError/unreadable(path:reason:)`` with the system's one-line reason (e.g.
+  ///   "permission denied") if it cannot be listed.
   static func contents(of path: String, expected: String) throws(DatasetError) -> [String] {
     try requireDirectory(path, expected: expected)
-    do {
-      return try FileManager.default.contentsOfDirectory(atPath: path).sorted()
-    } catch {
-      throw .unreadable(path: path, reason: "\(error.localizedDescription)")
+    guard let directory = opendir(path) else {
+      throw .unreadable(path: path, reason: reason(errno))
+    }
+    defer { closedir(directory) }
+    var names: [String] = []
+    while true {
+      errno = 0
+      guard let entry = readdir(directory) else {
+        if errno != 0 { throw .unreadable(path: path, reason: reason(errno)) }
+        break
+      }
+      let name = withUnsafePointer(to: entry.pointee.d_name) { tuple in
+        tuple.withMemoryRebound(
+          to: CChar.self, capacity: MemoryLayout.size(ofValue: tuple.pointee)
+        ) { String(cString: $0) }
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names.sorted()
+  }
+
+  /// The system's description of `code` (an `errno` value) as one lowercase-initial line, e.g.
+  /// "permission denied".
+  static func reason(_ code: Int32) -> String {
+    let text = String(cString: strerror(code))
+    return text.prefix(1).lowercased() + text.dropFirst()
+  }
+
+  /// What the file-type bits of `mode` say the file is, for a message: "a regular file",
+  /// "a folder", "a character device", …
+  static func kind(_ mode: Int) -> String {
+    switch mode & Int(S_IFMT) {
+    case Int(S_IFREG): "a regular file"
+    case Int(S_IFDIR): "a folder"
+    case Int(S_IFCHR): "a character device"
+    case Int(S_IFBLK): "a block device"
+    case Int(S_IFIFO): "a FIFO"
+    case Int(S_IFSOCK): "a socket"
+    default: "a file of unknown type"
+    }
+  }
+
+  /// Refuses, from its `stat` information, a file a loader must not read: a folder (reported as
+  /// missing, as the layout expects a file there), anything else that is not a regular file, and
+  /// a file larger than `limit` bytes.
+  private static func check(
+    _ info: stat, path: String, expected: String, limit: Int
+  ) throws(DatasetError) {
+    let mode = Int(info.st_mode)
+    if mode & Int(S_IFMT) == Int(S_IFDIR) { throw .missing(path: path, expected: expected) }
+    guard mode & Int(S_IFMT) == Int(S_IFREG) else {
+      throw .notARegularFile(path: path, kind: kind(mode))
+    }
+    guard Int(info.st_size) <= limit else {
+      throw .fileTooLarge(path: path, bytes: Int(info.st_size), limit: limit)
     }
   }
 
   /// The bytes of the file at `path`.
   ///
-  /// Read through `FileHandle`: `FileManager.contents(atPath:)` and `Data(contentsOf:)` leak a
-  /// 4 KiB buffer for every empty file (swift-foundation in Swift 6.3.1; found by
-  /// AddressSanitizer's leak check, see `Documentation/Reliability.md`).
+  /// Before reading, symbolic links are followed and the target must be a regular file of at
+  /// most ``DatasetLimits/maximumFileSize`` bytes: a device such as `/dev/zero`, a FIFO or a
+  /// socket is refused (opening a FIFO would block, reading `/dev/zero` would never end), and so
+  /// is a file over the limit, whatever its blocks on disk (a sparse file). The read itself stops
+  /// one byte past the limit, so a file that grows after the check is refused too.
+  ///
+  /// Read with POSIX calls, so that every failure is one line naming the cause (`strerror`), and
+  /// because `FileManager.contents(atPath:)` and `Data(contentsOf:)` leak a 4 KiB buffer for every
+  /// empty file (swift-foundation in Swift 6.3.1; found by AddressSanitizer's leak check).
+  /// - Throws: ``DatasetError/missing(path:expected:)`` if there is no file (or a folder) at
+  ///   `path`, ``DatasetError/notARegularFile(path:kind:)``,
+  ///   ``DatasetError/fileTooLarge(path:bytes:limit:)``, or
+  ///   ``DatasetError/unreadable(path:reason:)`` naming the system's reason.
   static func read(_ path: String, expected: String) throws(DatasetError) -> [UInt8] {
-    guard exists(path), !isDirectory(path) else {
-      throw .missing(path: path, expected: expected)
+    // Clamped so that `limit + 1` below cannot overflow.
+    let limit = Swift.min(Swift.max(0, DatasetLimits.maximumFileSize), Int.max - 1)
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+      let code = errno
+      if code == ENOENT || code == ENOTDIR { throw .missing(path: path, expected: expected) }
+      throw .unreadable(path: path, reason: reason(code))
     }
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-      throw .unreadable(path: path, reason: "permission denied or I/O error")
+    try check(info, path: path, expected: expected, limit: limit)
+    // Non-blocking, in case the path was replaced by a FIFO since `stat`.
+    let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+    guard descriptor >= 0 else { throw .unreadable(path: path, reason: reason(errno)) }
+    defer { close(descriptor) }
+    // Check what was actually opened, too.
+    guard fstat(descriptor, &info) == 0 else {
+      throw .unreadable(path: path, reason: reason(errno))
     }
-    defer { try? handle.close() }
-    do {
-      return [UInt8](try handle.readToEnd() ?? Data())
-    } catch {
-      throw .unreadable(path: path, reason: "\(error.localizedDescription)")
+    try check(info, path: path, expected: expected, limit: limit)
+    // One byte more than the size, to see the end of the file in the same read.
+    var bytes = [UInt8](repeating: 0, count: Swift.min(Int(info.st_size), limit) + 1)
+    var count = 0
+    while true {
+      if count == bytes.count {
+        guard count <= limit else {
+          throw .fileTooLarge(path: path, bytes: count, limit: limit)
+        }
+        bytes += repeatElement(0, count: Swift.min(bytes.count, limit + 1 - bytes.count))
+      }
+      let read = bytes.withUnsafeMutableBytes { buffer in
+        systemRead(descriptor, buffer.baseAddress! + count, buffer.count - count)
+      }
+      if read < 0 {
+        let code = errno
+        if code == EINTR { continue }
+        throw .unreadable(path: path, reason: reason(code))
+      }
+      if read == 0 { break }
+      count += read
     }
+    bytes.removeLast(bytes.count - count)
+    return bytes
   }
 
   /// Runs `body` on a scanner over the file at `path`.

@@ -37,23 +37,37 @@ public enum HAPT {
   }
 
   /// The experiments in `rawData`, by ascending experiment id.
+  ///
+  /// - Throws: ``DatasetError/badFileName(path:expected:)`` for an `acc_exp…txt` file whose
+  ///   experiment or user is not a number of decimal digits (so not negative either),
+  ///   ``DatasetError/duplicateExperiment(path:otherPath:experiment:)`` for two files of one
+  ///   experiment id.
   static func experiments(in rawData: String) throws(DatasetError) -> [Experiment] {
-    var result: [Experiment] = []
+    var byID: [Int: Experiment] = [:]
     for name in try Files.contents(of: rawData, expected: layout) {
       guard name.hasPrefix("acc_exp"), name.hasSuffix(".txt") else { continue }
+      let path = Files.join(rawData, name)
       let parts = name.dropFirst("acc_exp".count).dropLast(".txt".count)
-        .split(separator: "_user")
-      guard parts.count == 2, let id = Int(parts[0]), let user = Int(parts[1]) else { continue }
+        .split(separator: "_user", omittingEmptySubsequences: false)
+      func number(_ text: Substring) -> Int? {
+        text.allSatisfy { $0.isASCII && $0.isNumber } ? Int(text) : nil
+      }
+      guard parts.count == 2, let id = number(parts[0]), let user = number(parts[1]) else {
+        throw .badFileName(
+          path: path,
+          expected: "a name acc_expEE_userUU.txt, EE and UU numbers of decimal digits")
+      }
+      if let other = byID[id] {
+        throw .duplicateExperiment(path: path, otherPath: other.accPath, experiment: id)
+      }
       let gyro = "gyro" + name.dropFirst("acc".count)
-      result.append(
-        Experiment(
-          id: id, user: user, accPath: Files.join(rawData, name),
-          gyroPath: Files.join(rawData, gyro)))
+      byID[id] = Experiment(
+        id: id, user: user, accPath: path, gyroPath: Files.join(rawData, gyro))
     }
-    guard !result.isEmpty else {
+    guard !byID.isEmpty else {
       throw .missing(path: Files.join(rawData, "acc_exp01_user01.txt"), expected: layout)
     }
-    return result.sorted { $0.id < $1.id }
+    return byID.values.sorted { $0.id < $1.id }
   }
 
   /// Reads every experiment as one continuous recording with a label per sample.
@@ -66,7 +80,10 @@ public enum HAPT {
   ///   - includeTransitions: Whether activities 7–12 get classes 6–11.
   /// - Returns: One stream per experiment, 6 channels, in experiment order, with the class names.
   /// - Throws: ``DatasetError`` naming the file, and the line where there is one, for a missing
-  ///   file, a malformed line, unequal acc and gyro lengths or an interval outside its recording.
+  ///   file, a malformed line, a negative experiment or user id, unequal acc and gyro lengths,
+  ///   two files of one experiment id, an interval outside its recording, or an interval that
+  ///   overlaps another of the same recording
+  ///   (``DatasetError/overlappingInterval(path:line:start:end:otherLine:otherStart:otherEnd:)``).
   public static func loadRecordings(
     from root: String, includeTransitions: Bool = false
   ) throws(DatasetError) -> (streams: [LabeledStream], classNames: [String]) {
@@ -98,7 +115,10 @@ public enum HAPT {
           labels: [Int](repeating: LabeledStream.unlabeled, count: samples),
           subject: experiment.user))
     }
+    // `experiments` has one entry per id, so the keys are unique.
     let index = Dictionary(uniqueKeysWithValues: experiments.enumerated().map { ($1.id, $0) })
+    // The intervals read so far, per experiment: (start, end, line).
+    var intervals = [[(start: Int, end: Int, line: Int)]](repeating: [], count: experiments.count)
     try Files.scan(labelsPath, expected: layout) { scanner throws(DatasetError) in
       var rows = 0
       while scanner.skipBlankLines() {
@@ -117,6 +137,11 @@ public enum HAPT {
         try scanner.expectLineEnd("end of line after 5 integers")
         let (experimentID, user, activity, start, end) =
           (fields[0], fields[1], fields[2], fields[3], fields[4])
+        for (field, name) in [(0, "experiment"), (1, "user")] where fields[field] < 0 {
+          throw DatasetError.malformedLine(
+            path: labelsPath, line: line, column: columns[field],
+            expected: "a \(name) id of 0 or more", found: "\(fields[field])")
+        }
         guard (1...12).contains(activity) else {
           throw DatasetError.unknownActivity(
             path: labelsPath, line: line, column: columns[2], found: "\(activity)",
@@ -132,6 +157,12 @@ public enum HAPT {
             path: labelsPath, line: line, start: start, end: end,
             recording: experiments[position].accPath, samples: samples)
         }
+        if let other = intervals[position].first(where: { start <= $0.end && $0.start <= end }) {
+          throw DatasetError.overlappingInterval(
+            path: labelsPath, line: line, start: start, end: end, otherLine: other.line,
+            otherStart: other.start, otherEnd: other.end)
+        }
+        intervals[position].append((start, end, line))
         rows += 1
         guard activity <= classCount else { continue }
         for t in start - 1..<end { streams[position].labels[t] = activity - 1 }
@@ -157,7 +188,7 @@ public enum HAPT {
     let windows = try LabeledWindows(
       windowing: streams, options: windowing, classNames: classNames)
     let split = windows.split(testSubjects: SubjectLists.uciHARTest)
-    try split.requireWindows(source: root)
+    try split.validate(source: root)
     return split
   }
 
@@ -167,13 +198,26 @@ public enum HAPT {
 }
 
 extension TrainTestSplit {
-  /// Throws ``DatasetError/noWindows(source:reason:)`` if `train` or `test` is empty.
-  func requireWindows(source: String) throws(DatasetError) {
+  /// What every loader checks before it returns a split: windows in both parts and, unless
+  /// `sharedSubjects` (OPPORTUNITY's split by session), no subject in both.
+  ///
+  /// - Throws: ``DatasetError/noWindows(source:reason:)`` if `train` or `test` is empty,
+  ///   ``DatasetError/subjectOverlap(source:otherSource:subjects:)`` naming `testSource` and
+  ///   `trainSource` (by default the parts of `source`).
+  func validate(
+    source: String, trainSource: String? = nil, testSource: String? = nil,
+    sharedSubjects: Bool = false
+  ) throws(DatasetError) {
     if train.isEmpty {
       throw .noWindows(source: source, reason: "no training window of \(train.length) samples")
     }
     if test.isEmpty {
       throw .noWindows(source: source, reason: "no test window of \(test.length) samples")
+    }
+    if !sharedSubjects {
+      try requireDisjointSubjects(
+        trainSource: trainSource ?? "the training part of \(source)",
+        testSource: testSource ?? "the test part of \(source)")
     }
   }
 }

@@ -65,6 +65,10 @@ public struct ChannelStandardizer: Sendable, Equatable, Codable {
 extension TrainTestSplit {
   /// The split with every part standardized by a ``ChannelStandardizer`` fitted on `train` only,
   /// and that standardizer (keep it to standardize new data the same way).
+  ///
+  /// If you hold validation subjects out of `train`, split them off first and fit a
+  /// ``ChannelStandardizer`` on the remaining training part instead, so that the validation
+  /// subjects do not shape the z-score either.
   public func standardized() -> (split: TrainTestSplit, standardizer: ChannelStandardizer) {
     let standardizer = ChannelStandardizer(fittedTo: train)
     var result = self

@@ -152,6 +152,12 @@ public enum Opportunity {
   /// Loads the challenge split: train on S1 (all), S2 and S3 (ADL1–3, Drill); test on S2 and S3
   /// (ADL4–5).
   ///
+  /// The challenge splits by recording session, not by subject: subjects 2 and 3 have windows in
+  /// both parts, so this is the one loader whose split is not subject-disjoint. For a
+  /// subject-disjoint evaluation, load the recordings with
+  /// ``loadRecording(_:subject:channels:labels:)`` and split them with
+  /// ``LabeledWindows/split(testSubjects:)`` or ``LabeledWindows/leaveOneSubjectOutFolds()``.
+  ///
   /// - Returns: `train` and `test` shaped `[windows, 30, channels.columns.count]` by default.
   public static func load(
     from root: String, channels: Channels = .challenge, labels: Labels = .gestures,
@@ -172,7 +178,7 @@ public enum Opportunity {
     }
     let split = TrainTestSplit(
       train: try windows(trainRecordings), test: try windows(testRecordings))
-    try split.requireWindows(source: folder)
+    try split.validate(source: folder, sharedSubjects: true)
     return split
   }
 

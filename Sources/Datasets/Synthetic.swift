@@ -103,7 +103,7 @@ public enum Synthetic {
     let testCount = Swift.max(1, (options.subjects * 3 + 9) / 10)
     let split = windows.split(
       testSubjects: (options.subjects - testCount + 1)...options.subjects)
-    try split.requireWindows(source: "synthetic")
+    try split.validate(source: "synthetic")
     return split
   }
 }

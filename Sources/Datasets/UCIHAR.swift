@@ -33,15 +33,21 @@ public enum UCIHAR {
   /// - Returns: `train` and `test`, each shaped `[windows, 128, 9]`, channels in
   ///   ``channelNames`` order, labels 0–5.
   /// - Throws: ``DatasetError`` naming the file and line for a missing file, a malformed row, an
-  ///   activity id outside 1–6, or files of one split with different row counts.
+  ///   activity id outside 1–6, a negative subject id, or files of one split with different row
+  ///   counts; ``DatasetError/subjectOverlap(source:otherSource:subjects:)`` naming
+  ///   `subject_test.txt` and `subject_train.txt` if a volunteer is in both.
   public static func load(from root: String) throws(DatasetError) -> TrainTestSplit {
     let nested = Files.join(root, "UCI HAR Dataset")
     let folder = Files.isDirectory(nested) ? nested : root
     guard Files.isDirectory(Files.join(folder, "train")) else {
       throw .missing(path: Files.join(nested, "train"), expected: layout)
     }
-    return TrainTestSplit(
+    let split = TrainTestSplit(
       train: try part("train", in: folder), test: try part("test", in: folder))
+    try split.validate(
+      source: folder, trainSource: Files.join(folder, "train", "subject_train.txt"),
+      testSource: Files.join(folder, "test", "subject_test.txt"))
+    return split
   }
 
   /// Reads the windows of one official part, `"train"` or `"test"`.
@@ -72,7 +78,14 @@ public enum UCIHAR {
       }
     }
     let subjectsPath = Files.join(directory, "subject_\(name).txt")
-    let subjects = try Files.integerColumn(subjectsPath, expected: layout) { _, _, _ in }
+    let subjects = try Files.integerColumn(subjectsPath, expected: layout) {
+      value, line, column throws(DatasetError) in
+      guard value >= 0 else {
+        throw .malformedLine(
+          path: subjectsPath, line: line, column: column, expected: "a subject id of 0 or more",
+          found: "\(value)")
+      }
+    }
     for (path, rows) in [(labelsPath, labels.count), (subjectsPath, subjects.count)]
     where rows != windows {
       throw .lengthMismatch(path: path, rows: rows, otherPath: firstPath, otherRows: windows)

@@ -57,7 +57,7 @@ public enum WISDM {
       windowing: streams, options: windowing, classNames: activityNames)
     var split = windows.split(testSubjects: SubjectLists.wisdmTest)
     split.skipped = skipped
-    try split.requireWindows(source: try rawFile(root))
+    try split.validate(source: try rawFile(root))
     return split
   }
 
@@ -124,6 +124,7 @@ struct RecordFile {
       scanner.skipBlanks()
     }
     let user = try scanner.requireInteger("a user id")
+    guard user >= 0 else { throw scanner.malformed(at: start, expected: "a user id of 0 or more") }
     try separator(&scanner)
     let activityColumn = scanner.column
     let activityField = scanner.textField()

@@ -80,7 +80,7 @@ public enum WISDMWatch {
       windowing: streams, options: windowing, classNames: activityNames)
     var split = windows.split(testSubjects: windows.subjectIDs.suffix(10))
     split.skipped = skipped
-    try split.requireWindows(source: try watchFolder(root))
+    try split.validate(source: try watchFolder(root))
     return split
   }
 

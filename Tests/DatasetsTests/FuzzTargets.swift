@@ -7,7 +7,9 @@ import Foundation
 /// by ``FuzzCorpusTests``, which replays `Fuzz/corpus/<target>/` through the same code. Only public
 /// API is used. Inputs that need several files are split at NUL bytes, in the order listed.
 enum DatasetFuzzTarget: String, CaseIterable, Sendable {
-  /// Signal rows (written to all 9 signal files of both parts), `y`, `subject`.
+  /// Signal rows (written to all 9 signal files of both parts), `y`, `subject` of the training
+  /// part, and `subject` of the test part if the input has a fourth part (otherwise the
+  /// training subjects again, which the loader refuses as overlapping once the files parse).
   case uciHAR = "uci-har"
   /// `acc_exp01_user01.txt`, `gyro_exp01_user01.txt`, `labels.txt`.
   case hapt
@@ -19,6 +21,11 @@ enum DatasetFuzzTarget: String, CaseIterable, Sendable {
   case opportunity
   /// A CSV file with the columns `subject`, `label`, `t`, `x`, `y`.
   case csv
+  /// A column layout, then a CSV file read with it. The layout is one name per line: the
+  /// subject column, the label column, the timestamp column (an empty line for none), then the
+  /// channel columns (empty lines skipped). Names the layout would repeat are dropped (a layout naming a column twice
+  /// is refused before the file is opened), and a layout without channels reads `x`.
+  case csvLayout = "csv-layout"
 
   /// Short windows, so that small inputs reach the windowing code too.
   static let windowing = WindowingOptions(length: 2, step: 1, maxGap: 1_000_000_000)
@@ -43,7 +50,9 @@ enum DatasetFuzzTarget: String, CaseIterable, Sendable {
           write("UCI HAR Dataset/\(split)/Inertial Signals/\(channel)_\(split).txt", part(0))
         }
         write("UCI HAR Dataset/\(split)/y_\(split).txt", part(1))
-        write("UCI HAR Dataset/\(split)/subject_\(split).txt", part(2))
+        write(
+          "UCI HAR Dataset/\(split)/subject_\(split).txt",
+          split == "test" && parts.count > 3 ? part(3) : part(2))
       }
       let split = try UCIHAR.load(from: folder)
       return split.train.count + split.test.count
@@ -94,6 +103,24 @@ enum DatasetFuzzTarget: String, CaseIterable, Sendable {
         subject: "subject", label: "label", channels: ["x", "y"], classNames: ["a", "b"])
       let known = (try? CSV.load(path, layout: fixed, windowing: Self.windowing))?.count ?? 0
       return try CSV.load(path, layout: layout, windowing: Self.windowing).count + known
+    case .csvLayout:
+      let path = folder + "/data.csv"
+      write("data.csv", part(1))
+      var names = String(decoding: part(0), as: UTF8.self)
+        .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+      names += Array(repeating: "", count: Swift.max(0, 3 - names.count))
+      var used = Set<String>()
+      func unique(_ name: String) -> String? { used.insert(name).inserted ? name : nil }
+      let subject = unique(names[0]) ?? "subject"
+      used.insert(subject)
+      let label = unique(names[1]) ?? "label"
+      used.insert(label)
+      let timestamp = names[2].isEmpty ? nil : unique(names[2])
+      var channels = names.dropFirst(3).filter { !$0.isEmpty }.compactMap(unique)
+      if channels.isEmpty { channels = [unique("x") ?? "x\(used.count)"] }
+      let layout = CSV.Layout(
+        subject: subject, label: label, channels: channels, timestamp: timestamp)
+      return try CSV.load(path, layout: layout, windowing: Self.windowing).count
     }
   }
 }
