@@ -40,32 +40,40 @@ public struct PreparedData {
   /// Time steps per window.
   public var windowLength: Int { train.inputs.shape[1] }
 
+  /// Problems the validation split could not avoid (a class missing from one part), with
+  /// ``Datasets/MissingClassPolicy/warn``; empty otherwise.
+  public var warnings: [String]
+
   /// Splits `split.train` into training and validation subjects and standardizes every part.
   ///
-  /// - Throws: ``TrainingError/invalidData(_:)`` when the validation choice leaves a part empty
-  ///   or names subjects that are not training subjects.
+  /// A fraction of the subjects is drawn stratified: whole subjects, chosen so that every class
+  /// of the training subjects is in both parts whenever the subjects allow it.
+  ///
+  /// - Parameters:
+  ///   - split: Training and test windows, subject-disjoint.
+  ///   - validation: Which training subjects validate.
+  ///   - missingClasses: What happens when a class is missing from the training or validation
+  ///     part, or the training part has a single class: `.warn` (the default) keeps the split and
+  ///     says so in ``warnings`` and ``summary``; `.refuse` throws.
+  /// - Throws: ``TrainingError/invalidData(_:)`` naming the problem: a part without windows,
+  ///   validation subjects that are not training subjects, or (with `.refuse`) a missing class.
   public init(
-    _ split: TrainTestSplit, validation: Validation = .fraction(0.2, seed: 0)
+    _ split: TrainTestSplit, validation: Validation = .fraction(0.2, seed: 0),
+    missingClasses: MissingClassPolicy = .warn
   ) throws(TrainingError) {
-    let train: LabeledWindows
-    let held: LabeledWindows
-    switch validation {
-    case .fraction(let fraction, let seed):
-      do throws(DatasetError) {
-        (train, held) = try split.train.validationSplit(fraction: fraction, seed: seed)
-      } catch {
-        throw .invalidData("\(error)")
+    let parts: ValidationSplit
+    do throws(DatasetError) {
+      switch validation {
+      case .fraction(let fraction, let seed):
+        parts = try split.train.stratifiedValidationSplit(
+          fraction: fraction, seed: seed, missingClasses: missingClasses)
+      case .subjects(let chosen):
+        parts = try split.validationSplit(subjects: chosen, missingClasses: missingClasses)
       }
-    case .subjects(let chosen):
-      let known = Set(split.train.subjectIDs)
-      if let stranger = chosen.first(where: { !known.contains($0) }) {
-        throw .invalidData(
-          "validation subject \(stranger) is not a training subject (\(split.train.subjectIDs))")
-      }
-      let kept = Set(chosen)
-      held = split.train.filtered(subjects: kept)
-      train = split.train.filtered(subjects: known.subtracting(kept))
+    } catch {
+      throw .invalidData("\(error)")
     }
+    let (train, held) = (parts.train, parts.validation)
     for (name, part) in [("training", train), ("validation", held), ("test", split.test)]
     where part.isEmpty {
       throw .invalidData("the \(name) part has no windows")
@@ -76,9 +84,10 @@ public struct PreparedData {
     test = try TrainingData(standardizer.standardized(split.test))
     classNames = split.train.classNames
     subjects = (train.subjectIDs, held.subjectIDs, split.test.subjectIDs)
+    warnings = parts.warnings
   }
 
-  /// One line: windows and subjects of each part.
+  /// One line: windows and subjects of each part; then a line per warning.
   public var summary: String {
     [
       ("train", train, subjects.train), ("validation", validation, subjects.validation),
