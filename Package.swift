@@ -71,8 +71,11 @@ let package = Package(
         }),
   ]
     + examples.map { _, target, folder in
+      // The five libraries besides the umbrella that re-exports them: a target that imports only
+      // the umbrella is otherwise not rebuilt when a library's interface changes.
       .executableTarget(
         name: target,
-        dependencies: ["HARDistill", "CommandLineOptions"], path: "Examples/\(folder)")
+        dependencies: ["HARDistill", "CommandLineOptions"] + libraries.map { .target(name: $0) },
+        path: "Examples/\(folder)")
     }
 )

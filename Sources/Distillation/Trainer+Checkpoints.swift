@@ -26,7 +26,8 @@ extension Trainer {
     to url: URL, student: TrainedStudent<Model>, optimizer: Adam, best: [String: Tensor],
     state: ResumeState
   ) throws(TrainingError) {
-    var checkpoint = Checkpoint(model: student, optimizer: optimizer)
+    var checkpoint = Checkpoint(
+      model: student, optimizer: optimizer, metadata: options.checkpointMetadata)
     for (name, value) in best { checkpoint.tensors[Self.bestPrefix + name] = value }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]

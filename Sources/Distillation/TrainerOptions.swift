@@ -42,6 +42,8 @@ public struct TrainerOptions: Sendable {
   public var checkpointURL: URL?
   /// Resume from `checkpointURL` if it exists.
   public var resume: Bool = false
+  /// Metadata written into every per-epoch checkpoint, e.g. what the run was trained with.
+  public var checkpointMetadata: [String: String] = [:]
   /// Slices of each mini-batch differentiated in parallel (data parallelism, see
   /// `valueWithGradients(of:batchSize:shards:_:)`); they run on at most
   /// `KernelConfiguration.current.threadCount` threads. The shards, not the threads, decide how

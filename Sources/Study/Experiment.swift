@@ -18,12 +18,21 @@ public final class Experiment {
   /// The output folder.
   public let output: OutputFolder
   private var teachers: [ReferenceModel: (model: Sequential, cache: TeacherCache)] = [:]
+  /// A digest of the prepared windows, labels and subjects of every part.
+  private let dataDigest: String
 
   /// Loads the data and prepares the output folder.
   public init(options: StudyOptions) throws {
     self.options = options
     data = try PreparedData(options.run.loadSplit(), validation: options.run.validation)
     output = try OutputFolder(path: options.run.out)
+    var digest = Digest()
+    for part in [data.train, data.validation, data.test] {
+      digest.add(part.inputs)
+      digest.add(part.labels)
+    }
+    digest.add(data.subjects.train + [-1] + data.subjects.validation + [-1] + data.subjects.test)
+    dataDigest = digest.hex
   }
 
   /// The seeds a configuration runs with: teachers once, with the first seed; students with all.
@@ -40,6 +49,71 @@ public final class Experiment {
     trainer.checkpointURL = output.trainingState(stem)
     trainer.resume = options.resume
     return trainer
+  }
+
+  /// What determines a run of `configuration` with `seed`: the data, the split, the model
+  /// family, the training and (for a distilling configuration) the distillation settings, the
+  /// teacher's weights, and the package version. The thread count is left out: it changes no bit.
+  public func fingerprint(_ configuration: Configuration, seed: UInt64) throws -> RunFingerprint {
+    let run = options.run
+    var settings = [
+      "dataset": run.dataset.rawValue, "data": dataDigest,
+      "validationSubjects": data.subjects.validation.map(String.init).joined(separator: ","),
+      "testSubjects": data.subjects.test.map(String.init).joined(separator: ","),
+      "family": run.family.name, "configuration": configuration.name, "seed": "\(seed)",
+      "epochs": "\(run.epochs)", "patience": "\(run.patience)", "batchSize": "\(run.batchSize)",
+      "learningRate": "\(run.learningRate)", "clipNorm": run.clipNorm.map { "\($0)" } ?? "none",
+      "shards": "\(run.shards)", "version": RunFingerprint.packageVersion,
+    ]
+    if case .deepConvLSTM = run.family {
+      settings["attention"] =
+        "\(run.attention.position),\(run.attention.reduction),\(run.attention.spatialKernel)"
+    }
+    if let kind = configuration.teacher {
+      settings["teacher"] = try teacherDigest(kind)
+      settings["temperature"] = "\(run.temperature)"
+      settings["alpha"] = "\(run.alpha)"
+      settings["temperatureSquared"] = "\(run.temperatureSquared)"
+      if configuration.transfersAttention {
+        settings["beta"] = "\(run.beta)"
+        settings["channelAlignment"] = run.channelAlignment.optionValue
+      }
+    }
+    return RunFingerprint(settings: settings)
+  }
+
+  /// A digest of the weights of the teacher of `kind`.
+  private func teacherDigest(_ kind: ReferenceModel) throws -> String {
+    var digest = Digest()
+    let tensors = Checkpoint(model: try teacher(kind).model).tensors
+    for name in tensors.keys.sorted() {
+      digest.add(Array(name.utf8).map(Int.init))
+      digest.add(tensors[name]!)
+    }
+    return digest.hex
+  }
+
+  /// Whether a stored run of `stem` with fingerprint `stored` may stand for the run `current`
+  /// describes: yes when they are equal; when they differ, an error naming the differences, or,
+  /// with `--retrain-changed`, no (the stored files are removed and the run is trained again).
+  private func accept(
+    stored: RunFingerprint?, current: RunFingerprint, stem: String, what: String
+  ) throws -> Bool {
+    if let stored, stored == current { return true }
+    let differences =
+      stored.map { current.differences(from: $0) }
+      ?? ["the stored \(what) has no fingerprint (an older version wrote it)"]
+    guard options.retrainChanged else {
+      throw ExperimentError.changedSettings(stem: stem, what: what, differences: differences)
+    }
+    print("\(stem): the stored \(what) was made with other settings; training it again:")
+    for line in differences { print("  \(line)") }
+    for url in [
+      output.record(stem), output.checkpoint(stem), output.trainingState(stem), output.log(stem),
+    ] {
+      try? FileManager.default.removeItem(at: url)
+    }
+    return false
   }
 
   /// A fresh model of `kind` for this data set, initialized from `seed`'s initialization stream.
@@ -75,11 +149,25 @@ public final class Experiment {
         }
         continue
       }
+      if !explicit {
+        // A teacher found in the folder must have been trained as this run would train it.
+        let stored = RunFingerprint(json: checkpoint.metadata[RunFingerprint.metadataKey])
+        let current = try fingerprint(configuration, seed: options.run.seed)
+        guard try accept(stored: stored, current: current, stem: stem, what: "teacher") else {
+          continue
+        }
+      }
       var model = makeModel(kind, seed: options.run.seed)
       do {
         try model.load(from: checkpoint)
       } catch {
         throw ExperimentError.teacherCheckpoint(path: url.path, reason: error.description)
+      }
+      if let bad = checkpoint.tensors.sorted(by: { $0.key < $1.key }).first(where: {
+        !$0.value.withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) }
+      }) {
+        throw ExperimentError.teacherCheckpoint(
+          path: url.path, reason: "tensor '\(bad.key)' holds NaN or infinite values")
       }
       print("\(configuration.name): loaded from \(url.path)")
       return remember(kind, model)
@@ -100,15 +188,32 @@ public final class Experiment {
     return (model, cache)
   }
 
-  /// Whether `--resume` is on and the run's record and checkpoint are already in the output folder.
-  public func isDone(_ configuration: Configuration, seed: UInt64) -> Bool {
+  /// Whether `--resume` is on and the run's record and checkpoint are already in the output
+  /// folder, made with the settings of this run (see ``fingerprint(_:seed:)``).
+  ///
+  /// - Throws: ``ExperimentError/changedSettings(stem:what:differences:)`` when the stored run was
+  ///   made with other settings (unless `--retrain-changed`).
+  public func isDone(_ configuration: Configuration, seed: UInt64) throws -> Bool {
     let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
-    let done =
-      options.resume
-      && FileManager.default.fileExists(atPath: output.record(stem).path)
-      && FileManager.default.fileExists(atPath: output.checkpoint(stem).path)
-    if done { print("\(stem): done already, skipped (--resume)") }
-    return done
+    guard options.resume else { return false }
+    if FileManager.default.fileExists(atPath: output.record(stem).path),
+      FileManager.default.fileExists(atPath: output.checkpoint(stem).path)
+    {
+      let record = try JSONDecoder.iso8601.decode(
+        RunRecord.self, from: Data(contentsOf: output.record(stem)))
+      let current = try fingerprint(configuration, seed: seed)
+      if try accept(stored: record.fingerprint, current: current, stem: stem, what: "run") {
+        print("\(stem): done already, skipped (--resume)")
+        return true
+      }
+    } else if FileManager.default.fileExists(atPath: output.trainingState(stem).path) {
+      // A run cut off mid-training resumes only with the settings it started with.
+      let state = try Checkpoint.read(from: output.trainingState(stem))
+      let stored = RunFingerprint(json: state.metadata[RunFingerprint.metadataKey])
+      let current = try fingerprint(configuration, seed: seed)
+      _ = try accept(stored: stored, current: current, stem: stem, what: "cut-off run")
+    }
+    return false
   }
 
   /// Writes `results.json`, `report.md` and the figures of every run in the output folder, and
@@ -121,7 +226,7 @@ public final class Experiment {
   @discardableResult
   public func run(_ configuration: Configuration, seed: UInt64) throws -> RunRecord {
     let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
-    if isDone(configuration, seed: seed) {
+    if try isDone(configuration, seed: seed) {
       return try JSONDecoder.iso8601.decode(
         RunRecord.self, from: Data(contentsOf: output.record(stem)))
     }
@@ -140,7 +245,10 @@ public final class Experiment {
         attention: configuration.transfersAttention ? [AttentionPair()] : [],
         channelAlignment: options.run.channelAlignment)
     }
-    let history = try Trainer(options: trainerOptions(for: configuration, seed: seed))
+    var trainer = trainerOptions(for: configuration, seed: seed)
+    trainer.checkpointMetadata[RunFingerprint.metadataKey] =
+      try fingerprint(configuration, seed: seed).json
+    let history = try Trainer(options: trainer)
       .fit(&model, on: data.train, validation: data.validation, distillation: setup)
     let record = try self.record(model, configuration: configuration, seed: seed, history: history)
     if configuration.isTeacher && seed == options.run.seed && teachers[configuration.student] == nil
@@ -182,13 +290,14 @@ public final class Experiment {
     let predictions = model.predict(data.test.inputs).argmaxAlongLastAxis()
     let scores = data.test.report(predictions: predictions)
     let checkpointURL = output.checkpoint(stem)
-    try Checkpoint(
-      model: model,
-      metadata: [
-        "model": configuration.student.rawValue, "family": options.run.family.name,
-        "configuration": configuration.name, "seed": "\(seed)",
-      ]
-    ).write(to: checkpointURL)
+    let fingerprint = try fingerprint(configuration, seed: seed)
+    var metadata = data.checkpointMetadata
+    metadata["model"] = configuration.student.rawValue
+    metadata["family"] = options.run.family.name
+    metadata["configuration"] = configuration.name
+    metadata["seed"] = "\(seed)"
+    metadata[RunFingerprint.metadataKey] = fingerprint.json
+    try Checkpoint(model: model, metadata: metadata).write(to: checkpointURL)
     let summary = try model.summary(inputShape: [1] + Array(data.test.inputs.shape.dropFirst()))
     let cost = try ModelCost(
       layers: summary.rows.map {
@@ -210,7 +319,7 @@ public final class Experiment {
         validationMacroF1: history.epochs.compactMap(\.validationMacroF1),
         bestEpoch: history.bestEpoch > 0 ? history.bestEpoch : nil),
       confusion: scores.confusionMatrix, classNames: data.classNames,
-      checkpointBytes: cost.checkpointBytes ?? 0)
+      checkpointBytes: cost.checkpointBytes ?? 0, fingerprint: fingerprint)
     try JSONEncoder.readable.encode(record).write(to: output.record(stem), options: .atomic)
     print(
       "\(stem): test accuracy \(String(format: "%.2f", 100 * scores.accuracy))%, "

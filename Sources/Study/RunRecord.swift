@@ -15,6 +15,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
   public var classNames: [String]
   /// The size of the run's checkpoint file.
   public var checkpointBytes: Int
+  /// What the run was trained with; `nil` in records of older versions.
+  public var fingerprint: RunFingerprint?
 
   /// The file stem of a run: `<configuration>-seed<N>`.
   public static func stem(configuration: String, seed: UInt64) -> String {
@@ -83,6 +85,12 @@ public enum ExperimentError: Error, CustomStringConvertible {
   case noRuns(path: String)
   /// A teacher checkpoint that does not fit the teacher model.
   case teacherCheckpoint(path: String, reason: String)
+  /// A stored run (or teacher) made with other settings than the run asked for now.
+  case changedSettings(stem: String, what: String, differences: [String])
+  /// Another live process writes into the output folder.
+  case locked(path: String, pid: Int32)
+  /// The runs of one output folder were made with different shared settings.
+  case mixedSettings(path: String, differences: [String])
 
   /// The message, naming the file or run concerned.
   public var description: String {
@@ -90,6 +98,16 @@ public enum ExperimentError: Error, CustomStringConvertible {
     case .unreadableRun(let path, let reason): "\(path): cannot read run record: \(reason)"
     case .noRuns(let path): "\(path): no run records to report"
     case .teacherCheckpoint(let path, let reason): "\(path): cannot use as teacher: \(reason)"
+    case .changedSettings(let stem, let what, let differences):
+      "\(stem): the stored \(what) was made with other settings ("
+        + differences.joined(separator: "; ")
+        + "); use another --out, or --retrain-changed to train it again"
+    case .locked(let path, let pid):
+      "\(path): another process (pid \(pid)) is writing into this output folder; wait for it or "
+        + "use another --out"
+    case .mixedSettings(let path, let differences):
+      "\(path): the runs here were made with different settings ("
+        + differences.joined(separator: "; ") + "); aggregate runs of one study per folder"
     }
   }
 }
@@ -108,5 +126,80 @@ extension JSONEncoder {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.dateEncodingStrategy = .iso8601
     return encoder
+  }
+}
+
+/// A lock file, held while this process writes into an output folder or one run of it, and
+/// removed when released (when the lock is freed). A lock whose process no longer runs (killed,
+/// say) is stale and is taken over.
+public final class OutputLock {
+  /// The lock file.
+  public let url: URL
+
+  init(url: URL, conflicting others: [URL]) throws {
+    self.url = url
+    for other in others {
+      if let pid = Self.liveOwner(of: other) {
+        throw ExperimentError.locked(path: url.deletingLastPathComponent().path, pid: pid)
+      }
+    }
+    for _ in 0..<2 {
+      let descriptor = open(url.path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+      if descriptor >= 0 {
+        let text = "\(getpid())\n"
+        _ = text.withCString { write(descriptor, $0, strlen($0)) }
+        close(descriptor)
+        return
+      }
+      guard errno == EEXIST else {
+        throw ExperimentError.unreadableRun(
+          path: url.path, reason: "cannot create the lock file: \(String(cString: strerror(errno)))"
+        )
+      }
+      if let pid = Self.liveOwner(of: url) {
+        throw ExperimentError.locked(path: url.deletingLastPathComponent().path, pid: pid)
+      }
+      unlink(url.path)  // stale: its process is gone
+    }
+    throw ExperimentError.unreadableRun(path: url.path, reason: "cannot take the lock file")
+  }
+
+  deinit { unlink(url.path) }
+
+  /// The process that holds the lock file at `url`, if it still runs (and is not this one).
+  static func liveOwner(of url: URL) -> Int32? {
+    guard let text = try? String(contentsOf: url, encoding: .utf8),
+      let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0,
+      pid != getpid()
+    else { return nil }
+    return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
+  }
+}
+
+extension OutputFolder {
+  /// Where the locks of single runs go.
+  var locks: URL { root.appendingPathComponent("locks", isDirectory: true) }
+  /// The lock of the whole folder.
+  var folderLock: URL { root.appendingPathComponent(".lock") }
+
+  /// Takes the whole folder for this process: no other live process may hold it or any of its
+  /// runs until the lock is released.
+  ///
+  /// - Throws: ``ExperimentError/locked(path:pid:)`` naming the process that holds it.
+  public func lock() throws -> OutputLock {
+    let runs =
+      (try? FileManager.default.contentsOfDirectory(at: locks, includingPropertiesForKeys: nil))
+      ?? []
+    return try OutputLock(url: folderLock, conflicting: runs)
+  }
+
+  /// Takes one run of the folder, as the runs of a plan do when they share it.
+  ///
+  /// - Throws: ``ExperimentError/locked(path:pid:)`` if another live process holds the folder or
+  ///   this run.
+  public func lock(run stem: String) throws -> OutputLock {
+    try FileManager.default.createDirectory(at: locks, withIntermediateDirectories: true)
+    return try OutputLock(
+      url: locks.appendingPathComponent(stem + ".lock"), conflicting: [folderLock])
   }
 }

@@ -27,18 +27,30 @@ public enum StudyCommand {
     }
     if let path = options.aggregate {
       let folder = try OutputFolder(path: path)
+      let lock = try folder.lock()
       try report(folder: folder, options: options)
+      withExtendedLifetime(lock) {}
       return
     }
     let experiment = try Experiment(options: options)
+    // One writer per folder; the runs of a plan that share it lock only themselves.
+    let folderLock = options.sharedOut ? nil : try experiment.output.lock()
     print("study on \(options.run.dataset.rawValue): \(experiment.data.summary)")
     let started = Date()
     for configuration in options.configurations {
       for seed in experiment.seeds(for: configuration, inStudy: true) {
+        let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
+        let runLock = options.sharedOut ? try experiment.output.lock(run: stem) : nil
         try experiment.run(configuration, seed: seed)
+        withExtendedLifetime(runLock) {}
       }
     }
-    try report(folder: experiment.output, options: options)
+    if options.sharedOut {
+      print("run recorded in \(options.run.out); when the plan is done: study --aggregate …")
+    } else {
+      try report(folder: experiment.output, options: options)
+    }
+    withExtendedLifetime(folderLock) {}
     print(String(format: "study finished in %.0f s", Date().timeIntervalSince(started)))
   }
 
@@ -46,6 +58,8 @@ public enum StudyCommand {
   /// reports the pair with the best validation macro-F1; writes `grid.json` into the output folder.
   static func searchGrid(_ options: StudyOptions) throws {
     let experiment = try Experiment(options: options)
+    let lock = try experiment.output.lock()
+    defer { withExtendedLifetime(lock) {} }
     let distilling = options.configurations.filter { $0.teacher != nil }
     guard !distilling.isEmpty else {
       throw UsageError(

@@ -10,6 +10,11 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
   public var run = RunOptions()
   /// Skip runs whose results are already in the output folder.
   public var resume = false
+  /// Train again, instead of stopping, a stored run or teacher made with other settings.
+  public var retrainChanged = false
+  /// Other runs of the same plan write into the output folder at the same time: lock each run,
+  /// not the folder, and leave the report to `--aggregate`.
+  public var sharedOut = false
   /// The configurations to run (all eight by default).
   public var configurations: [Configuration] = Configuration.all
   /// Print one command per run instead of running.
@@ -49,6 +54,16 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
       Option(
         "--resume", help: "skip runs whose results are in the output folder; finish a cut-off run"
       ) { o, _ in o.resume = true },
+      Option(
+        "--retrain-changed",
+        help: "train again a stored run or teacher made with other settings (default: stop and "
+          + "name them)"
+      ) { o, _ in o.retrainChanged = true },
+      Option(
+        "--shared-out",
+        help:
+          "runs of one plan share --out: lock this run only and write no report (--plan adds it)"
+      ) { o, _ in o.sharedOut = true },
       Option("--configurations", value: "LIST", help: "comma-separated subset of: \(names)") {
         o, v throws(UsageError) in
         var chosen: [Configuration] = []
@@ -148,7 +163,7 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
     result += [
       "--beta", "\(o.beta)", "--channel-alignment", o.channelAlignment.optionValue, "--out",
       o.out, "--configurations", configuration.name, "--seed", "\(seed)", "--seeds", "1",
-      "--resume",
+      "--resume", "--shared-out",
     ]
     return result
   }

@@ -38,6 +38,7 @@ public struct StudySummary {
         order[$1.result.configuration] ?? 99, $1.result.seed
       )
     }
+    try Self.checkSharedSettings(sorted, folder: folder)
     // Floats as their shortest decimal (0.1, not 0.10000000149011612).
     func decimal(_ value: Float) -> SettingValue { .number(Double("\(value)") ?? Double(value)) }
     let run = options.run
@@ -197,6 +198,34 @@ public struct StudySummary {
           evidence: "\(missing.joined(separator: ", ")) not run")
       }
       return check
+    }
+  }
+
+  /// Checks that the runs were made with the same settings, but for what differs by design
+  /// between runs (configuration, seed, teacher): a folder holds one study.
+  ///
+  /// - Throws: ``ExperimentError/mixedSettings(path:differences:)`` naming each setting with two
+  ///   values, and the runs that hold them.
+  static func checkSharedSettings(_ records: [RunRecord], folder: OutputFolder) throws {
+    var seen: [String: (value: String, run: String)] = [:]
+    var differences: [String] = []
+    for record in records {
+      guard let settings = record.fingerprint?.settings else { continue }
+      let run = RunRecord.stem(
+        configuration: record.result.configuration, seed: UInt64(record.result.seed))
+      for (key, value) in settings.sorted(by: { $0.key < $1.key })
+      where !["configuration", "seed", "teacher"].contains(key) {
+        if let first = seen[key] {
+          if first.value != value {
+            differences.append("\(key): \(first.value) in \(first.run), \(value) in \(run)")
+          }
+        } else {
+          seen[key] = (value, run)
+        }
+      }
+    }
+    guard differences.isEmpty else {
+      throw ExperimentError.mixedSettings(path: folder.root.path, differences: differences)
     }
   }
 }

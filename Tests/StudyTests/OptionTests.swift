@@ -108,6 +108,18 @@ struct OptionTests {
     (["--temperature", "inf"], "--temperature expects a number > 0, got 'inf'"),
     (["--beta", "-1"], "--beta expects a number ≥ 0, got '-1'"),
     (["--family", "lstm"], "--family expects cnn or deepconvlstm, got 'lstm'"),
+    // Counts that overflowed or allocated without bound.
+    (
+      ["--batch-size", "9223372036854775807"],
+      "--batch-size expects an integer from 1 to 1000000, got '9223372036854775807'"
+    ),
+    (
+      ["--seeds", "1000000000000"],
+      "--seeds expects an integer from 1 to 10000, got '1000000000000'"
+    ),
+    (["--seeds", "100000000"], "--seeds expects an integer from 1 to 10000, got '100000000'"),
+    (["--out", ""], "--out expects a folder, got ''"),
+    (["--alpha", "0.1", "--alpha", "0.2"], "--alpha is given twice"),
   ])
   func badInputIsOneLine(arguments: [String], message: String) {
     #expect(throws: UsageError(message, program: "study")) { try study.parse(arguments) }

@@ -71,12 +71,12 @@ struct StudyTests {
     let plan = StudyCommand.plan(options)
     #expect(plan.count == 1 + 2 + 2)
     #expect(plan[0].hasPrefix("swift run -c release study --dataset synthetic"))
-    #expect(plan[0].hasSuffix("--configurations teacher-att --seed 1 --seeds 1 --resume"))
+    #expect(plan[0].hasSuffix("--configurations teacher-att --seed 1 --seeds 1 --resume --shared-out"))
     #expect(
       plan.contains {
         $0.hasPrefix("swift run -c release study ")
           && $0.contains("--teacher-checkpoint o/checkpoints/teacher-att-seed1.safetensors")
-          && $0.hasSuffix("--configurations RAB-KD --seed 2 --seeds 1 --resume")
+          && $0.hasSuffix("--configurations RAB-KD --seed 2 --seeds 1 --resume --shared-out")
       })
     let script = StudyCommand.slurmScript(options)
     #expect(script.contains("#SBATCH --array=0-4"))
