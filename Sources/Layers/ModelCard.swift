@@ -102,6 +102,9 @@ public struct ModelCard: Codable, Equatable, Sendable {
   /// The sampling rate of the input, in hertz.
   public var samplingRate: Double?
 
+  /// An empty card: no architecture, normalization or names.
+  public init() {}
+
   /// A card from its fields.
   ///
   /// - Throws: ``ModelCardError/invalidField(reason:)`` when the channel names and the
