@@ -4,14 +4,14 @@ import Tensor
 /// A trained model as a flat list of inference operations with their weights: what an exporter
 /// (ONNX today, a C source file tomorrow) walks to write the model in another form.
 ///
-/// The graph is built from a model's ``ModelArchitecture`` and its tensors (a checkpoint, or a
-/// ``Sequential`` in memory): nested ``Sequential``s are flattened, ``Dropout`` (the identity in
-/// inference) is left out, ``CBAM`` and ``CBAM2D`` become their channel and spatial halves.
-/// Weights keep this package's layouts (`[kernel, in, out]` for ``Conv1D``, `[in, out]` for
-/// ``Dense``, gates `i, f, c, o` for ``LSTM``, …): each exporter converts them to its target's.
+/// The graph is built from a model's `ModelArchitecture` and its tensors (a checkpoint, or a
+/// `Sequential` in memory): nested `Sequential`s are flattened, `Dropout` (the identity in
+/// inference) is left out, `CBAM` and `CBAM2D` become their channel and spatial halves.
+/// Weights keep this package's layouts (`[kernel, in, out]` for `Conv1D`, `[in, out]` for
+/// `Dense`, gates `i, f, c, o` for `LSTM`, …): each exporter converts them to its target's.
 ///
 /// The graph takes raw windows `[batch, time, channels]`: when the card has an
-/// ``InputNormalization``, the z-score is the graph's ``normalization``, applied before the first
+/// `InputNormalization`, the z-score is the graph's ``normalization``, applied before the first
 /// step.
 public struct InferenceGraph {
   /// The number of input channels.
@@ -204,18 +204,18 @@ public struct InferenceStep {
 /// What one ``InferenceStep`` computes, in this package's channels-last layouts and weight
 /// layouts (each case says which).
 public enum InferenceOperation {
-  /// ``Conv1D``: filter `[kernel, in, out]`, bias `[out]`; `[batch, time, in]` in.
+  /// `Conv1D`: filter `[kernel, in, out]`, bias `[out]`; `[batch, time, in]` in.
   case conv1D(filter: Tensor, bias: Tensor?, stride: Int, dilation: Int, padding: Padding)
-  /// ``Conv2D``, stride 1: filter `[kh, kw, in, out]`, bias `[out]`; `[batch, h, w, in]` in.
+  /// `Conv2D`, stride 1: filter `[kh, kw, in, out]`, bias `[out]`; `[batch, h, w, in]` in.
   case conv2D(filter: Tensor, bias: Tensor?, padding: Padding)
-  /// ``Dense``: `x · weight + bias`, weight `[in, out]`, on the last axis.
+  /// `Dense`: `x · weight + bias`, weight `[in, out]`, on the last axis.
   case dense(weight: Tensor, bias: Tensor?)
-  /// ``LSTM``: kernel `[in, 4u]`, recurrent kernel `[u, 4u]`, bias `[4u]`, gates `i, f, c, o`;
+  /// `LSTM`: kernel `[in, 4u]`, recurrent kernel `[u, 4u]`, bias `[4u]`, gates `i, f, c, o`;
   /// `[batch, time, in]` in, every step or the last one out.
   case lstm(kernel: Tensor, recurrentKernel: Tensor, bias: Tensor, returnSequences: Bool)
-  /// ``MaxPool1D`` over time.
+  /// `MaxPool1D` over time.
   case maxPool1D(kernelSize: Int, stride: Int, padding: Padding)
-  /// ``AvgPool1D`` over time (`same` padding does not count padded steps).
+  /// `AvgPool1D` over time (`same` padding does not count padded steps).
   case avgPool1D(kernelSize: Int, stride: Int, padding: Padding)
   /// The mean over time: `[batch, time, c]` → `[batch, c]`.
   case globalAvgPool1D
@@ -233,7 +233,7 @@ public enum InferenceOperation {
   case flatten
   /// `[batch, …]` → `[batch] + shape` (one extent may be `-1`), row-major.
   case reshape([Int])
-  /// ``BatchNorm`` in inference: `(x − mean) / √(variance + ε) · scale + offset` on the last axis.
+  /// `BatchNorm` in inference: `(x − mean) / √(variance + ε) · scale + offset` on the last axis.
   case batchNorm(scale: Tensor, offset: Tensor, mean: Tensor, variance: Tensor, epsilon: Float)
   /// CBAM channel attention: `x · σ(MLP(mean x) + MLP(max x))`, the MLP `ReLU(v · hidden) · output`
   /// (no biases), the means and maxima over every axis but batch and the last (time; or time and

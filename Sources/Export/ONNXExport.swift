@@ -15,7 +15,7 @@ extension InferenceGraph {
   /// - The output `"logits"` is the model's output, `[batch, classes]` for the study's models.
   /// - Convolutions, pooling and CBAM run channels-first as ONNX needs: `Transpose` nodes convert
   ///   where the layout changes. CBAM is expressed in standard operators (`ReduceMean`,
-  ///   `ReduceMax`, `MatMul`, `Relu`, `Sigmoid`, `Concat`, `Conv`, `Mul`); ``LSTM`` becomes the
+  ///   `ReduceMax`, `MatMul`, `Relu`, `Sigmoid`, `Concat`, `Conv`, `Mul`); `LSTM` becomes the
   ///   `LSTM` operator, its gates reordered from `i, f, c, o` to ONNX's `i, o, f, c` and its bias
   ///   laid out `[Wb, Rb]` with `Rb = 0`.
   /// - Weights are `float32` initializers named after the checkpoint tensors they come from
