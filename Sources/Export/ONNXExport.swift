@@ -27,6 +27,7 @@ extension InferenceGraph {
   /// - Throws: ``ExportError/unsupported(_:)`` for a shape the exporter cannot lay out.
   public func onnxModel() throws(ExportError) -> ONNXModel {
     var builder = ONNXBuilder(rank: 3)
+    builder.fixedTime = windowLength != nil
     builder.value = "input"
     if let normalization {
       let mean = builder.constant("normalization.mean", [inputChannels], normalization.mean)
@@ -149,6 +150,9 @@ private struct ONNXBuilder {
   var value = ""
   var rank: Int
   var channelsFirst = false
+  /// Whether the input's time axis has a fixed length (the card's window length), so that the
+  /// steps' example shapes are the real ones.
+  var fixedTime = false
   private var counter = 0
   private var constants: Set<String> = []
 
@@ -230,9 +234,11 @@ private struct ONNXBuilder {
     return totals.map { $0 / 2 } + totals.map { $0 - $0 / 2 }
   }
 
+  /// A convolution; `inputLength` is the time steps it sees when ``fixedTime``.
   mutating func convolution(
-    _ name: String, filter: Tensor, bias: Tensor?, stride: Int, dilation: Int, padding: Padding
-  ) {
+    _ name: String, filter: Tensor, bias: Tensor?, stride: Int, dilation: Int, padding: Padding,
+    inputLength: Int? = nil
+  ) throws(ExportError) {
     let kernel = Array(filter.shape.dropLast(2))
     let weight = Self.convolutionWeight(filter)
     var inputs = [constant("\(name).filter", weight.dims, weight.values)]
@@ -247,7 +253,18 @@ private struct ONNXBuilder {
       attributes.append(ONNXAttribute("pads", .ints(Array(repeating: 0, count: 2 * kernel.count))))
     case .same where stride == 1:
       attributes.append(ONNXAttribute("pads", .ints(Self.samePads(kernel, dilation: dilation))))
-    case .same: attributes.append(ONNXAttribute("auto_pad", .string("SAME_UPPER")))
+    case .same:
+      // Strided `same` (1-D only): the padding depends on the input length.
+      if let length = inputLength, fixedTime {
+        let output = (length + stride - 1) / stride
+        let total = Swift.max(0, (output - 1) * stride + (kernel[0] - 1) * dilation + 1 - length)
+        attributes.append(ONNXAttribute("pads", .ints([total / 2, total - total / 2])))
+      } else if dilation == 1 {
+        attributes.append(ONNXAttribute("auto_pad", .string("SAME_UPPER")))
+      } else {
+        throw .unsupported(
+          "\(name): a strided, dilated `same` convolution needs the card's window length")
+      }
     }
     apply("Conv", with: inputs, name: name, attributes: attributes)
   }
@@ -257,11 +274,12 @@ private struct ONNXBuilder {
     switch step.operation {
     case .conv1D(let filter, let bias, let stride, let dilation, let padding):
       toChannelsFirst(name: name)
-      convolution(
-        name, filter: filter, bias: bias, stride: stride, dilation: dilation, padding: padding)
+      try convolution(
+        name, filter: filter, bias: bias, stride: stride, dilation: dilation, padding: padding,
+        inputLength: step.inputShape[1])
     case .conv2D(let filter, let bias, let padding):
       toChannelsFirst(name: name)
-      convolution(name, filter: filter, bias: bias, stride: 1, dilation: 1, padding: padding)
+      try convolution(name, filter: filter, bias: bias, stride: 1, dilation: 1, padding: padding)
     case .dense(let weight, let bias):
       let w = constant("\(name).weight", weight.shape, weight.scalars)
       let b = bias.map { constant("\(name).bias", $0.shape, $0.scalars) }
@@ -332,7 +350,7 @@ private struct ONNXBuilder {
       let max = node("ReduceMax", [x], name: name, attributes: keep)[0]
       value =
         node("Concat", [mean, max], name: name, attributes: [ONNXAttribute("axis", .int(1))])[0]
-      convolution(name, filter: filter, bias: nil, stride: 1, dilation: 1, padding: .same)
+      try convolution(name, filter: filter, bias: nil, stride: 1, dilation: 1, padding: .same)
       apply("Sigmoid", name: name)
       value = node("Mul", [x, value], name: name)[0]
     }

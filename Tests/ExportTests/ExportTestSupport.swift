@@ -3,38 +3,91 @@ import Foundation
 import Layers
 import Tensor
 
-/// One model of the study as the export tests use it: a family, a role and a display name.
+/// One model the export tests check: a reference model of the study, or a model with every
+/// built-in layer type.
 struct ExportCase: CustomStringConvertible, Sendable {
   var name: String
-  var family: ModelFamily
-  var role: ReferenceModel
+  /// The family and role of a reference model; `nil` for ``everyLayer(generator:)``.
+  var reference: (family: ModelFamily, role: ReferenceModel)?
   var timeSteps: Int
+  var classes = 6
 
   var description: String { name }
 
-  /// The nine models `Scripts/onnx-check.sh` checks: the CNN family's five, and DeepConvLSTM OM
-  /// and LM with and without CBAM-2D.
+  /// What `Scripts/onnx-check.sh` checks: the CNN family's five models, DeepConvLSTM OM and LM
+  /// with and without CBAM-2D, and a model with every built-in layer type.
   static let all: [ExportCase] =
     ReferenceModel.allCases.map {
-      ExportCase(name: $0.rawValue, family: .cnn, role: $0, timeSteps: 128)
-    }
-    + [
-      ExportCase(name: "dcl-om", family: .deepConvLSTM(), role: .teacher, timeSteps: 64),
-      ExportCase(name: "dcl-om-att", family: .deepConvLSTM(), role: .teacherAtt, timeSteps: 64),
-      ExportCase(name: "dcl-lm", family: .deepConvLSTM(), role: .lm, timeSteps: 64),
-      ExportCase(name: "dcl-lm-att", family: .deepConvLSTM(), role: .lmAtt, timeSteps: 64),
+      ExportCase(name: $0.rawValue, reference: (.cnn, $0), timeSteps: 128)
+    } + [
+      ExportCase(name: "dcl-om", reference: (.deepConvLSTM(), .teacher), timeSteps: 64),
+      ExportCase(name: "dcl-om-att", reference: (.deepConvLSTM(), .teacherAtt), timeSteps: 64),
+      ExportCase(name: "dcl-lm", reference: (.deepConvLSTM(), .lm), timeSteps: 64),
+      ExportCase(name: "dcl-lm-att", reference: (.deepConvLSTM(), .lmAtt), timeSteps: 64),
+      ExportCase(name: "every-layer", reference: nil, timeSteps: 32),
     ]
 
   static let channels = 9
-  static let classes = 6
 
-  /// The model with random weights (biases too), and a card with a random normalization.
+  /// A model of every built-in layer type for `[batch, 32, 9]` windows, ending in a softmax over
+  /// 6 classes: strided, dilated and even-kernel convolutions, `same` pooling, batch
+  /// normalization, both attentions on both ranks, reshapes, a nested model, an LSTM and a
+  /// per-step dense layer.
+  static func everyLayer(generator rng: inout SplitMix64) -> Sequential {
+    Sequential {
+      Conv1D(
+        inputChannels: channels, outputChannels: 8, kernelSize: 3, stride: 2, dilation: 2,
+        padding: .same, generator: &rng)  // [16, 8]
+      BatchNorm(channels: 8)
+      Tanh()
+      AvgPool1D(kernelSize: 3, stride: 1, padding: .same)
+      Sequential {
+        MaxPool1D(kernelSize: 3, stride: 2, padding: .same)  // [8, 8]
+        ChannelAttention(channels: 8, reduction: 2, generator: &rng)
+      }
+      SpatialAttention(kernelSize: 5, generator: &rng)
+      Sigmoid()
+      Reshape([-1, 4, 2])  // [8, 4, 2]
+      Conv2D(
+        inputChannels: 2, outputChannels: 3, kernelHeight: 3, kernelWidth: 2, padding: .same,
+        generator: &rng)
+      CBAM2D(filters: 3, reduction: 1, spatialKernel: 3, generator: &rng)
+      SpatialAttention2D(kernelSize: 3, generator: &rng)
+      ReLU()
+      Flatten()  // [96]
+      Reshape([8, 12])
+      LSTM(inputSize: 12, units: 6, returnSequences: true, generator: &rng)  // [8, 6]
+      Dense(inputSize: 6, outputSize: 5, generator: &rng)
+      ReLU()
+      Conv1D(inputChannels: 5, outputChannels: 4, kernelSize: 2, padding: .valid, generator: &rng)
+      Conv1D(inputChannels: 4, outputChannels: 4, kernelSize: 4, padding: .same, generator: &rng)
+      CBAM(channels: 4, reduction: 2, spatialKernel: 3, generator: &rng)  // [7, 4]
+      GlobalMaxPool1D()
+      Dropout(rate: 0.3)
+      Dense(inputSize: 4, outputSize: 6, generator: &rng)
+      Softmax()
+    }
+  }
+
+  /// The model with random weights (biases and batch-norm statistics too), and a card with a
+  /// random normalization.
   func make(seed: UInt64 = 1) throws -> (model: Sequential, card: ModelCard) {
     var rng = SplitMix64(seed: seed)
-    var model = family.make(
-      role, channels: Self.channels, classes: Self.classes, generator: &rng)
+    var model =
+      if let (family, role) = reference {
+        family.make(role, channels: Self.channels, classes: classes, generator: &rng)
+      } else {
+        Self.everyLayer(generator: &rng)
+      }
     model.forEachParameter { name, value in
-      if name.hasSuffix("bias") { value = Tensor.uniform(value.shape, in: -0.1...0.1, using: &rng) }
+      if name.hasSuffix("bias") || name.hasSuffix("offset") || name.hasSuffix("scale") {
+        value =
+          Tensor.uniform(value.shape, in: -0.1...0.1, using: &rng)
+          + (name.hasSuffix("scale") ? 1 : 0)
+      }
+    }
+    model.forEachState { name, value in
+      value = Tensor.uniform(value.shape, in: 0.1...0.9, using: &rng)
     }
     let mean = Tensor.uniform([Self.channels], in: -1...1, using: &rng).scalars
     let std = Tensor.uniform([Self.channels], in: 0.5...2, using: &rng).scalars

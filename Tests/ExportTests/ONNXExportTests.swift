@@ -39,7 +39,7 @@ struct ONNXExportTests {
     #expect(
       decoded.graph.inputs[0].shape
         == [.symbol("batch"), .value(testCase.timeSteps), .value(ExportCase.channels)])
-    #expect(decoded.graph.outputs[0].shape == [.symbol("batch"), .value(ExportCase.classes)])
+    #expect(decoded.graph.outputs[0].shape == [.symbol("batch"), .value(testCase.classes)])
     #expect(Array(decoded.graph.nodes.prefix(2).map(\.opType)) == ["Sub", "Div"])
     #expect(decoded.metadata(ONNXMetadataKey.windowLength) == "\(testCase.timeSteps)")
     #expect(decoded.metadata(ONNXMetadataKey.samplingRate) == "50.0")
@@ -129,6 +129,28 @@ struct ONNXExportTests {
     #expect(throws: ExportError.self) { try ONNXModel(serialized: [0x3A, 0x7F, 0x00]) }
   }
 
+  /// Without a window length the time axis is dynamic; a strided, dilated `same` convolution,
+  /// whose padding depends on the length, then cannot be expressed.
+  @Test func withoutAWindowLengthTimeIsDynamic() throws {
+    var rng = SplitMix64(seed: 3)
+    let lm = ReferenceModel.lm.make(channels: 9, classes: 6, generator: &rng)
+    let onnx = try InferenceGraph(model: lm, card: ModelCard()).onnxModel()
+    #expect(onnx.graph.inputs[0].shape == [.symbol("batch"), .symbol("time"), .value(9)])
+    #expect(onnx.graph.nodes.first?.opType == "Transpose")  // no normalization nodes
+    let dilated = Sequential {
+      Conv1D(
+        inputChannels: 9, outputChannels: 4, kernelSize: 3, stride: 2, dilation: 2,
+        padding: .same, generator: &rng)
+    }
+    #expect(throws: ExportError.self) {
+      try InferenceGraph(model: dilated, card: ModelCard()).onnxModel()
+    }
+    let fixed = try ModelCard(architecture: nil, windowLength: 32)
+    let pads = try InferenceGraph(model: dilated, card: fixed).onnxModel().graph.nodes
+      .first { $0.opType == "Conv" }?.attribute("pads")?.value
+    #expect(pads == .ints([1, 2]))  // (16 − 1)·2 + 5 − 32 = 3: one before, two after
+  }
+
   @Test func aModelWithACustomLayerCannotBeExported() {
     struct Halving: ParameterlessLayer {
       func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor { input * 0.5 }
@@ -181,7 +203,7 @@ struct ONNXFixtures {
         to: folder.appendingPathComponent("\(testCase.name).expected.f32"))
       manifest +=
         "\(testCase.name)\t\(windows)\t\(testCase.timeSteps)\t\(ExportCase.channels)\t"
-        + "\(ExportCase.classes)\n"
+        + "\(testCase.classes)\n"
     }
     try Data(manifest.utf8).write(to: folder.appendingPathComponent("manifest.tsv"))
   }
