@@ -365,9 +365,19 @@ public struct ONNXTensor: Equatable, Sendable {
     guard dims.allSatisfy({ $0 >= 0 }) else {
       throw .malformedONNX(reason: "tensor '\(name)' has dims \(dims)")
     }
-    let count = dims.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
     let width = type == 1 ? 4 : 8
-    guard type == 1 || type == 7, raw.count == count * width else {
+    // The element count and byte count; nil when either overflows an Int.
+    let count = dims.reduce(Int?.some(1)) { product, extent in
+      product.flatMap { p in
+        let (result, overflow) = p.multipliedReportingOverflow(by: extent)
+        return overflow ? nil : result
+      }
+    }
+    let byteCount = count.flatMap { c in
+      let (result, overflow) = c.multipliedReportingOverflow(by: width)
+      return overflow ? nil : result
+    }
+    guard type == 1 || type == 7, let count, raw.count == byteCount else {
       throw .malformedONNX(
         reason: "tensor '\(name)': data type \(type) with \(raw.count) raw bytes for dims \(dims)")
     }

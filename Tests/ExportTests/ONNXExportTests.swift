@@ -125,6 +125,27 @@ struct ONNXExportTests {
       }
     }
     #expect(failures > 0)
+    // Random bytes overwritten: decoded or rejected, never a trap.
+    var rng = SplitMix64(seed: 9)
+    for _ in 0..<300 {
+      var corrupted = bytes
+      for _ in 0..<3 {
+        corrupted[Int(rng.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: rng.next())
+      }
+      _ = try? ONNXModel(serialized: corrupted)
+    }
+    // A tensor whose dims overflow the byte count.
+    var writer = [UInt8]()
+    writer += [0x3A, 0x1E]  // graph, 30 bytes
+    writer += [0x2A, 0x1C]  // initializer, 28 bytes
+    writer += [0x08] + Array(repeating: 0xFF, count: 8) + [0x7F]  // dims 2^63 − 1
+    writer += [0x08] + Array(repeating: 0xFF, count: 8) + [0x7F]
+    writer += [0x10, 0x01, 0x4A, 0x04, 0, 0, 0, 0]  // FLOAT, raw_data 4 bytes
+    #expect(
+      throws: ExportError.malformedONNX(
+        reason: "tensor '': data type 1 with 4 raw bytes for dims "
+          + "[9223372036854775807, 9223372036854775807]")
+    ) { try ONNXModel(serialized: writer) }
     #expect(throws: ExportError.self) { try ONNXModel(serialized: [0x0B, 0x00]) }  // a group
     #expect(throws: ExportError.self) { try ONNXModel(serialized: [0x3A, 0x7F, 0x00]) }
   }
