@@ -82,9 +82,10 @@ public struct InferenceGraph {
     self.steps = steps
   }
 
-  /// The graph's output shape for `batch` windows of `time` steps.
-  public func outputShape(batch: Int, time: Int) -> [Int] {
-    guard let last = steps.last else { return [batch, time, inputChannels] }
+  /// The graph's output shape for `batch` windows of ``windowLength`` steps (128 when the card
+  /// has none), e.g. `[batch, classes]`.
+  public func outputShape(batch: Int) -> [Int] {
+    guard let last = steps.last else { return [batch, windowLength ?? 128, inputChannels] }
     return [batch] + last.outputShape.dropFirst()
   }
 

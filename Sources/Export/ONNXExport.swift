@@ -43,7 +43,7 @@ extension InferenceGraph {
     }
     builder.nodes[builder.nodes.count - 1].outputs[0] = "logits"
 
-    let example = outputShape(batch: 1, time: windowLength ?? 128)
+    let example = outputShape(batch: 1)
     var outputDims: [ONNXValueInfo.Dimension] = [.symbol("batch")]
     for (axis, extent) in example.enumerated().dropFirst() {
       let fixed = windowLength != nil || axis == example.count - 1
