@@ -4,6 +4,9 @@
 # input normalization: exports it, runs onnx.checker.check_model(full_check=True), runs ONNX
 # Runtime on 1,000 random raw windows and compares the logits with the Swift forward pass
 # (max abs difference ≤ 1e-5). Prints one line per model; exits non-zero on any failure.
+# A tenth model holds every built-in layer type. With the models' Keras-style initialization the
+# logits stay below about 1.5 in magnitude; float32 rounding differences grow with them (about
+# 4e-7 of the largest logit), which each line reports as the relative difference.
 #
 #   Scripts/onnx-check.sh [--no-build] [--scratch-path DIR]   (default .build, as `swift build`)
 #
@@ -79,8 +82,10 @@ for name, windows, time, channels, classes in rows:
         difference = float(np.max(np.abs(logits - expected)))
         single_difference = float(np.max(np.abs(single - logits[:1])))
         ok = logits.shape == expected.shape and difference <= tolerance and single_difference <= tolerance
-        print(f"{'ok  ' if ok else 'FAIL'} {name:<12} max abs diff {difference:.3e} over {windows} "
-              f"windows [{time}, {channels}] -> {classes}, |logits| <= {float(np.max(np.abs(expected))):.2f}")
+        largest = float(np.max(np.abs(expected)))
+        print(f"{'ok  ' if ok else 'FAIL'} {name:<12} max abs diff {difference:.3e} "
+              f"(relative to the largest |logit| {largest:.2f}: {difference / max(largest, 1e-30):.1e}) "
+              f"over {windows} windows [{time}, {channels}] -> {classes}")
         failed += not ok
     except Exception as error:  # one line per model, whatever went wrong
         print(f"FAIL {name:<12} {type(error).__name__}: {error}")
