@@ -79,3 +79,10 @@ let package = Package(
         path: "Examples/\(folder)")
     }
 )
+
+// Export: a trained model as an ONNX file (and the walk a C exporter will share), its tests.
+package.products.append(.library(name: "Export", targets: ["Export"]))
+package.targets += [
+  .target(name: "Export", dependencies: ["Layers", "Tensor"]),
+  .testTarget(name: "ExportTests", dependencies: ["Export", "Layers", "Tensor"]),
+]

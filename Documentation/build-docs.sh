@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(Tensor Layers Distillation Datasets Metrics)
+targets=(Tensor Layers Distillation Datasets Metrics Export)
 out=Documentation/.docc-build                # gitignored
 scratch=${DOCS_SCRATCH_PATH:-.build-docs}    # gitignored (.build*)
 jobs=${JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}
@@ -36,6 +36,9 @@ mkdir -p "$graphs"
 echo "== symbol graphs (swift build --target HARDistill -emit-symbol-graph)"
 # HARDistill is the umbrella target: building it builds the five libraries and nothing else.
 swift build --scratch-path "$scratch" -j "$jobs" --target HARDistill \
+  -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$graphs"
+# Export is not in the umbrella: its own build (Tensor and Layers are already built).
+swift build --scratch-path "$scratch" -j "$jobs" --target Export \
   -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$graphs"
 
 status=0

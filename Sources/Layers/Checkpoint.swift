@@ -10,7 +10,16 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
   /// The header is not the safetensors JSON it should be.
   case malformedHeader(path: String, reason: String)
   /// A tensor stored with a type other than `F32`.
-  case unsupportedDType(name: String, dtype: String)
+  case unsupportedDType(path: String, name: String, dtype: String)
+  /// The header names a key twice (a tensor, or a field of one); JSON readers would disagree on
+  /// which one wins, so the file is rejected.
+  case duplicateKey(path: String, key: String)
+  /// ``Checkpoint/loadModel(from:)`` on a file without an architecture: an older checkpoint, or
+  /// one of a model with a custom layer. Load it into a model built by hand with
+  /// ``Layer/load(from:)``.
+  case missingArchitecture(path: String)
+  /// The file's model card is not valid, or its architecture cannot be built.
+  case invalidModelCard(path: String, reason: String)
   /// The model (or optimizer) needs a tensor the checkpoint lacks.
   case missingName(String)
   /// The checkpoint holds a tensor the model does not have.
@@ -25,7 +34,13 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case .truncated(let path, let expected, let found):
       "\(path): truncated checkpoint: expected \(expected) bytes, found \(found)"
     case .malformedHeader(let path, let reason): "\(path): malformed safetensors header: \(reason)"
-    case .unsupportedDType(let name, let dtype): "tensor '\(name)': dtype \(dtype), expected F32"
+    case .unsupportedDType(let path, let name, let dtype):
+      "\(path): tensor '\(name)': dtype \(dtype), expected F32"
+    case .duplicateKey(let path, let key):
+      "\(path): malformed safetensors header: key '\(key)' appears twice"
+    case .missingArchitecture(let path):
+      "\(path): the checkpoint stores no architecture; build the model and use load(from:)"
+    case .invalidModelCard(let path, let reason): "\(path): invalid model card: \(reason)"
     case .missingName(let name): "checkpoint has no tensor '\(name)'"
     case .unexpectedName(let name): "checkpoint tensor '\(name)' is not in the model"
     case .shapeMismatch(let name, let expected, let found):
@@ -184,13 +199,16 @@ public struct Checkpoint: Equatable {
         foundBytes: bytes.count)
     }
     let dataStart = 8 + Int(headerLength)
-    let json: Any
-    do {
-      json = try JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart]))
+    let parsed: HeaderJSON
+    do throws(HeaderJSON.ParseError) {
+      parsed = try HeaderJSON.parse(Array(bytes[8..<dataStart]))
     } catch {
-      throw .malformedHeader(path: path, reason: "not JSON")
+      switch error {
+      case .syntax: throw .malformedHeader(path: path, reason: "not JSON")
+      case .duplicateKey(let key): throw .duplicateKey(path: path, key: key)
+      }
     }
-    guard let header = json as? [String: Any] else {
+    guard case .object(let header) = parsed else {
       throw .malformedHeader(path: path, reason: "not a JSON object")
     }
     var metadata: [String: String] = [:]
@@ -198,22 +216,35 @@ public struct Checkpoint: Equatable {
     let available = bytes.count - dataStart
     for (name, value) in header {
       if name == "__metadata__" {
-        guard let fields = value as? [String: String] else {
+        guard case .object(let fields) = value else {
           throw .malformedHeader(path: path, reason: "__metadata__ must map strings to strings")
         }
-        metadata = fields
+        for (key, field) in fields {
+          guard case .string(let text) = field else {
+            throw .malformedHeader(path: path, reason: "__metadata__ must map strings to strings")
+          }
+          metadata[key] = text
+        }
         continue
       }
-      guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-        let shapeValues = entry["shape"] as? [Any],
-        let offsetValues = entry["data_offsets"] as? [Any]
+      guard case .object(let members) = value else {
+        throw .malformedHeader(
+          path: path, reason: "entry '\(name)' lacks dtype, shape or data_offsets")
+      }
+      let entry = Dictionary(members, uniquingKeysWith: { first, _ in first })
+      guard case .string(let dtype) = entry["dtype"], case .array(let shapeValues) = entry["shape"],
+        case .array(let offsetValues) = entry["data_offsets"]
       else {
         throw .malformedHeader(
           path: path, reason: "entry '\(name)' lacks dtype, shape or data_offsets")
       }
-      guard dtype == "F32" else { throw .unsupportedDType(name: name, dtype: dtype) }
-      let shape = shapeValues.compactMap { ($0 as? NSNumber)?.intValue }
-      let offsets = offsetValues.compactMap { ($0 as? NSNumber)?.intValue }
+      guard dtype == "F32" else { throw .unsupportedDType(path: path, name: name, dtype: dtype) }
+      let shape = shapeValues.compactMap(\.nonNegativeInteger)
+      let offsets = offsetValues.compactMap(\.nonNegativeInteger)
+      guard offsets.count == offsetValues.count else {
+        throw .malformedHeader(
+          path: path, reason: "entry '\(name)': data_offsets must be non-negative integers")
+      }
       guard shape.count == shapeValues.count, shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }),
         offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1]
       else {

@@ -103,7 +103,7 @@ struct CheckpointTests {
     let f16 = #"{"w":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}"#
     var file = [UInt8(f16.utf8.count), 0, 0, 0, 0, 0, 0, 0] + Array(f16.utf8)
     file += [0, 0]
-    #expect(throws: CheckpointError.unsupportedDType(name: "w", dtype: "F16")) {
+    #expect(throws: CheckpointError.unsupportedDType(path: "c", name: "w", dtype: "F16")) {
       try Checkpoint(decoding: Data(file), path: "c")
     }
     let missing = temporaryURL("absent.safetensors")
