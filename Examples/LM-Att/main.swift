@@ -41,7 +41,7 @@ CommandLineTool.main(parser) { options in
     let report = try model.evaluate(on: data.test)
     print("LM-Att seed \(seed): test \(report.line), best epoch \(history.bestEpoch)")
     let stem = out.appendingPathComponent("LM-Att-seed\(seed)")
-    try Checkpoint(model: model, metadata: data.checkpointMetadata)
+    try Checkpoint(model: model, card: data.modelCard(for: model))
       .write(to: stem.appendingPathExtension("safetensors"))
     try report.write(to: stem.appendingPathExtension("json"))
   }

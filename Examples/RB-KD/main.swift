@@ -59,7 +59,7 @@ CommandLineTool.main(parser) { options in
     let report = try student.evaluate(on: data.test)
     print("RB-KD seed \(seed): test \(report.line), best epoch \(history.bestEpoch)")
     let stem = out.appendingPathComponent("RB-KD-seed\(seed)")
-    try Checkpoint(model: student, metadata: data.checkpointMetadata)
+    try Checkpoint(model: student, card: data.modelCard(for: student))
       .write(to: stem.appendingPathExtension("safetensors"))
     try report.write(to: stem.appendingPathExtension("json"))
   }

@@ -1,4 +1,5 @@
 import Datasets
+import Layers
 import Tensor
 
 /// A data set's training, validation and test windows, ready for ``Trainer``: the validation
@@ -99,18 +100,21 @@ public struct PreparedData {
 }
 
 extension PreparedData {
-  /// What a checkpoint of a model trained on these data should carry to be used on new
-  /// recordings: the class names, the window length and the per-channel z-score, as JSON text.
-  public var checkpointMetadata: [String: String] {
-    func json(_ values: [Float]) -> String {
-      "[" + values.map { "\($0)" }.joined(separator: ",") + "]"
-    }
-    let names = classNames.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-    return [
-      "classNames": "[" + names.joined(separator: ",") + "]",
-      "windowLength": "\(windowLength)",
-      "inputMean": json(standardizer.mean),
-      "inputStandardDeviation": json(standardizer.standardDeviation),
-    ]
+  /// What a checkpoint of `model`, trained on these data, should carry to be used on new
+  /// recordings from the file alone: its architecture, the per-channel z-score of the training
+  /// windows, the class names and the window length.
+  ///
+  /// ```swift
+  /// try Checkpoint(model: student, card: data.modelCard(for: student)).write(to: url)
+  /// let (model, card) = try Checkpoint.loadModel(from: url)   // later, anywhere
+  /// ```
+  ///
+  /// - Throws: ``Layers/ModelCardError`` if the standardizer's statistics are not finite.
+  public func modelCard(for model: Sequential) throws(ModelCardError) -> ModelCard {
+    try ModelCard(
+      model: model,
+      normalization: InputNormalization(
+        mean: standardizer.mean, standardDeviation: standardizer.standardDeviation),
+      classNames: classNames, windowLength: windowLength)
   }
 }

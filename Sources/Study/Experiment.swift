@@ -291,13 +291,14 @@ public final class Experiment {
     let scores = data.test.report(predictions: predictions)
     let checkpointURL = output.checkpoint(stem)
     let fingerprint = try fingerprint(configuration, seed: seed)
-    var metadata = data.checkpointMetadata
+    var metadata: [String: String] = [:]
     metadata["model"] = configuration.student.rawValue
     metadata["family"] = options.run.family.name
     metadata["configuration"] = configuration.name
     metadata["seed"] = "\(seed)"
     metadata[RunFingerprint.metadataKey] = fingerprint.json
-    try Checkpoint(model: model, metadata: metadata).write(to: checkpointURL)
+    try Checkpoint(model: model, card: data.modelCard(for: model), metadata: metadata)
+      .write(to: checkpointURL)
     let summary = try model.summary(inputShape: [1] + Array(data.test.inputs.shape.dropFirst()))
     let cost = try ModelCost(
       layers: summary.rows.map {

@@ -47,6 +47,7 @@ struct ExamplesTests {
   func exampleWritesTheScoresOfItsModel(
     program: String, name: String, kind: ReferenceModel
   ) throws {
+    var generator = SplitMix64(seed: 0)
     let out = temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: out) }
     let (status, errors) = try run(program, ["--smoke", "--seeds", "1", "--out", out])
@@ -56,17 +57,17 @@ struct ExamplesTests {
       ClassificationReport.self,
       from: Data(contentsOf: stem.appendingPathExtension("json")))
 
-    // The same data, the saved model, the library's evaluation: the same report, to the count.
+    // The same data, the model rebuilt from its file alone, the library's evaluation: the same
+    // report, to the count; the card carries what new recordings need.
     var options = RunOptions()
     options.smoke = true
     let data = try PreparedData(options.loadSplit())
-    var generator = SplitMix64(seed: 0)
-    var model = kind.make(
-      channels: data.channelCount, classes: data.classNames.count, generator: &generator)
-    let checkpoint = try Checkpoint.read(from: stem.appendingPathExtension("safetensors"))
-    try model.load(from: checkpoint)
+    let (model, card) = try Checkpoint.loadModel(from: stem.appendingPathExtension("safetensors"))
+    #expect(
+      model.architecture == kind.make(channels: 9, classes: 6, generator: &generator).architecture)
     #expect(try model.evaluate(on: data.test) == written)
-    #expect(checkpoint.metadata["windowLength"] == "64")
+    #expect(card.windowLength == 64 && card.classNames == data.classNames)
+    #expect(card.normalization?.mean == data.standardizer.mean)
     #expect(written.confusionMatrix.total == data.test.count)
   }
 
@@ -138,9 +139,10 @@ struct ExamplesTests {
     // Subject 4 alone is tested: 3 activities × 5 windows of 32 samples every 16 in 96.
     #expect(report.confusionMatrix.total == 15)
     #expect(report.classes == [0, 1, 2])
-    let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: out + "/LM-seed1.safetensors"))
-    #expect(checkpoint.metadata["classNames"] == #"["run","sit","walk"]"#)
-    #expect(checkpoint.metadata["windowLength"] == "32")
+    let (_, card) = try Checkpoint.loadModel(
+      from: URL(fileURLWithPath: out + "/LM-seed1.safetensors"))
+    #expect(card.classNames == ["run", "sit", "walk"] && card.windowLength == 32)
+    #expect(card.normalization?.channels == 6)
 
     // A column the file does not have: one line naming the file and what was expected, exit 1.
     let missing = try run(

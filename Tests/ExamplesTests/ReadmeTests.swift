@@ -33,7 +33,7 @@ struct ReadmeTests {
       attention: [AttentionPair(student: "cbam", teacher: "cbam")])
     try trainer.fit(&student, on: data.train, validation: data.validation, distillation: setup)
     print(try student.evaluate(on: data.test).line)  // accuracy, macro-F1 on test subjects
-    try Checkpoint(model: student, metadata: data.checkpointMetadata).write(to: studentURL)
+    try Checkpoint(model: student, card: data.modelCard(for: student)).write(to: studentURL)
 
     let predict = try InferencePlan(student, inputShape: [1, data.windowLength, channels])
     let logits = predict(data.test.inputs.sliced(alongAxis: 0, range: 0..<1))
