@@ -81,8 +81,12 @@ let package = Package(
 )
 
 // Export: a trained model as an ONNX file (and the walk a C exporter will share), its tests.
-package.products.append(.library(name: "Export", targets: ["Export"]))
+package.products += [
+  .library(name: "Export", targets: ["Export"]),
+  .executable(name: "export", targets: ["ExportTool"]),
+]
 package.targets += [
   .target(name: "Export", dependencies: ["Layers", "Tensor"]),
+  .executableTarget(name: "ExportTool", dependencies: ["Export", "Layers", "CommandLineOptions"]),
   .testTarget(name: "ExportTests", dependencies: ["Export", "Layers", "Tensor"]),
 ]

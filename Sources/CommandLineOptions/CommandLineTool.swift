@@ -38,10 +38,26 @@ public enum CommandLineTool {
         Data("\(parser.program): error: \(error) (see '\(parser.program) --help')\n".utf8))
       exit(64)
     } catch {
-      FileHandle.standardError.write(Data("\(parser.program): error: \(error)\n".utf8))
+      FileHandle.standardError.write(Data("\(parser.program): error: \(oneLine(error))\n".utf8))
       exit(1)
     }
   }
+}
+
+/// An error as one line: Foundation's file errors as `path: cause` (the system's words for the
+/// underlying failure) instead of their dictionary dump; others as they describe themselves.
+public func oneLine(_ error: any Error) -> String {
+  let nsError = error as NSError
+  guard nsError.domain == NSCocoaErrorDomain else { return "\(error)" }
+  let path =
+    (nsError.userInfo[NSFilePathErrorKey] as? String)
+    ?? (nsError.userInfo[NSURLErrorKey] as? URL)?.path ?? "file"
+  if let underlying = (nsError.userInfo[NSUnderlyingErrorKey] as? any Error).map({ $0 as NSError }),
+    underlying.domain == NSPOSIXErrorDomain
+  {
+    return "\(path): \(String(cString: strerror(Int32(underlying.code))))"
+  }
+  return "\(path): \(nsError.localizedDescription)"
 }
 
 extension DatasetError {
