@@ -66,9 +66,9 @@ final class IncrementalNetwork {
   /// The raw (normalized) input window, a mirrored ring of `windowLength` steps.
   private let input: UnsafeMutablePointer<Float>
   private var inputStart = 0
-  /// Scratch: a padded copy of a stage's input near an edge.
-  private let padded: UnsafeMutablePointer<Float>
-  private let paddedCapacity: Int
+  /// Scratch for a convolution: the rows it computes as one matrix (im2col), and its output.
+  private let columns: UnsafeMutablePointer<Float>
+  private let products: UnsafeMutablePointer<Float>
   /// Scratch for the global part: two activations, CBAM's maps.
   private let globalBuffers: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
   private let maps: UnsafeMutablePointer<Float>
@@ -119,7 +119,8 @@ final class IncrementalNetwork {
     var globalSteps: [(step: GlobalStep, shape: [Int])] = []
     var largestGlobal = 1
     var largestMaps = 1
-    var paddedCapacity = 1
+    var columnsCapacity = 1
+    var productsCapacity = 1
     let layers = model.layers
     var index = 0
     while index < layers.count {
@@ -161,9 +162,9 @@ final class IncrementalNetwork {
         let newRight = outLength - 1 - lastClean
         let ring = UnsafeMutablePointer<Float>.allocate(capacity: 2 * outLength * next[2])
         ring.initialize(repeating: 0, count: 2 * outLength * next[2])
-        // The widest padded copy: every output at once, when the window is recomputed whole.
-        paddedCapacity = Swift.max(
-          paddedCapacity, ((outLength - 1) * layerStride + span) * shape[2])
+        // Every output at once, when the window is computed whole.
+        columnsCapacity = Swift.max(columnsCapacity, outLength * kernel * shape[2])
+        productsCapacity = Swift.max(productsCapacity, outLength * next[2])
         return Stage(
           operation: operation, kernel: kernel, stride: layerStride, dilation: dilation,
           padBefore: padBefore, inLength: inLength, inChannels: shape[2], outLength: outLength,
@@ -240,10 +241,10 @@ final class IncrementalNetwork {
     self.stages = stages
     self.globalSteps = globalSteps
     self.owned = owned
-    self.paddedCapacity = paddedCapacity
     input = .allocate(capacity: 2 * windowLength * channels)
     input.initialize(repeating: 0, count: 2 * windowLength * channels)
-    padded = .allocate(capacity: paddedCapacity)
+    columns = .allocate(capacity: columnsCapacity)
+    products = .allocate(capacity: productsCapacity)
     globalBuffers = (.allocate(capacity: largestGlobal), .allocate(capacity: largestGlobal))
     maps = .allocate(capacity: largestMaps)
     made = true
@@ -251,7 +252,8 @@ final class IncrementalNetwork {
 
   deinit {
     input.deallocate()
-    padded.deallocate()
+    columns.deallocate()
+    products.deallocate()
     globalBuffers.0.deallocate()
     globalBuffers.1.deallocate()
     maps.deallocate()
@@ -266,12 +268,21 @@ final class IncrementalNetwork {
     for i in stages.indices { stages[i].start = 0 }
   }
 
-  /// Writes one normalized sample at position `position` of the pending window (`0..<length`).
-  func write(_ sample: UnsafePointer<Float>, at position: Int) {
+  /// Writes one sample, normalized as `(x − mean) · scale`, at position `position` of the
+  /// pending window (`0..<length`).
+  func write(
+    _ sample: UnsafePointer<Float>, mean: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+    at position: Int
+  ) {
     var slot = inputStart + position
     if slot >= windowLength { slot -= windowLength }
-    (input + slot * channels).update(from: sample, count: channels)
-    (input + (slot + windowLength) * channels).update(from: sample, count: channels)
+    let first = input + slot * channels
+    let second = input + (slot + windowLength) * channels
+    for c in 0..<channels {
+      let value = (sample[c] - mean[c]) * scale[c]
+      first[c] = value
+      second[c] = value
+    }
   }
 
   /// The logits of the pending window (every step of it written), computed incrementally from
@@ -296,11 +307,83 @@ final class IncrementalNetwork {
   private func run(_ stage: inout Stage, from x: UnsafePointer<Float>, whole: Bool) {
     let m = stage.outLength
     let rightBegin = Swift.max(stage.left, m - stage.right - stage.hop)
-    if whole || rightBegin <= stage.left {
-      compute(stage, outputs: 0..<m, from: x)
+    // The left edge (possibly empty) and the right part; one part when the window is whole.
+    let (leftPart, rightPart) =
+      whole || rightBegin <= stage.left ? (0..<0, 0..<m) : (0..<stage.left, rightBegin..<m)
+    if case .conv(let filter, let bias, let relu) = stage.operation {
+      convolve(
+        stage, outputs: (leftPart, rightPart), from: x, filter: filter, bias: bias, relu: relu)
     } else {
-      if stage.left > 0 { compute(stage, outputs: 0..<stage.left, from: x) }
-      compute(stage, outputs: rightBegin..<m, from: x)
+      if !leftPart.isEmpty { compute(stage, outputs: leftPart, from: x) }
+      compute(stage, outputs: rightPart, from: x)
+    }
+  }
+
+  /// Computes a convolution stage's outputs `parts` as one matrix product: their input rows
+  /// gathered (zeros for padding), times the filter `[kernel · inChannels, outChannels]`, then
+  /// copied into both copies of their ring slots.
+  private func convolve(
+    _ stage: Stage, outputs parts: (Range<Int>, Range<Int>), from x: UnsafePointer<Float>,
+    filter: UnsafePointer<Float>, bias: UnsafePointer<Float>?, relu: Bool
+  ) {
+    let cIn = stage.inChannels
+    let cOut = stage.outChannels
+    let rowWidth = stage.kernel * cIn
+    var rows = 0
+    for t in parts.0 {
+      gather(stage, step: t, from: x, into: columns + rows * rowWidth)
+      rows += 1
+    }
+    for t in parts.1 {
+      gather(stage, step: t, from: x, into: columns + rows * rowWidth)
+      rows += 1
+    }
+    BufferKernels.dense(
+      columns, rows: rows, inputSize: rowWidth, weight: filter, outputSize: cOut, bias: bias,
+      into: products)
+    if relu { BufferKernels.relu(products, count: rows * cOut, into: products) }
+    if !parts.0.isEmpty { store(stage, outputs: parts.0, from: products) }
+    store(stage, outputs: parts.1, from: products + parts.0.count * cOut)
+  }
+
+  /// Copies the input rows that output step `t` of a convolution stage reads into `row`
+  /// (`kernel · inChannels` floats), zeros where it reads padding.
+  @inline(__always)
+  private func gather(
+    _ stage: Stage, step t: Int, from x: UnsafePointer<Float>, into row: UnsafeMutablePointer<Float>
+  ) {
+    let cIn = stage.inChannels
+    let first = t * stage.stride - stage.padBefore
+    if stage.dilation == 1 && first >= 0 && first + stage.kernel <= stage.inLength {
+      row.update(from: x + first * cIn, count: stage.kernel * cIn)
+      return
+    }
+    for j in 0..<stage.kernel {
+      let p = first + j * stage.dilation
+      if p >= 0 && p < stage.inLength {
+        (row + j * cIn).update(from: x + p * cIn, count: cIn)
+      } else {
+        (row + j * cIn).update(repeating: 0, count: cIn)
+      }
+    }
+  }
+
+  /// Copies outputs `outputs`, `[count, outChannels]` at `values`, into both copies of their
+  /// ring slots.
+  private func store(_ stage: Stage, outputs: Range<Int>, from values: UnsafePointer<Float>) {
+    let m = stage.outLength
+    let cOut = stage.outChannels
+    var slot = stage.start + outputs.lowerBound
+    if slot >= m { slot -= m }
+    // The slots [slot, slot + count) wrap around at m at most once.
+    let count = outputs.count
+    let beforeWrap = Swift.min(count, m - slot)
+    (stage.ring + slot * cOut).update(from: values, count: beforeWrap * cOut)
+    (stage.ring + (slot + m) * cOut).update(from: values, count: beforeWrap * cOut)
+    if beforeWrap < count {
+      let rest = (count - beforeWrap) * cOut
+      stage.ring.update(from: values + beforeWrap * cOut, count: rest)
+      (stage.ring + m * cOut).update(from: values + beforeWrap * cOut, count: rest)
     }
   }
 
@@ -311,26 +394,9 @@ final class IncrementalNetwork {
     let cIn = stage.inChannels
     let cOut = stage.outChannels
     let y = stage.ring + (stage.start + t0) * cOut
-    let first = t0 * stage.stride - stage.padBefore
-    let end = (t1 - 1) * stage.stride - stage.padBefore + stage.span
     switch stage.operation {
-    case .conv(let filter, let bias, let relu):
-      var source = x + first * cIn
-      if first < 0 || end > stage.inLength {
-        // Zero padding: copy the input steps into scratch between zeros.
-        let count = end - first
-        padded.update(repeating: 0, count: count * cIn)
-        let lo = Swift.max(first, 0)
-        let hi = Swift.min(end, stage.inLength)
-        if hi > lo {
-          (padded + (lo - first) * cIn).update(from: x + lo * cIn, count: (hi - lo) * cIn)
-        }
-        source = UnsafePointer(padded)
-      }
-      BufferKernels.conv1D(
-        source, batch: 1, length: end - first, inChannels: cIn, filter: filter,
-        kernelSize: stage.kernel, outChannels: cOut, stride: stage.stride,
-        dilation: stage.dilation, padding: .valid, bias: bias, relu: relu, into: y)
+    case .conv:
+      preconditionFailure("convolutions run through convolve")
     case .maxPool:
       for t in t0..<t1 {
         let row = y + (t - t0) * cOut
@@ -345,7 +411,7 @@ final class IncrementalNetwork {
             row.update(from: step, count: cOut)
             firstTap = false
           } else {
-            for c in 0..<cOut where step[c] > row[c] { row[c] = step[c] }
+            for c in 0..<cOut { row[c] = step[c] > row[c] ? step[c] : row[c] }
           }
         }
       }

@@ -77,7 +77,6 @@ public final class StreamingRecognizer {
   private let scale: [Float]
   /// The first sample of the window being filled.
   private var windowStart = 0
-  private var normalized: [Float]
   private var logits: [Float]
 
   /// A recognizer running `model` on windows of `windowLength` samples every `hop` samples.
@@ -126,7 +125,6 @@ public final class StreamingRecognizer {
     self.mean = mean
     self.standardDeviation = standardDeviation
     scale = standardDeviation.map { 1 / $0 }
-    normalized = [Float](repeating: 0, count: mean.count)
     logits = [Float](repeating: 0, count: network.classes)
   }
 
@@ -179,17 +177,28 @@ public final class StreamingRecognizer {
       throw .nonFinite(sample: i / channels, channel: i % channels, value: values[i])
     }
     var predictions: [StreamingPrediction] = []
-    for s in 0..<count {
+    var s = 0
+    while s < count {
+      // The samples up to the end of the pending window, or all that are left.
       let position = sampleCount - windowStart
-      sampleCount += 1
-      // With a hop longer than the window, samples between windows belong to none.
-      guard position >= 0 else { continue }
-      let sample = values + s * channels
-      for c in 0..<channels { normalized[c] = (sample[c] - mean[c]) * scale[c] }
-      normalized.withUnsafeBufferPointer { network.write($0.baseAddress!, at: position) }
-      guard position == windowLength - 1 else { continue }
-      logits.withUnsafeMutableBufferPointer { network.logits(into: $0.baseAddress!) }
-      let probabilities = Self.softmax(logits)
+      let take = Swift.min(count - s, windowLength - position)
+      mean.withUnsafeBufferPointer { mean in
+        scale.withUnsafeBufferPointer { scale in
+          // With a hop longer than the window, samples between windows belong to none.
+          for i in Swift.min(Swift.max(0, -position), take)..<take {
+            network.write(
+              values + (s + i) * channels, mean: mean.baseAddress!, scale: scale.baseAddress!,
+              at: position + i)
+          }
+        }
+      }
+      s += take
+      sampleCount += take
+      guard position + take == windowLength else { continue }
+      let probabilities = logits.withUnsafeMutableBufferPointer { logits in
+        network.logits(into: logits.baseAddress!)
+        return Self.softmax(logits)
+      }
       let (label, confidence) = smoother.update(probabilities)
       predictions.append(
         StreamingPrediction(
@@ -202,7 +211,7 @@ public final class StreamingRecognizer {
   }
 
   /// The softmax of `logits`, computed from the largest one down.
-  static func softmax(_ logits: [Float]) -> [Float] {
+  static func softmax(_ logits: UnsafeMutableBufferPointer<Float>) -> [Float] {
     let largest = logits.max() ?? 0
     var result = logits.map { Foundation.exp($0 - largest) }
     let sum = result.reduce(0, +)
