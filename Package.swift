@@ -20,7 +20,8 @@ let package = Package(
     .library(name: "HARDistill", targets: ["HARDistill"])
   ] + libraries.map { .library(name: $0, targets: [$0]) }
     + examples.map { .executable(name: $0.0, targets: [$0.1]) } + [
-      .executable(name: "har-bench", targets: ["HarBench"])
+      .executable(name: "har-bench", targets: ["HarBench"]),
+      .executable(name: "stream", targets: ["Stream"]),
     ],
   targets: [
     // Libraries (DESIGN §2).
@@ -44,6 +45,9 @@ let package = Package(
     // Executables.
     .executableTarget(
       name: "HarBench", dependencies: ["Tensor", "Layers", "Datasets"], path: "Benchmarks/HarBench"),
+    .executableTarget(
+      name: "Stream", dependencies: ["Layers", "Datasets", "Metrics", "Tensor", "Distillation"],
+      path: "Examples/Stream"),
 
     // Tests import their module and TestSupport, never `@testable`, so `swift test -c release` works.
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
