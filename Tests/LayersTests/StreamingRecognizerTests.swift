@@ -108,7 +108,7 @@ struct StreamingRecognizerTests {
         }
         continue
       }
-      try Self.expectFullPassValues(model, hop: hop, samples: 128 + 40 * hop + 5, seed: 11)
+      try Self.expectFullPassValues(model, hop: hop, samples: 128 + 150 * hop + 5, seed: 11)
     }
   }
 
