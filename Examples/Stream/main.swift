@@ -111,6 +111,37 @@ func shownLabels(
   return (shown, raw)
 }
 
+/// The largest difference between the recognizer's probabilities and a full forward pass
+/// (an `InferencePlan`) of the same window, over every window of `stream`, and the window count:
+/// the incremental computation checked on real data.
+func largestDifference(
+  _ model: Sequential, _ standardizer: ChannelStandardizer, hop: Int, _ stream: LabeledStream
+) throws -> (difference: Float, windows: Int) {
+  let recognizer = try StreamingRecognizer(
+    model: model, mean: standardizer.mean, standardDeviation: standardizer.standardDeviation,
+    windowLength: 128, hop: hop)
+  let plan = try InferencePlan(model, inputShape: [1, 128, 6])
+  let predictions = try recognizer.append(
+    try Tensor(shape: [stream.sampleCount, 6], scalars: stream.values))
+  var worst: Float = 0
+  for prediction in predictions {
+    let first = prediction.lastSample - 127
+    var window = Array(stream.values[first * 6..<(prediction.lastSample + 1) * 6])
+    for i in window.indices {
+      window[i] =
+        (window[i] - standardizer.mean[i % 6]) * (1 / standardizer.standardDeviation[i % 6])
+    }
+    let logits = plan(try Tensor(shape: [1, 128, 6], scalars: window)).scalars
+    let largest = logits.max()!
+    let exps = logits.map { exp($0 - largest) }
+    let total = exps.reduce(0, +)
+    for (e, p) in zip(exps, prediction.probabilities) {
+      worst = Swift.max(worst, abs(e / total - p))
+    }
+  }
+  return (worst, predictions.count)
+}
+
 /// Scores one recording's shown labels into `outcome`.
 func score(_ shown: [Int], _ labels: [Int], into outcome: inout Outcome) {
   for t in labels.indices where labels[t] >= 0 {
@@ -272,6 +303,13 @@ func run(_ options: Options) throws {
 
     """
   let figureIndex = Swift.min(options.figure, testStreams.count - 1)
+  let check = try largestDifference(model, standardizer, hop: options.hop, testStreams[0])
+  print(
+    "incremental windows against full forward passes, test recording 0: \(check.windows) windows, "
+      + "largest probability difference \(check.difference)")
+  guard check.difference <= 1e-5 else {
+    throw UsageError(description: "the recognizer differs from a full pass by \(check.difference)")
+  }
   var figureRows: [(name: String, labels: [Int])] = [
     ("ground truth", testStreams[figureIndex].labels)
   ]
