@@ -24,6 +24,7 @@ let package = Package(
     + examples.map { .executable(name: $0.0, targets: [$0.1]) } + [
       .executable(name: "study", targets: ["StudyTool"]),
       .executable(name: "har-bench", targets: ["HarBench"]),
+      .executable(name: "stream", targets: ["Stream"]),
     ],
   targets: [
     // The library.
@@ -53,6 +54,9 @@ let package = Package(
 
     .executableTarget(
       name: "HarBench", dependencies: ["Tensor", "Layers", "Datasets"], path: "Benchmarks/HarBench"),
+    .executableTarget(
+      name: "Stream", dependencies: ["Layers", "Datasets", "Metrics", "Tensor", "Distillation"],
+      path: "Examples/Stream"),
 
     // Tests import their module and TestSupport, never `@testable`, so `swift test -c release` works.
     .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),

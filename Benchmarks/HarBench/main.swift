@@ -140,6 +140,7 @@ do {
     try runOpportunityTrainingCases(options, &report)
     try runInferenceCases(options, &report)
     try runParseCases(options, &report)
+    try runStreamCases(options, &report)
     if options.selects("memory") {
       report.add("memory", metric: "peak_rss_mb", value: Double(peakResidentBytes()) / 1_048_576)
     }
