@@ -327,7 +327,7 @@ public struct ModelArchitecture: Codable, Equatable, Sendable {
   ///   not a built-in type.
   public init(describing model: Sequential) throws(ModelCardError) {
     guard case .sequential(let layers) = try LayerArchitecture(describing: model) else {
-      preconditionFailure("a Sequential is described as .sequential")
+      fatalError("a Sequential is described as .sequential")
     }
     self.init(layers: layers)
   }

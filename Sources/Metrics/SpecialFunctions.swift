@@ -56,7 +56,7 @@ public enum SpecialFunctions {
       if abs(delta - 1) < 1e-15 { return h }
     }
     // Converges in O(sqrt(max(a, b))) steps; 10,000 covers a, b up to ~1e7.
-    preconditionFailure(
+    fatalError(
       "regularizedIncompleteBeta did not converge for x = \(x), a = \(a), b = \(b)")
   }
 

@@ -396,7 +396,7 @@ final class IncrementalNetwork {
     let y = stage.ring + (stage.start + t0) * cOut
     switch stage.operation {
     case .conv:
-      preconditionFailure("convolutions run through convolve")
+      fatalError("convolutions run through convolve")
     case .maxPool:
       for t in t0..<t1 {
         let row = y + (t - t0) * cOut
