@@ -26,6 +26,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+if ! command -v python3 >/dev/null || ! python3 -c "import venv, ensurepip" 2>/dev/null; then
+  echo "== installing python3 and python3-venv from Debian's packages"
+  apt-get update -qq && apt-get install -y -qq python3 python3-venv >/dev/null
+fi
 venv=${XDG_CACHE_HOME:-$HOME/.cache}/hardistill/onnx-venv
 if ! "$venv/bin/python" -c "import onnx, onnxruntime, numpy" 2>/dev/null; then
   echo "== creating $venv (onnx, onnxruntime, numpy)"

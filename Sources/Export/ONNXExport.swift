@@ -119,6 +119,8 @@ extension ONNXModel {
     do {
       try Data(serialized()).write(to: partial)
     } catch {
+      // A full disk leaves part of the file: remove it, so the folder holds only whole files.
+      try? FileManager.default.removeItem(at: partial)
       throw .unwritable(path: url.path, reason: error.localizedDescription)
     }
     guard rename(partial.path, url.path) == 0 else {

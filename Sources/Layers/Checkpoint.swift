@@ -160,7 +160,9 @@ public struct Checkpoint: Equatable {
     do {
       try encoded().write(to: partial)
     } catch {
-      throw .unreadable(path: url.path, reason: "\(error.localizedDescription)")
+      // A full disk leaves part of the file: remove it, so the folder holds only whole files.
+      try? FileManager.default.removeItem(at: partial)
+      throw .unreadable(path: url.path, reason: fileErrorReason(error))
     }
     guard rename(partial.path, url.path) == 0 else {
       let reason = String(cString: strerror(errno))
@@ -314,4 +316,16 @@ extension Layer {
     forEachParameter { name, value in value = checkpoint.tensors[name]! }
     forEachState { name, value in value = checkpoint.tensors[name]! }
   }
+}
+
+/// The cause of a failed file operation in the system's words (`No space left on device`), or
+/// Foundation's description when there is no underlying system error.
+func fileErrorReason(_ error: any Error) -> String {
+  let nsError = error as NSError
+  if let underlying = (nsError.userInfo[NSUnderlyingErrorKey] as? any Error).map({ $0 as NSError }),
+    underlying.domain == NSPOSIXErrorDomain
+  {
+    return String(cString: strerror(Int32(underlying.code)))
+  }
+  return nsError.localizedDescription
 }

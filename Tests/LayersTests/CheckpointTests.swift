@@ -122,3 +122,26 @@ struct CheckpointTests {
     #expect(siblings.filter { $0.contains(url.lastPathComponent) } == [url.lastPathComponent])
   }
 }
+
+@Suite("Checkpoint writes on a full disk")
+struct FullDiskTests {
+  /// A full disk, injected: the partial file is a link to /dev/full, where every write fails
+  /// with ENOSPC. Before, `<file>.partial` stayed behind (303 KB on a 300 KB disk).
+  @Test func aFailedWriteLeavesNoPartialFile() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "hardistill-full-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let url = folder.appendingPathComponent("model.safetensors")
+    try FileManager.default.createSymbolicLink(
+      atPath: url.path + ".partial", withDestinationPath: "/dev/full")
+    var generator = SplitMix64(seed: 3)
+    let model = ReferenceModel.lm.make(channels: 3, classes: 4, generator: &generator)
+    #expect {
+      try Checkpoint(model: model).write(to: url)
+    } throws: { error in
+      "\(error)".contains("model.safetensors") && "\(error)".contains("No space left on device")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [])
+  }
+}
