@@ -118,8 +118,20 @@ extension ClassificationReport {
   /// One line for a log: accuracy and macro-F1 in percent, e.g.
   /// `"accuracy 93.12 %, macro-F1 93.01 % (2,996 windows)"`.
   public var line: String {
-    "accuracy \(Format.fixed(100 * accuracy, 2)) %, macro-F1 \(Format.fixed(100 * macroF1, 2)) % "
-      + "(\(Format.grouped(confusionMatrix.total)) windows)"
+    let absent = absentClasses
+    return
+      "accuracy \(Format.fixed(100 * accuracy, 2)) %, macro-F1 \(Format.fixed(100 * macroF1, 2)) % "
+      + "(\(Format.grouped(confusionMatrix.total)) windows"
+      + (absent.isEmpty
+        ? ")"
+        : "; classes \(absent.map(String.init).joined(separator: ", ")) never occur in the labels, "
+          + "and their F1 of 0 counts in macro-F1)")
+  }
+
+  /// The classes no label holds (support 0): each counts in the macro averages with F1 0, so a
+  /// split without them scores a lower macro-F1 than its accuracy suggests.
+  public var absentClasses: [Int] {
+    zip(classes, confusionMatrix.support).filter { $0.1 == 0 }.map(\.0)
   }
 
   /// Writes the report as JSON (what `JSONDecoder` reads back into an equal report), atomically:

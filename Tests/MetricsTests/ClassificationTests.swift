@@ -223,3 +223,17 @@ func close(_ a: Double, _ b: Double, tolerance: Double = 1e-12) -> Bool {
 func allClose(_ a: [Double], _ b: [Double], tolerance: Double = 1e-12) -> Bool {
   a.count == b.count && zip(a, b).allSatisfy { close($0, $1, tolerance: tolerance) }
 }
+
+@Suite("Absent classes")
+struct AbsentClassTests {
+  /// A single-class test set scored over six classes: before, accuracy 100 % and macro-F1 0.167
+  /// with nothing said; now the report names the five classes that never occur.
+  @Test func aReportNamesTheClassesNoLabelHolds() throws {
+    let report = try ClassificationReport(
+      labels: [2, 2, 2], predictions: [2, 2, 2], classes: Array(0..<6))
+    #expect(report.accuracy == 1)
+    #expect(close(report.macroF1, 1.0 / 6))
+    #expect(report.absentClasses == [0, 1, 3, 4, 5])
+    #expect(report.line.contains("classes 0, 1, 3, 4, 5 never occur in the labels"))
+  }
+}
