@@ -56,7 +56,8 @@ public enum DistillationError: Error, Equatable, CustomStringConvertible {
         + "aligned (channel counts must divide, or use a projection; spatial maps must agree "
         + "apart from their time length)"
     case .missingAttentionMap(let model, let layer, let kind, let available):
-      "the \(model) has no \(kind) attention map from layer '\(layer)'; layers with maps: "
+      "the \(model) has no \(kind == "attention" ? "attention" : kind + " attention") map from "
+        + "layer '\(layer)'; layers with maps: "
         + (available.isEmpty ? "none" : available.sorted().joined(separator: ", "))
     }
   }

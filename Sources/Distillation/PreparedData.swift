@@ -42,7 +42,7 @@ public struct PreparedData {
   public var windowLength: Int { train.inputs.shape[1] }
 
   /// Problems the validation split could not avoid (a class missing from one part), with
-  /// ``Datasets/MissingClassPolicy/warn``; empty otherwise.
+  /// `MissingClassPolicy.warn` (Datasets); empty otherwise.
   public var warnings: [String]
 
   /// Splits `split.train` into training and validation subjects and standardizes every part.
@@ -109,7 +109,7 @@ extension PreparedData {
   /// let (model, card) = try Checkpoint.loadModel(from: url)   // later, anywhere
   /// ```
   ///
-  /// - Throws: ``Layers/ModelCardError`` if the standardizer's statistics are not finite.
+  /// - Throws: `ModelCardError` (Layers) if the standardizer's statistics are not finite.
   public func modelCard(for model: Sequential) throws(ModelCardError) -> ModelCard {
     try ModelCard(
       model: model,
