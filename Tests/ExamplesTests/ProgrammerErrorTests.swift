@@ -18,8 +18,8 @@ struct ProgrammerErrorTests {
       let plan = try InferencePlan(model, inputShape: [1, 32, 3])
       _ = plan(Tensor(zeros: [2, 32, 3]))
     }
-    #expect(
-      text(result).contains("InferencePlan: input shape [2, 32, 3] differs from the plan's [1, 32, 3]"))
+    let message = "InferencePlan: input shape [2, 32, 3] differs from the plan's [1, 32, 3]"
+    #expect(text(result).contains(message))
   }
 
   @Test func labeledWindowsGivenTooFewValues() async {

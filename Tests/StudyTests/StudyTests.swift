@@ -71,7 +71,8 @@ struct StudyTests {
     let plan = StudyCommand.plan(options)
     #expect(plan.count == 1 + 2 + 2)
     #expect(plan[0].hasPrefix("swift run -c release study --dataset synthetic"))
-    #expect(plan[0].hasSuffix("--configurations teacher-att --seed 1 --seeds 1 --resume --shared-out"))
+    #expect(
+      plan[0].hasSuffix("--configurations teacher-att --seed 1 --seeds 1 --resume --shared-out"))
     #expect(
       plan.contains {
         $0.hasPrefix("swift run -c release study ")
