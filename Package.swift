@@ -92,5 +92,5 @@ package.products += [
 package.targets += [
   .target(name: "Export", dependencies: ["Layers", "Tensor"]),
   .executableTarget(name: "ExportTool", dependencies: ["Export", "Layers", "CommandLineOptions"]),
-  .testTarget(name: "ExportTests", dependencies: ["Export", "Layers", "Tensor"]),
+  .testTarget(name: "ExportTests", dependencies: ["Export", "Layers", "Tensor", "Datasets"]),
 ]
