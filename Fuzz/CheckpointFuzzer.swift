@@ -1,7 +1,8 @@
 import Foundation
 
-// libFuzzer entry point for the safetensors reader, compiled into the Layers module by
-// Fuzz/build.sh. Every input must decode or throw a CheckpointError; a trap is a bug.
+// libFuzzer entry point for the safetensors reader and the model card, compiled into the Layers
+// module by Fuzz/build.sh. Every input must decode or throw a CheckpointError, and so must the
+// card and the model it rebuilds (`Checkpoint.model(path:)`); a trap is a bug.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -17,6 +18,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     else {
       fatalError("re-encoding changed the checkpoint")
     }
+    // A card's architecture is untrusted too: rebuilding the model must throw, not trap.
+    _ = try? checkpoint.model(path: "fuzz.safetensors")
   }
   return 0
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (with AddressSanitizer) into .build-fuzz/:
 #   datasets-fuzzer    every dataset loader; pick one with HARDISTILL_FUZZ_TARGET=<target>
-#   checkpoint-fuzzer  Checkpoint(decoding:path:)
+#   checkpoint-fuzzer  Checkpoint(decoding:path:), then the model card and the model it rebuilds
 # Not part of `swift build` or `swift test`. Run them with Fuzz/run.sh. Linux toolchain only
 # (libFuzzer ships with the Linux swift toolchain).
 set -euo pipefail
@@ -38,13 +38,13 @@ for source in Sources/CKernels/*.c; do
   objects+=("$object")
 done
 swiftc -parse-as-library -O -g -suppress-warnings -sanitize=address -module-name Tensor \
+  -package-name HARDistill \
   -I "$out/ckernels" -emit-module -emit-module-path "$out/Tensor.swiftmodule" \
   -emit-library -static -o "$out/libTensor.a" \
   $(find Sources/Tensor -name '*.swift' | sort)
 rm -f "$out/checkpoint-fuzzer"
-quiet swiftc "${flags[@]}" -module-name Layers -I "$out" -I "$out/ckernels" \
-  Sources/Layers/{Checkpoint,Layer,Training}.swift Sources/Layers/Optimizers/Optimizer.swift \
-  Fuzz/CheckpointFuzzer.swift "$out/libTensor.a" "${objects[@]}" \
+quiet swiftc "${flags[@]}" -module-name Layers -package-name HARDistill -I "$out" -I "$out/ckernels" \
+  $(find Sources/Layers -name '*.swift' | sort) Fuzz/CheckpointFuzzer.swift "$out/libTensor.a" "${objects[@]}" \
   -o "$out/checkpoint-fuzzer"
 fi
 echo "built: $targets (in $out/)"

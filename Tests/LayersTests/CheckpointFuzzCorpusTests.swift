@@ -27,6 +27,8 @@ struct CheckpointFuzzCorpusTests {
             || checkpoint.tensors.values.contains { $0.scalars.contains(where: \.isNaN) },
           "\(input.lastPathComponent)")
         decoded += 1
+        // So does the card's model, when there is one: rebuilt, or a CheckpointError.
+        _ = try? checkpoint.model(path: "corpus")
       } catch {
         #expect(!error.description.isEmpty)
       }
