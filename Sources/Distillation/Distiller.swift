@@ -68,7 +68,7 @@ public struct DistillerSettings: Sendable {
   /// 0.625 for 4 classes, 0.583 for 6. The under-confident teachers above (0.32–0.51 for 4
   /// classes) fall below it, the teachers trained to the end (0.98) far above it.
   public var confidenceMargin: Double = 0.5
-  /// Whether warnings are only returned or also stop the run (default ``WarningPolicy/warn``).
+  /// Whether warnings are only returned or also stop the run (default ``DistillerSettings/WarningPolicy/warn``).
   public var policy: WarningPolicy = .warn
   /// Whether each warning is also printed as one line on standard output (default `true`).
   public var printsWarnings: Bool = true
@@ -208,6 +208,8 @@ public struct DistillationResult<Teacher: Layer, Student: Layer> {
   public var plainStudent: Student?
   /// The plain student on the test windows, if it was trained.
   public var plainReport: ClassificationReport?
+  /// The plain student's training history, if it was trained.
+  public var plainHistory: TrainingHistory?
   /// What the check warned about, in order; empty when all looked well.
   public var warnings: [DistillationWarning]
 
@@ -274,6 +276,7 @@ public struct Distiller<Teacher: Layer, Student: Layer> {
     }
     var plainStudent: Student?
     var plainReport: ClassificationReport?
+    var plainHistory: TrainingHistory?
     if settings.trainsPlainStudent {
       var plain = student
       let history = try training { () throws(TrainingError) in
@@ -282,6 +285,7 @@ public struct Distiller<Teacher: Layer, Student: Layer> {
       }
       plainReport = try training { () throws(TrainingError) in try plain.evaluate(on: data.test) }
       plainStudent = plain
+      plainHistory = history
       if let studentF1 = history.bestValidationMacroF1, check.validationMacroF1 < studentF1 {
         warnings.append(
           .teacherWeakerThanPlainStudent(
@@ -309,7 +313,8 @@ public struct Distiller<Teacher: Layer, Student: Layer> {
     return DistillationResult(
       teacher: teacher, teacherHistory: teacherHistory, check: check, student: distilled,
       history: history, report: report,
-      plainStudent: plainStudent, plainReport: plainReport, warnings: warnings)
+      plainStudent: plainStudent, plainReport: plainReport, plainHistory: plainHistory,
+      warnings: warnings)
   }
 
   /// The `"cbam"` pair when both models leave maps under that name on one training window.

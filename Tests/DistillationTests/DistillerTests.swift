@@ -84,12 +84,20 @@ struct DistillerTests {
       .distill(on: data)
     let plain = try #require(result.plainReport)
     print(
-      "trained \(result.check.line); distilled test \(result.report.line); plain test "
+      "trained \(result.check.line); plain validation macro-F1 "
+        + "\(result.plainHistory?.bestValidationMacroF1 ?? 0); distilled test \(result.report.line); plain test "
         + "\(plain.line); distilled epochs \(result.history.epochs.count)")
     #expect(result.teacherHistory?.epochs.count == 100)
     #expect(!result.check.isUnderConfident)
     #expect(
       !result.warnings.contains { if case .underConfidentTeacher = $0 { true } else { false } })
+    // The teacher is compared with the plain student's best validation macro-F1.
+    let plainF1 = try #require(result.plainHistory?.bestValidationMacroF1)
+    #expect(
+      result.warnings.contains(
+        .teacherWeakerThanPlainStudent(
+          teacherMacroF1: result.check.validationMacroF1, studentMacroF1: plainF1))
+        == (result.check.validationMacroF1 < plainF1))
     // Both CBAM blocks are named "cbam", so the default pairs them: attention transfer ran.
     #expect((result.history.epochs.first?.channelAttention ?? 0) > 0)
     // Not collapsed: the distilled student within 5 points of the plain student's test accuracy
