@@ -125,13 +125,14 @@ enum CText {
   }
 
   static func header(
-    name: String, kind: String, model: LoweredModel, card: ModelCard, arenaBytes: Int
+    name: String, kind: String, timeSteps: Int, channels: Int, classes: Int, card: ModelCard,
+    arenaBytes: Int
   ) -> String {
     let guardName = name.uppercased() + "_H"
     let upper = name.uppercased()
-    var classes = ""
+    var classList = ""
     if let names = card.classNames {
-      classes = " * Classes, in score order: " + names.joined(separator: ", ") + ".\n"
+      classList = " * Classes, in score order: " + names.joined(separator: ", ") + ".\n"
     }
     var channelNames = ""
     if let names = card.channelNames {
@@ -144,16 +145,16 @@ enum CText {
        *   int class = \(name)_predict(window, scores);
        * The model keeps its activations in one static arena of \(arenaBytes) bytes, so calls
        * must not overlap (one thread at a time).
-      \(classes)\(channelNames) */
+      \(classList)\(channelNames) */
       #ifndef \(guardName)
       #define \(guardName)
 
-      #define \(upper)_TIME_STEPS \(model.timeSteps)
-      #define \(upper)_CHANNELS \(model.channels)
-      #define \(upper)_CLASSES \(model.outputCount)
+      #define \(upper)_TIME_STEPS \(timeSteps)
+      #define \(upper)_CHANNELS \(channels)
+      #define \(upper)_CLASSES \(classes)
       #define \(upper)_ARENA_BYTES \(arenaBytes)
 
-      /* Classifies one window of raw samples, window[t][c]; writes the \(model.outputCount)
+      /* Classifies one window of raw samples, window[t][c]; writes the \(classes)
        * scores (logits) and returns the index of the largest (the first, on a tie). */
       int \(name)_predict(
           const float window[\(upper)_TIME_STEPS][\(upper)_CHANNELS], float scores[\(upper)_CLASSES]);
@@ -257,7 +258,8 @@ private struct FloatCWriter {
     return CSource(
       name: name,
       header: CText.header(
-        name: name, kind: "float32", model: model, card: card, arenaBytes: arenaBytes),
+        name: name, kind: "float32", timeSteps: model.timeSteps, channels: model.channels,
+        classes: model.outputCount, card: card, arenaBytes: arenaBytes),
       implementation: text, weightBytes: 4 * model.parameterCount, arenaBytes: arenaBytes,
       multiplyAccumulates: model.multiplyAccumulates)
   }
