@@ -140,3 +140,56 @@ struct QuantizationTests {
     }
   }
 }
+
+/// Writes what `Scripts/cortex-m4-check.sh` runs on an emulated Cortex-M4: for LM, LM-Att and
+/// MM (random weights, a random normalization, calibrated on structured windows), a folder
+/// `<name>/` with the int8 C (`<name>_int8.c`, `.h`), the float C (`<name>_float.c`, `.h`),
+/// 300 raw windows (`windows.f32`) and the Swift int8 executor's output on them in the host
+/// harness's format (`expected.bin`: per window, the scores as floats and the class as an
+/// int32), plus `manifest.tsv`.
+@Suite("C fixtures")
+struct CFixtures {
+  static let folder = ProcessInfo.processInfo.environment["HARDISTILL_C_FIXTURES"]
+
+  @Test(
+    .enabled(
+      if: folder != nil,
+      "set HARDISTILL_C_FIXTURES to a folder (Scripts/cortex-m4-check.sh does) to write them"))
+  func writeFixtures() throws {
+    let folder = URL(fileURLWithPath: try #require(Self.folder))
+    var manifest = "name\twindows\ttime\tchannels\tclasses\tarena\tweights\tmacs\n"
+    for (index, testCase) in CExportTests.students.enumerated() {
+      let (model, card) = try testCase.make(seed: UInt64(300 + index))
+      let graph = try InferenceGraph(model: model, card: card)
+      let quantized = try QuantizedModel(
+        graph: graph,
+        calibrationWindows: QuantizationTests.syntheticWindows(
+          256, timeSteps: testCase.timeSteps, seed: 10))
+      let name = testCase.name.replacingOccurrences(of: "-", with: "_")
+      let directory = folder.appendingPathComponent(name)
+      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+      let int8 = try quantized.cSource(name: name + "_int8")
+      try int8.write(to: directory)
+      try graph.cSource(name: name + "_float").write(to: directory)
+      let windows = Tensor.concatenating(
+        [
+          QuantizationTests.syntheticWindows(200, timeSteps: testCase.timeSteps, seed: 11),
+          CExportTests.windows(100, timeSteps: testCase.timeSteps, seed: 12),
+        ], alongAxis: 0)
+      try rawFloats(windows.scalars).write(to: directory.appendingPathComponent("windows.f32"))
+      let scores = quantized.logits(for: windows).scalars
+      let classes = quantized.predictions(for: windows)
+      var expected = Data()
+      for (row, predicted) in classes.enumerated() {
+        expected += rawFloats(Array(scores[(row * testCase.classes)..<((row + 1) * testCase.classes)]))
+        withUnsafeBytes(of: Int32(predicted).littleEndian) { expected.append(contentsOf: $0) }
+      }
+      try expected.write(to: directory.appendingPathComponent("expected.bin"))
+      manifest +=
+        "\(name)\t\(classes.count)\t\(testCase.timeSteps)\t\(ExportCase.channels)\t"
+        + "\(testCase.classes)\t\(int8.arenaBytes)\t\(int8.weightBytes)\t"
+        + "\(int8.multiplyAccumulates)\n"
+    }
+    try Data(manifest.utf8).write(to: folder.appendingPathComponent("manifest.tsv"))
+  }
+}
