@@ -181,7 +181,8 @@ struct CFixtures {
       let classes = quantized.predictions(for: windows)
       var expected = Data()
       for (row, predicted) in classes.enumerated() {
-        expected += rawFloats(Array(scores[(row * testCase.classes)..<((row + 1) * testCase.classes)]))
+        expected += rawFloats(
+          Array(scores[(row * testCase.classes)..<((row + 1) * testCase.classes)]))
         withUnsafeBytes(of: Int32(predicted).littleEndian) { expected.append(contentsOf: $0) }
       }
       try expected.write(to: directory.appendingPathComponent("expected.bin"))

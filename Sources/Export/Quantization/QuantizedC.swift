@@ -30,7 +30,13 @@ extension QuantizedModel {
       case .conv(let q):
         let c = q.geometry
         used.insert("conv")
-        constants += CText.integers("static const int8_t w\(index)[\(q.filter.count)]", q.filter)
+        // The filter as [out][kernel][in], so that the inner loop reads it contiguously.
+        let rows = c.kernel * c.inChannels
+        let transposed = (0..<(rows * c.outChannels)).map { position in
+          q.filter[(position % rows) * c.outChannels + position / rows]
+        }
+        constants += CText.integers(
+          "static const int8_t w\(index)[\(transposed.count)]", transposed)
         constants += CText.integers("static const int32_t b\(index)[\(q.bias.count)]", q.bias)
         constants += requantizers("r\(index)", q.requantizers)
         calls.append(
@@ -143,7 +149,7 @@ extension QuantizedModel {
 
     """,
     "conv": """
-    /* y[t][o] = rq8(b[o] + sum over j, i of x[t*stride + j*dilation - pad][i] * w[j][i][o]). */
+    /* y[t][o] = rq8(b[o] + sum over j, i of x[t*stride + j*dilation - pad][i] * w[o][j][i]). */
     static void conv(const int8_t *x, int8_t *y, const int8_t *w, const int32_t *b,
                      const int32_t *m, const uint8_t *n, int len, int cin, int out_len, int cout,
                      int k, int stride, int dilation, int pad, int lo) {
@@ -156,8 +162,8 @@ extension QuantizedModel {
             const int8_t *xs, *wj;
             if (s < 0 || s >= len) continue;
             xs = x + s * cin;
-            wj = w + j * cin * cout + o;
-            for (i = 0; i < cin; ++i) acc += (int32_t)xs[i] * wj[i * cout];
+            wj = w + (o * k + j) * cin;
+            for (i = 0; i < cin; ++i) acc += (int32_t)xs[i] * wj[i];
           }
           y[t * cout + o] = rq8(acc, m[o], n[o], lo);
         }
