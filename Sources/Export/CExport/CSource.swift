@@ -75,7 +75,7 @@ public struct CSource: Sendable, Equatable {
 
 extension InferenceGraph {
   /// The graph as float32 C99 (see ``CSource``): the input z-score from the card's
-  /// ``InputNormalization``, batch normalization folded into the convolution before it, ReLU
+  /// `InputNormalization`, batch normalization folded into the convolution before it, ReLU
   /// fused into the layer before it, CBAM gates with `expf`.
   ///
   /// Kernels exist for the CNN family: `Conv1D`, `Dense` (on one vector per window),
