@@ -51,6 +51,27 @@ struct CExportTests {
     }
   }
 
+  /// The C model takes raw windows, so it needs the card's normalization; its arena is sized
+  /// for the card's window length.
+  @Test func needsANormalizationAndAWindowLength() throws {
+    let (model, card) = try Self.students[1].make()
+    for missing in ["normalization", "window length"] {
+      var partial = card
+      if missing == "normalization" {
+        partial.normalization = nil
+      } else {
+        partial.windowLength = nil
+      }
+      let graph = try InferenceGraph(model: model, card: partial)
+      #expect {
+        try graph.cSource(name: "lm_att")
+      } throws: { error in
+        guard case .unsupported(let reason) = error as? ExportError else { return false }
+        return reason.contains(missing)
+      }
+    }
+  }
+
   @Test func namesMustBeCIdentifiers() throws {
     #expect(CSource.identifier(from: "LM-Att-seed1") == "LM_Att_seed1")
     #expect(CSource.identifier(from: "1lm") == "_1lm")

@@ -127,9 +127,15 @@ struct QuantizationTests {
       let source = try quantized.cSource(
         name: "q_" + testCase.name.replacingOccurrences(of: "-", with: "_"))
       #expect(!source.implementation.contains("math.h"))
-      // Random windows well outside the calibration range too, so that clamping is exercised.
+      // Random windows well outside the calibration range too, so that clamping is exercised,
+      // and a window with NaN and infinite samples.
+      var odd = CExportTests.windows(1, timeSteps: 128, seed: 6).scalars
+      for index in stride(from: 0, to: odd.count, by: 7) { odd[index] = .nan }
+      for index in stride(from: 3, to: odd.count, by: 11) { odd[index] = -.infinity }
+      for index in stride(from: 5, to: odd.count, by: 13) { odd[index] = .infinity }
       let windows = Tensor.concatenating(
         [
+          try Tensor(shape: [1, 128, ExportCase.channels], scalars: odd),
           Self.syntheticWindows(200, timeSteps: 128, seed: 4),
           CExportTests.windows(100, timeSteps: 128, seed: 5) * 3,
         ], alongAxis: 0)

@@ -109,7 +109,8 @@ extension QuantizedModel {
           for (c = 0; c < \(upper)_CHANNELS; ++c) {
             float v = (window[t][c] - input_mean[c]) * input_scale[c];
             int8_t q;
-            if (v >= 127.0f) q = 127;
+            if (v != v) q = 0; /* NaN */
+            else if (v >= 127.0f) q = 127;
             else if (v <= -127.0f) q = -127;
             else q = (int8_t)(v >= 0.0f ? (int32_t)(v + 0.5f) : -(int32_t)(0.5f - v));
             arena[t * \(upper)_CHANNELS + c] = q;

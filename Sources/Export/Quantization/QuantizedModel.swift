@@ -27,8 +27,8 @@ public enum CalibrationMethod: Sendable, Equatable, CustomStringConvertible {
 /// - Activations: symmetric int8 (zero point 0, values in −127 … 127), one scale per tensor,
 ///   calibrated on raw training windows (``CalibrationMethod``).
 /// - The input: `q = round((x − mean) · inputScale[c])` in float32, rounded half away from zero
-///   and clamped, where `inputScale[c] = 1 / (standardDeviation[c] · s_input)`: the z-score and
-///   the quantization in one multiply.
+///   and clamped (a NaN sample becomes 0), where `inputScale[c] = 1 / (standardDeviation[c] ·
+///   s_input)`: the z-score and the quantization in one multiply.
 /// - Every other step is integer: int32 accumulation, then a ``Requantizer`` (multiplier and
 ///   shift) to the next int8 scale; a ReLU is the clamp's lower bound. Means over time or
 ///   channels are sums requantized by `1/n`.
@@ -212,8 +212,9 @@ public struct QuantizedModel: Sendable {
 
 extension QuantizedModel {
   /// The input as int8: `(x − mean) · inputScale` in float32, rounded half away from zero and
-  /// clamped to −127 … 127.
+  /// clamped to −127 … 127; a NaN sample becomes 0 (the channel's mean).
   static func quantize(_ v: Float) -> Int8 {
+    if v.isNaN { return 0 }
     if v >= 127 { return 127 }
     if v <= -127 { return -127 }
     return Int8(v >= 0 ? Int32(v + 0.5) : -Int32(0.5 - v))
