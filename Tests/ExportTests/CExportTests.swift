@@ -40,6 +40,68 @@ struct CExportTests {
     #expect(!source.implementation.contains("malloc") && !source.implementation.contains("printf"))
   }
 
+  /// A CNN with every kernel the C exporter has: strided, dilated and `valid` convolutions,
+  /// batch normalization to fold, `same` max pooling, a ReLU that cannot be fused, dropout, CBAM
+  /// and global max pooling; random weights, biases and batch-norm statistics.
+  static func everyKernel() throws -> (model: Sequential, card: ModelCard) {
+    var rng = SplitMix64(seed: 9)
+    var model = Sequential {
+      Conv1D(
+        inputChannels: ExportCase.channels, outputChannels: 8, kernelSize: 4, stride: 2,
+        dilation: 1, padding: .same, generator: &rng)  // [32, 8]
+      BatchNorm(channels: 8)
+      ReLU()
+      MaxPool1D(kernelSize: 3, stride: 2, padding: .same)  // [16, 8]
+      Conv1D(
+        inputChannels: 8, outputChannels: 12, kernelSize: 3, stride: 1, dilation: 2,
+        padding: .valid, generator: &rng)  // [12, 12]
+      MaxPool1D(kernelSize: 2)  // [6, 12]
+      ReLU()
+      Dropout(rate: 0.2)
+      CBAM(channels: 12, reduction: 3, spatialKernel: 3, generator: &rng)
+      GlobalMaxPool1D()
+      Dense(inputSize: 12, outputSize: 6, generator: &rng)
+    }
+    model.forEachParameter { name, value in
+      if name.hasSuffix("bias") || name.hasSuffix("offset") || name.hasSuffix("scale") {
+        value =
+          Tensor.uniform(value.shape, in: -0.1...0.1, using: &rng)
+          + (name.hasSuffix("scale") ? 1 : 0)
+      }
+    }
+    model.forEachState { _, value in value = Tensor.uniform(value.shape, in: 0.1...0.9, using: &rng)
+    }
+    let mean = Tensor.uniform([ExportCase.channels], in: -1...1, using: &rng).scalars
+    let std = Tensor.uniform([ExportCase.channels], in: 0.5...2, using: &rng).scalars
+    let card = try ModelCard(
+      model: model, normalization: InputNormalization(mean: mean, standardDeviation: std),
+      windowLength: 64)
+    return (model, card)
+  }
+
+  @Test func everyKernelMatchesInFloatAndInt8() throws {
+    guard SystemC.compiler != nil else {
+      print("skipped: no `cc` on PATH to compile the generated C")
+      return
+    }
+    let (model, card) = try Self.everyKernel()
+    let graph = try InferenceGraph(model: model, card: card)
+    let windows = Self.windows(64, timeSteps: 64, seed: 3)
+    let expected = model(try #require(card.normalization).apply(to: windows)).scalars
+    let (scores, _) = try SystemC.predict(
+      graph.cSource(name: "every"), windows: windows, classes: 6)
+    let difference = zip(scores, expected).map { abs($0 - $1) }.max() ?? .infinity
+    #expect(difference <= 1e-4, "max abs difference \(difference)")
+
+    let quantized = try QuantizedModel(
+      graph: graph, calibrationWindows: Self.windows(64, timeSteps: 64, seed: 4))
+    let (int8Scores, classes) = try SystemC.predict(
+      quantized.cSource(name: "every_int8"), windows: windows, classes: 6)
+    #expect(
+      int8Scores.map(\.bitPattern) == quantized.logits(for: windows).scalars.map(\.bitPattern))
+    #expect(classes == quantized.predictions(for: windows))
+  }
+
   @Test func aStepWithoutAKernelIsNamed() throws {
     let (model, card) = try ExportCase.all.first { $0.name == "dcl-lm" }!.make()
     let graph = try InferenceGraph(model: model, card: card)
