@@ -59,14 +59,17 @@ let parser = OptionParser(
     },
     Option(
       "--calibration", value: "METHOD",
-      help: "c-int8: min-max or a percentile of magnitudes, e.g. 99.99 (default min-max)"
+      help: "c-int8: min-max, mse, or a percentile of magnitudes, e.g. 99.99 (default min-max)"
     ) { o, v throws(UsageError) in
       if v == "min-max" {
         o.calibration = .minMax
+      } else if v == "mse" {
+        o.calibration = .mse
       } else if let p = Double(v), p > 50, p <= 100 {
         o.calibration = .percentile(p)
       } else {
-        throw UsageError("--calibration expects min-max or a percentile in (50, 100], got '\(v)'")
+        throw UsageError(
+          "--calibration expects min-max, mse or a percentile in (50, 100], got '\(v)'")
       }
     },
     Option(

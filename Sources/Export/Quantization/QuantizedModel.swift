@@ -9,12 +9,16 @@ public enum CalibrationMethod: Sendable, Equatable, CustomStringConvertible {
   /// The given percentile (e.g. 99.99) of the magnitudes seen: rare outliers clip, the rest
   /// get a finer step.
   case percentile(Double)
+  /// The range, among 64 fractions of the largest magnitude (1/64 … 1), whose int8 rounding and
+  /// clipping give the smallest mean squared error on the values seen.
+  case mse
 
-  /// `min-max` or `percentile 99.99`.
+  /// `min-max`, `percentile 99.99` or `mse`.
   public var description: String {
     switch self {
     case .minMax: "min-max"
     case .percentile(let p): "percentile \(p)"
+    case .mse: "mse"
     }
   }
 }
@@ -191,7 +195,7 @@ public struct QuantizedModel: Sendable {
         var largest: Float = 0
         for v in values { largest = Swift.max(largest, abs(v)) }
         maxima[point] = Swift.max(maxima[point], Double(largest))
-        if case .percentile = method {
+        if method != .minMax {
           let step = Swift.max(1, values.count / 512)
           for i in stride(from: 0, to: values.count, by: step) {
             samples[point].append(abs(values[i]))
@@ -199,11 +203,34 @@ public struct QuantizedModel: Sendable {
         }
       }
     }
-    guard case .percentile(let p) = method else { return maxima }
-    return samples.map { values in
-      let sorted = values.sorted()
-      let rank = Int((p / 100 * Double(sorted.count - 1)).rounded(.down))
-      return Double(sorted[Swift.max(0, Swift.min(sorted.count - 1, rank))])
+    switch method {
+    case .minMax:
+      return maxima
+    case .percentile(let p):
+      return samples.map { values in
+        let sorted = values.sorted()
+        let rank = Int((p / 100 * Double(sorted.count - 1)).rounded(.down))
+        return Double(sorted[Swift.max(0, Swift.min(sorted.count - 1, rank))])
+      }
+    case .mse:
+      return zip(samples, maxima).map { values, largest in
+        var best = (range: largest, error: Double.infinity)
+        for step in 1...64 {
+          let range = largest * Double(step) / 64
+          guard range > 0 else { continue }
+          let scale = range / 127
+          var error = 0.0
+          // At most about 32,768 of the values, evenly spread.
+          for v in stride(from: 0, to: values.count, by: Swift.max(1, values.count / 32_768))
+            .lazy.map({ values[$0] })
+          {
+            let q = Swift.min(127, (Double(v) / scale).rounded())
+            error += (Double(v) - q * scale) * (Double(v) - q * scale)
+          }
+          if error < best.error { best = (range, error) }
+        }
+        return best.range
+      }
     }
   }
 }
