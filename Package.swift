@@ -91,6 +91,10 @@ package.products += [
 ]
 package.targets += [
   .target(name: "Export", dependencies: ["Layers", "Tensor"]),
-  .executableTarget(name: "ExportTool", dependencies: ["Export", "Layers", "CommandLineOptions"]),
+  .executableTarget(
+    name: "ExportTool",
+    dependencies: [
+      "Export", "Layers", "Tensor", "Datasets", "Distillation", "Metrics", "CommandLineOptions",
+    ]),
   .testTarget(name: "ExportTests", dependencies: ["Export", "Layers", "Tensor", "Datasets"]),
 ]

@@ -2,31 +2,48 @@
 //
 //   swift run -c release export --checkpoint runs/lm-att/LM-Att-seed1.safetensors --out deploy
 //   python3 -c "import onnxruntime as ort; s = ort.InferenceSession('deploy/LM-Att-seed1.onnx')"
+//   swift run -c release export --checkpoint runs/lm-att/LM-Att-seed1.safetensors --format c
+//   swift run -c release export --checkpoint runs/lm-att/LM-Att-seed1.safetensors \
+//     --format c-int8 --dataset uci-hapt --data-dir ../shared/datasets/uci-hapt
 import CommandLineOptions
+import Datasets
+import Distillation
 import Export
 import Foundation
 import Layers
+import Metrics
+import Tensor
 
-/// What to export, in which format, and where.
+/// What to export, in which format, and where; for `c-int8`, the data to calibrate and test on.
 struct ExportOptions: ThreadBound {
   var checkpoint: String?
   var format = "onnx"
   var out = "."
   var name: String?
+  var calibration = CalibrationMethod.minMax
+  var calibrationWindows = 1000
+  var run = RunOptions()
   var threads: Int? { 1 }
 }
 
+let formats = ["onnx", "c", "c-int8"]
+let dataFlags = Set(Option<RunOptions>.data.map(\.flag))
+
 let parser = OptionParser(
   program: "export",
-  summary: "Writes a trained model (a checkpoint with its model card) as an ONNX file that takes "
-    + "raw sensor windows: the input z-score is the graph's first two nodes.",
+  summary: "Writes a trained model (a checkpoint with its model card) as a file that takes raw "
+    + "sensor windows: an ONNX graph (onnx), or dependency-free C99 source, float32 (c) or "
+    + "post-training int8 calibrated on the training windows of the data options (c-int8).",
   defaults: ExportOptions(),
   options: [
     Option("--checkpoint", value: "FILE", help: "the trained model (required)") { o, v in
       o.checkpoint = v
     },
-    Option("--format", value: "NAME", help: "onnx (default onnx)") { o, v throws(UsageError) in
-      guard v == "onnx" else { throw UsageError("--format expects onnx, got '\(v)'") }
+    Option("--format", value: "NAME", help: "onnx, c or c-int8 (default onnx)") {
+      o, v throws(UsageError) in
+      guard formats.contains(v) else {
+        throw UsageError("--format expects one of onnx, c, c-int8, got '\(v)'")
+      }
       o.format = v
     },
     Option("--out", value: "DIR", help: "the folder to write into (default: this one)") {
@@ -35,40 +52,143 @@ let parser = OptionParser(
       o.out = v
     },
     Option(
-      "--name", value: "NAME", help: "the file's name without extension (default: the checkpoint's)"
+      "--name", value: "NAME",
+      help: "the files' name without extension (default: the checkpoint's; a C identifier for c)"
     ) {
       o, v in o.name = v
     },
-  ]
-) { o, _ throws(UsageError) in
+    Option(
+      "--calibration", value: "METHOD",
+      help: "c-int8: min-max, mse, or a percentile of magnitudes, e.g. 99.99 (default min-max)"
+    ) { o, v throws(UsageError) in
+      if v == "min-max" {
+        o.calibration = .minMax
+      } else if v == "mse" {
+        o.calibration = .mse
+      } else if let p = Double(v), p > 50, p <= 100 {
+        o.calibration = .percentile(p)
+      } else {
+        throw UsageError(
+          "--calibration expects min-max, mse or a percentile in (50, 100], got '\(v)'")
+      }
+    },
+    Option(
+      "--calibration-windows", value: "N",
+      help: "c-int8: training windows to calibrate on, evenly spread (default 1000)"
+    ) { o, v throws(UsageError) in
+      o.calibrationWindows = try OptionValue.integer("--calibration-windows", v, in: 1...1_000_000)
+    },
+  ] + Option<RunOptions>.data.map { $0.embedded(in: \ExportOptions.run) }
+) { o, given throws(UsageError) in
   guard o.checkpoint != nil else { throw UsageError("--checkpoint is required") }
+  let data = given.intersection(dataFlags).sorted()
+  if o.format == "c-int8" {
+    try o.run.finish(given: given)
+  } else if let flag = data.first {
+    throw UsageError("\(flag) is for --format c-int8 (its calibration and test data)")
+  }
+}
+
+/// Accuracy and macro-F1 as `accuracy 91.20 %, macro-F1 90.85 %`.
+func scores(_ labels: [Int], _ predictions: [Int], classes: Int) throws -> String {
+  let report = try ClassificationReport(
+    labels: labels, predictions: predictions, classes: Array(0..<classes))
+  return String(
+    format: "accuracy %.2f %%, macro-F1 %.2f %%", 100 * report.accuracy, 100 * report.macroF1)
+}
+
+/// The arg-max of each row of `[n, k]` logits.
+func argMax(_ logits: Tensor) -> [Int] {
+  let k = logits.shape[1]
+  let scalars = logits.scalars
+  return (0..<logits.shape[0]).map { row in
+    let slice = scalars[(row * k)..<((row + 1) * k)]
+    return slice.firstIndex(of: slice.max()!)! - row * k
+  }
 }
 
 CommandLineTool.main(parser) { options in
   let url = URL(fileURLWithPath: options.checkpoint!)
   let checkpoint = try Checkpoint.read(from: url)
   let graph = try InferenceGraph(checkpoint: checkpoint)
-  guard graph.normalization != nil else {
+  guard let normalization = graph.normalization else {
     throw ExportError.unsupported(
       "\(url.path): the model card has no input normalization, so the exported model could not "
         + "take raw windows; write the checkpoint with one (PreparedData.modelCard(for:))")
   }
-  let name = options.name ?? url.deletingPathExtension().lastPathComponent
+  let stem = options.name ?? url.deletingPathExtension().lastPathComponent
   let folder = URL(fileURLWithPath: options.out, isDirectory: true)
   try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-  let destination = folder.appendingPathComponent(name + ".onnx")
-  try graph.onnxModel().write(to: destination)
-
   let (model, card) = try checkpoint.model(path: url.path)
   let window = card.windowLength ?? 128
-  let summary = try model.summary(inputShape: [1, window, graph.inputChannels])
-  let bytes = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size]) ?? 0
-  print("wrote \(destination.path) (\(bytes) bytes)")
+  let classes = card.classNames?.count ?? graph.outputShape(batch: 1).last ?? 0
+  let classList = card.classNames.map { " (\($0.joined(separator: ", ")))" } ?? ""
+
+  guard options.format != "onnx" else {
+    let destination = folder.appendingPathComponent(stem + ".onnx")
+    try graph.onnxModel().write(to: destination)
+    let summary = try model.summary(inputShape: [1, window, graph.inputChannels])
+    let bytes = (try? FileManager.default.attributesOfItem(atPath: destination.path)[.size]) ?? 0
+    print("wrote \(destination.path) (\(bytes) bytes)")
+    print(
+      "input [batch, \(window), \(graph.inputChannels)] raw samples; output [batch, \(classes)] "
+        + "logits\(classList)")
+    print(
+      "\(summary.parameters) parameters (\(4 * summary.parameters) weight bytes), "
+        + "\(summary.flops / 2) multiply-accumulates per window")
+    return
+  }
+
+  let name = options.name ?? CSource.identifier(from: stem)
+  let source: CSource
+  if options.format == "c" {
+    source = try graph.cSource(name: name)
+  } else {
+    let split = try options.run.loadSplit()
+    let data = try PreparedData(split, validation: options.run.validation)
+    guard split.train.channelCount == graph.inputChannels, split.train.length == window else {
+      throw ExportError.unsupported(
+        "the data's windows are [\(split.train.length), \(split.train.channelCount)], the model's "
+          + "[\(window), \(graph.inputChannels)]: calibrate on the data it was trained on")
+    }
+    // Raw windows (the graph applies the card's z-score): PreparedData's training subjects
+    // calibrate, the test subjects evaluate.
+    let trainSubjects = Set(data.subjects.train)
+    let training = split.train.selecting(
+      split.train.subjects.indices.filter { trainSubjects.contains(split.train.subjects[$0]) })
+    let count = min(options.calibrationWindows, training.count)
+    let calibration = try TrainingData(
+      training.selecting((0..<count).map { $0 * training.count / count })
+    ).inputs
+    let quantized = try QuantizedModel(
+      graph: graph, calibrationWindows: calibration, method: options.calibration)
+    source = try quantized.cSource(name: name)
+    let test = try TrainingData(split.test)
+    var floatPredictions: [Int] = []
+    var int8Predictions: [Int] = []
+    for start in stride(from: 0, to: test.count, by: 256) {
+      let chunk = test.inputs.sliced(alongAxis: 0, range: start..<min(test.count, start + 256))
+      floatPredictions += argMax(model(normalization.apply(to: chunk)))
+      int8Predictions += quantized.predictions(for: chunk)
+    }
+    print(
+      "calibrated on \(count) raw training windows (\(options.calibration)); test: "
+        + "\(test.count) windows from \(data.subjects.test.count) subjects")
+    print("  float32: \(try scores(test.labels, floatPredictions, classes: classes))")
+    print("  int8:    \(try scores(test.labels, int8Predictions, classes: classes))")
+    let agree = zip(floatPredictions, int8Predictions).filter { $0 == $1 }.count
+    print(
+      String(
+        format: "  int8 and float32 agree on %.2f %% of the test windows",
+        100 * Double(agree) / Double(max(1, test.count))))
+  }
+  let (header, file) = try source.write(to: folder)
+  print("wrote \(file.path) and \(header.path)")
   print(
-    "input [batch, \(window), \(graph.inputChannels)] raw samples; output [batch, "
-      + "\(card.classNames?.count ?? graph.outputShape(batch: 1).last ?? 0)] logits"
-      + (card.classNames.map { " (\($0.joined(separator: ", ")))" } ?? ""))
+    "input [\(window), \(graph.inputChannels)] raw samples; \(classes) scores\(classList); "
+      + "int \(name)_predict(const float window[\(window)][\(graph.inputChannels)], "
+      + "float scores[\(classes)])")
   print(
-    "\(summary.parameters) parameters (\(4 * summary.parameters) weight bytes), "
-      + "\(summary.flops / 2) multiply-accumulates per window")
+    "\(source.weightBytes) weight bytes, \(source.arenaBytes) arena bytes, "
+      + "\(source.multiplyAccumulates) multiply-accumulates per window")
 }

@@ -1,0 +1,70 @@
+import Export
+import Foundation
+import Layers
+import Tensor
+import Testing
+
+// The Swift code of the "From a trained student to a C file in your firmware" article
+// (Sources/Export/Export.docc/FromStudentToC.md), compiled and run here.
+
+/// The article's steps, in order.
+func exportStudentToC(
+  checkpoint: URL, trainingWindows: Tensor, testWindows: Tensor, folder: URL
+) throws -> [Int] {
+  let graph = try InferenceGraph(checkpoint: Checkpoint.read(from: checkpoint))
+  try graph.cSource(name: "student").write(to: folder)
+
+  let quantized = try QuantizedModel(
+    graph: graph, calibrationWindows: trainingWindows, method: .percentile(99.99))
+  let predictions = quantized.predictions(for: testWindows)
+  try quantized.cSource(name: "student_int8").write(to: folder)
+  return predictions
+}
+
+@Suite("C article")
+struct CArticleTests {
+  static let article = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Sources/Export/Export.docc/FromStudentToC.md")
+
+  @Test func theArticleRuns() throws {
+    let folder = FileManager.default.temporaryDirectory
+      .appendingPathComponent("hardistill-c-article-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (model, card) = try CExportTests.students[1].make()
+    let checkpoint = folder.appendingPathComponent("student.safetensors")
+    try Checkpoint(model: model, card: card).write(to: checkpoint)
+    let predictions = try exportStudentToC(
+      checkpoint: checkpoint,
+      trainingWindows: QuantizationTests.syntheticWindows(64, timeSteps: 128, seed: 1),
+      testWindows: QuantizationTests.syntheticWindows(8, timeSteps: 128, seed: 2), folder: folder)
+    #expect(predictions.count == 8)
+    let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+    #expect(
+      names == [
+        "student.c", "student.h", "student.safetensors", "student_int8.c", "student_int8.h",
+      ])
+  }
+
+  /// Every line of the article's Swift blocks is a line of this file.
+  @Test func articleQuotesOnlyCompiledCode() throws {
+    let article = try String(contentsOf: Self.article, encoding: .utf8)
+    let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
+    let compiled = Set(
+      source.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) })
+    var inSwift = false
+    var quoted = 0
+    for line in article.split(separator: "\n", omittingEmptySubsequences: false) {
+      if line.hasPrefix("```") {
+        inSwift = line == "```swift"
+        continue
+      }
+      let trimmed = line.trimmingCharacters(in: .whitespaces)
+      guard inSwift, !trimmed.isEmpty else { continue }
+      #expect(compiled.contains(trimmed), "not compiled: \(trimmed)")
+      quoted += 1
+    }
+    #expect(quoted >= 5)
+  }
+}
