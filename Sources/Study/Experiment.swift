@@ -222,6 +222,17 @@ public final class Experiment {
     try StudyCommand.report(folder: output, options: options)
   }
 
+  /// The split, threads, shards and package version of this process's runs.
+  public var studyProtocol: StudyProtocol {
+    StudyProtocol(
+      subjects: SplitParts(
+        train: data.subjects.train, validation: data.subjects.validation, test: data.subjects.test),
+      windows: SplitParts(
+        train: data.train.count, validation: data.validation.count, test: data.test.count),
+      threads: [options.run.threads ?? KernelConfiguration.current.threadCount],
+      shards: options.run.shards)
+  }
+
   /// Trains `configuration` with `seed` (or reads its record when resuming) and records the run.
   @discardableResult
   public func run(_ configuration: Configuration, seed: UInt64) throws -> RunRecord {
@@ -320,7 +331,8 @@ public final class Experiment {
         validationMacroF1: history.epochs.compactMap(\.validationMacroF1),
         bestEpoch: history.bestEpoch > 0 ? history.bestEpoch : nil),
       confusion: scores.confusionMatrix, classNames: data.classNames,
-      checkpointBytes: cost.checkpointBytes ?? 0, fingerprint: fingerprint)
+      checkpointBytes: cost.checkpointBytes ?? 0, fingerprint: fingerprint,
+      studyProtocol: studyProtocol)
     try JSONEncoder.readable.encode(record).write(to: output.record(stem), options: .atomic)
     print(
       "\(stem): test accuracy \(String(format: "%.2f", 100 * scores.accuracy))%, "

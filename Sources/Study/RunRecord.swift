@@ -17,6 +17,14 @@ public struct RunRecord: Codable, Sendable, Equatable {
   public var checkpointBytes: Int
   /// What the run was trained with; `nil` in records of older versions.
   public var fingerprint: RunFingerprint?
+  /// The run's split, threads, shards and package version, stored under `"protocol"`; `nil` in
+  /// records of older versions.
+  public var studyProtocol: StudyProtocol?
+
+  private enum CodingKeys: String, CodingKey {
+    case result, curve, confusion, classNames, checkpointBytes, fingerprint
+    case studyProtocol = "protocol"
+  }
 
   /// The file stem of a run: `<configuration>-seed<N>`.
   public static func stem(configuration: String, seed: UInt64) -> String {

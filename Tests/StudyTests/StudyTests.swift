@@ -40,6 +40,19 @@ struct StudyTests {
         "teacher-att", "LM", "LM-Att", "RAB-KD",
       ])
     #expect(json?["dataset"] as? String == "synthetic")
+    // The protocol: the split's subjects and windows, threads, shards, the package version.
+    let studyProtocol = try #require(json?["protocol"] as? [String: Any])
+    #expect(studyProtocol["packageVersion"] as? String == RunFingerprint.packageVersion)
+    #expect(studyProtocol["shards"] as? Int == 2)
+    #expect((studyProtocol["threads"] as? [Int])?.isEmpty == false)
+    let subjects = try #require(studyProtocol["subjects"] as? [String: [Int]])
+    let parts = ["train", "validation", "test"].map { Set(subjects[$0] ?? []) }
+    #expect(parts.allSatisfy { !$0.isEmpty })
+    #expect(parts[0].isDisjoint(with: parts[1]) && parts[0].isDisjoint(with: parts[2]))
+    let windows = try #require(studyProtocol["windows"] as? [String: Int])
+    #expect(windows.count == 3 && windows.values.allSatisfy { $0 > 0 })
+    let claims = try #require(json?["claims"] as? [[String: Any]])
+    #expect(claims.count == 5)
     let csv = try String(contentsOfFile: out + "/predictions-LM-seed1.csv", encoding: .utf8)
     #expect(csv.hasPrefix("index,label,prediction\n0,"))
     let checkpoint = out + "/checkpoints/RAB-KD-seed1.safetensors"
@@ -71,7 +84,8 @@ struct StudyTests {
     let plan = StudyCommand.plan(options)
     #expect(plan.count == 1 + 2 + 2)
     #expect(plan[0].hasPrefix("swift run -c release study --dataset synthetic"))
-    #expect(plan[0].hasSuffix("--configurations teacher-att --seed 1 --seeds 1 --resume --shared-out"))
+    #expect(
+      plan[0].hasSuffix("--configurations teacher-att --seed 1 --seeds 1 --resume --shared-out"))
     #expect(
       plan.contains {
         $0.hasPrefix("swift run -c release study ")

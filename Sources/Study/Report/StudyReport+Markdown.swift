@@ -25,6 +25,19 @@ extension StudyReport {
             "\(key) = \(results.settings[key]?.description ?? "")"
           }.joined(separator: "; ") + ".")
     }
+    if let record = results.studyProtocol {
+      func part(_ name: String, _ windows: Int, _ subjects: [Int]) -> String {
+        "\(name) \(Format.grouped(windows)) windows from subjects "
+          + subjects.map(String.init).joined(separator: " ")
+      }
+      out.append("")
+      out.append(
+        "Protocol: package \(record.packageVersion); "
+          + part("train", record.windows.train, record.subjects.train) + "; "
+          + part("validation", record.windows.validation, record.subjects.validation) + "; "
+          + part("test", record.windows.test, record.subjects.test) + "; threads "
+          + record.threads.map(String.init).joined(separator: ", ") + "; shards \(record.shards).")
+    }
 
     out.append("")
     out.append("## Results (mean ± std over seeds)")
@@ -96,6 +109,15 @@ extension StudyReport {
           + "2 / 2ⁿ (0.25 for 3 seeds, 0.0625 for 5).")
     } else {
       out.append("No runs of \(baseline), so no change relative to it is shown.")
+    }
+
+    if let claims = results.claims, !claims.isEmpty {
+      out.append("")
+      out.append("## The study's claims")
+      out.append("")
+      out.append(StudySummary.claimsHeader(claims))
+      out.append("")
+      out += claims.map(\.line)
     }
 
     out += perClassSection()

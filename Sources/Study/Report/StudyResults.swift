@@ -169,6 +169,12 @@ public struct StudyResults: Sendable, Equatable, Codable {
   public var runs: [RunResult]
   /// One entry per configuration, in order of first appearance in ``runs``.
   public var summary: [ConfigurationSummary]
+  /// The study's claims with their tests (see ``ClaimCheck``); `nil`, and absent from the JSON,
+  /// unless a study set them.
+  public var claims: [ClaimCheck]?
+  /// How the runs were made (see ``StudyProtocol``), stored under `"protocol"`; `nil`, and absent
+  /// from the JSON, unless a study set it.
+  public var studyProtocol: StudyProtocol?
 
   /// Results of `runs`, with ``summary`` computed from them.
   ///
@@ -225,7 +231,8 @@ public struct StudyResults: Sendable, Equatable, Codable {
   }
 
   private enum CodingKeys: String, CodingKey {
-    case dataset, family, created, settings, runs, summary
+    case dataset, family, created, settings, runs, summary, claims
+    case studyProtocol = "protocol"
   }
 
   /// Decodes `results.json`; `created` must be an ISO 8601 date-time.
@@ -242,6 +249,8 @@ public struct StudyResults: Sendable, Equatable, Codable {
     settings = try container.decode([String: SettingValue].self, forKey: .settings)
     runs = try container.decode([RunResult].self, forKey: .runs)
     summary = try container.decode([ConfigurationSummary].self, forKey: .summary)
+    claims = try container.decodeIfPresent([ClaimCheck].self, forKey: .claims)
+    studyProtocol = try container.decodeIfPresent(StudyProtocol.self, forKey: .studyProtocol)
   }
 
   /// Encodes the `results.json` object; `created` as an ISO 8601 date-time in UTC.
@@ -253,6 +262,8 @@ public struct StudyResults: Sendable, Equatable, Codable {
     try container.encode(settings, forKey: .settings)
     try container.encode(runs, forKey: .runs)
     try container.encode(summary, forKey: .summary)
+    try container.encodeIfPresent(claims, forKey: .claims)
+    try container.encodeIfPresent(studyProtocol, forKey: .studyProtocol)
   }
 
   /// `results.json`: pretty-printed, keys sorted, so reruns diff cleanly.
