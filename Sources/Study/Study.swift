@@ -107,19 +107,21 @@ public enum StudyCommand {
     print("\nwrote \(folder.root.path)/results.json, report.md and figures")
   }
 
-  /// One command of `study` per (configuration, seed) run, teachers first: a cluster runs
-  /// exactly the code a local run does. Each distilling run names its teacher's checkpoint.
+  /// One command of `study` per (configuration, seed) run, teachers first (one per teacher seed
+  /// with `--teachers N`): a cluster runs exactly the code a local run does. Each distilling run
+  /// names its teacher's checkpoint, that of ``StudyOptions/teacherSeed(forStudent:)``.
   public static func plan(_ options: StudyOptions) -> [String] {
     var commands: [String] = []
     let ordered =
       options.configurations.filter(\.isTeacher) + options.configurations.filter { !$0.isTeacher }
     for configuration in ordered {
-      let seeds = configuration.isTeacher ? [options.run.seed] : options.run.seeds
+      let seeds = configuration.isTeacher ? options.teacherSeeds : options.run.seeds
       for seed in seeds {
         var run = options
         if let teacher = configuration.teacher, options.run.teacherCheckpoint == nil {
           let name = teacher == .teacherAtt ? "teacher-att" : "teacher"
-          let stem = RunRecord.stem(configuration: name, seed: options.run.seed)
+          let stem = RunRecord.stem(
+            configuration: name, seed: options.teacherSeed(forStudent: seed))
           run.run.teacherCheckpoint = "\(options.run.out)/checkpoints/\(stem).safetensors"
         }
         let arguments =

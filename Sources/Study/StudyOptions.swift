@@ -15,6 +15,8 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
   /// Other runs of the same plan write into the output folder at the same time: lock each run,
   /// not the folder, and leave the report to `--aggregate`.
   public var sharedOut = false
+  /// Teachers per teacher configuration: seeds `seed`, `seed + 1`, …, `seed + teacherCount − 1`.
+  public var teacherCount = 1
   /// The configurations to run (all eight by default).
   public var configurations: [Configuration] = Configuration.all
   /// Print one command per run instead of running.
@@ -44,6 +46,17 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
     run[keyPath: path]
   }
 
+  /// The seeds the teachers are trained with: `seed`, `seed + 1`, …, `seed + teacherCount − 1`.
+  public var teacherSeeds: [UInt64] { (0..<UInt64(teacherCount)).map { run.seed + $0 } }
+
+  /// The seed of the teacher a student trained with `studentSeed` distills from:
+  /// `seed + (studentSeed mod teacherCount)`, the teacher with index `studentSeed mod N` in
+  /// ``teacherSeeds``. With one teacher every student uses it; with `--seed 1 --seeds 3
+  /// --teachers 3` students 1, 2 and 3 distill from teachers 2, 3 and 1.
+  public func teacherSeed(forStudent studentSeed: UInt64) -> UInt64 {
+    run.seed + studentSeed % UInt64(teacherCount)
+  }
+
   /// The thread bound of ``run``.
   public var threads: Int? { run.threads }
 
@@ -64,6 +77,13 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
         help:
           "runs of one plan share --out: lock this run only and write no report (--plan adds it)"
       ) { o, _ in o.sharedOut = true },
+      Option(
+        "--teachers", value: "N",
+        help: "teachers per teacher configuration, seeds seed … seed+N−1; student seed s distills "
+          + "from teacher seed + (s mod N) (default 1)"
+      ) { o, v throws(UsageError) in
+        o.teacherCount = try OptionValue.integer("--teachers", v, in: 1...10_000)
+      },
       Option("--configurations", value: "LIST", help: "comma-separated subset of: \(names)") {
         o, v throws(UsageError) in
         var chosen: [Configuration] = []
@@ -118,6 +138,9 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
       // Aggregating reads run files only: it needs no data.
       try o.run.finish(given: given, needsData: o.aggregate == nil)
       let modes = [o.plan, o.emitSlurm != nil, o.aggregate != nil, o.grid].filter { $0 }
+      if o.teacherCount > 1 && o.run.teacherCheckpoint != nil {
+        throw UsageError("--teachers N > 1 trains N teachers: it excludes --teacher-checkpoint")
+      }
       if modes.count > 1 {
         throw UsageError("--plan, --emit-slurm, --aggregate and --grid exclude each other")
       }

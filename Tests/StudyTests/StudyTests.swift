@@ -189,6 +189,72 @@ struct StudyTests {
     }
   }
 
+  @Test func studentSeedSDistillsFromTeacherSMod() throws {
+    let options = try StudyCommand.parser.parse([
+      "--seeds", "3", "--teachers", "2", "--out", "o", "--configurations", "RB-KD,teacher",
+    ])
+    #expect(options.teacherSeeds == [1, 2])
+    // seed + (s mod 2): students 1, 2, 3 use teachers 2, 1, 2.
+    #expect([1, 2, 3].map { options.teacherSeed(forStudent: $0) } == [2, 1, 2])
+    let plan = StudyCommand.plan(options)
+    #expect(plan.count == 2 + 3)
+    #expect(plan[0].hasSuffix("--configurations teacher --seed 1 --seeds 1 --resume --shared-out"))
+    #expect(plan[1].hasSuffix("--configurations teacher --seed 2 --seeds 1 --resume --shared-out"))
+    for (student, teacher) in [(1, 2), (2, 1), (3, 2)] {
+      #expect(
+        plan.contains {
+          $0.contains("--teacher-checkpoint o/checkpoints/teacher-seed\(teacher).safetensors")
+            && $0.contains("--configurations RB-KD --seed \(student) --seeds 1")
+        }, "student \(student) should name teacher seed \(teacher)")
+    }
+    #expect(!plan.contains { $0.contains("--teachers") })
+  }
+
+  @Test func severalTeachersRunLocallyAndThroughThePlanAlike() throws {
+    let local = temporaryFolder()
+    let planned = temporaryFolder()
+    defer {
+      try? FileManager.default.removeItem(atPath: local)
+      try? FileManager.default.removeItem(atPath: planned)
+    }
+    let arguments = [
+      "--smoke", "--epochs", "1", "--seeds", "2", "--teachers", "2", "--configurations",
+      "teacher,RB-KD",
+    ]
+    let options = try StudyCommand.parser.parse(arguments + ["--out", local])
+    try StudyCommand.run(options)
+    let summary = try StudySummary(folder: OutputFolder(path: local), options: options)
+    // Both teachers are runs of the report: their mean ± std is the table's teacher row.
+    #expect(summary.report.results.runs(of: "teacher").map(\.seed) == [1, 2])
+    let teacherRow = try #require(summary.report.results.summary(of: "teacher"))
+    let accuracies = summary.report.results.runs(of: "teacher").map(\.accuracy)
+    #expect(teacherRow.mean[.accuracy] == (accuracies[0] + accuracies[1]) / 2)
+    #expect(summary.text.contains { $0 == "±" })
+    let plan = StudyCommand.plan(try StudyCommand.parser.parse(arguments + ["--out", planned]))
+    #expect(plan.count == 4)
+    for command in plan {
+      try StudyCommand.run(StudyCommand.parser.parse(plannedArguments(command)))
+    }
+    var teacherDigests: [String] = []
+    for stem in ["teacher-seed1", "teacher-seed2", "RB-KD-seed1", "RB-KD-seed2"] {
+      let records = try [local, planned].map { folder in
+        try JSONDecoder().decode(
+          RunRecord.self,
+          from: Data(contentsOf: URL(fileURLWithPath: "\(folder)/runs/\(stem).json")))
+      }
+      #expect(records[0].result.accuracy == records[1].result.accuracy, "\(stem)")
+      #expect(records[0].fingerprint == records[1].fingerprint, "\(stem)")
+      if let digest = records[0].fingerprint?.settings["teacher"] { teacherDigests.append(digest) }
+      let weights = try [local, planned].map { folder in
+        try Checkpoint.read(
+          from: URL(fileURLWithPath: "\(folder)/checkpoints/\(stem).safetensors"))
+      }
+      #expect(weights[0] == weights[1], "\(stem): the weights differ")
+    }
+    // The two students distilled from different teachers.
+    #expect(teacherDigests.count == 2 && teacherDigests[0] != teacherDigests[1])
+  }
+
   @Test func theWeightsAreTheSameOnEveryThreadCount() throws {
     var weights: [Checkpoint] = []
     for threads in [1, 2] {
