@@ -102,12 +102,13 @@ extension StudySummary {
     }
     func pairs(_ baseline: String, _ candidate: String, _ metric: RunMetric) -> [(Double, Double)] {
       let base = Dictionary(
-        results.runs(of: baseline).map { ($0.seed, $0.value(of: metric)) },
+        results.runs(of: baseline).map { ($0.pairing, $0.value(of: metric)) },
         uniquingKeysWith: { a, _ in a })
       let cand = Dictionary(
-        results.runs(of: candidate).map { ($0.seed, $0.value(of: metric)) },
+        results.runs(of: candidate).map { ($0.pairing, $0.value(of: metric)) },
         uniquingKeysWith: { a, _ in a })
-      return Set(base.keys).intersection(cand.keys).sorted().map { (base[$0]!, cand[$0]!) }
+      return Set(base.keys).intersection(cand.keys).sorted { $0.lexicographicallyPrecedes($1) }
+        .map { (base[$0]!, cand[$0]!) }
     }
     func pending(_ claim: String, _ baseline: String, _ candidate: String, extra: String = "")
       -> Pending
@@ -150,6 +151,7 @@ extension StudySummary {
     let tested = comparisons.indices.filter { comparisons[$0] != nil }
     let holm = MultipleComparisons.holm(tested.map { comparisons[$0]!.tTestPValue(.greater) })
     let holmByClaim = Dictionary(uniqueKeysWithValues: zip(tested, holm))
+    let crossValidated = results.runs.contains { $0.fold != nil }
 
     return claims.indices.map { index in
       let claim = claims[index]
@@ -161,20 +163,24 @@ extension StudySummary {
       return check(
         claim.claim, baseline: claim.baseline, candidate: claim.candidate,
         accuracy: claim.accuracy, macroF1: claim.macroF1, comparison: comparisons[index],
-        holm: holmByClaim[index], extra: claim.extra)
+        holm: holmByClaim[index], extra: claim.extra, crossValidated: crossValidated)
     }
   }
 
   /// The verdict, evidence and statistics of one claim with at least one pair.
   private static func check(
     _ claim: String, baseline: String, candidate: String, accuracy: [(Double, Double)],
-    macroF1: [(Double, Double)], comparison: PairedComparison?, holm: Double?, extra: String
+    macroF1: [(Double, Double)], comparison: PairedComparison?, holm: Double?, extra: String,
+    crossValidated: Bool
   ) -> ClaimCheck {
     let count = accuracy.count
     let difference = accuracy.map { $1 - $0 }.reduce(0, +) / Double(count)
     let f1Difference =
       macroF1.isEmpty ? 0 : macroF1.map { $1 - $0 }.reduce(0, +) / Double(macroF1.count)
-    let seeds = "\(count) seed\(count == 1 ? "" : "s")"
+    let seeds =
+      crossValidated
+      ? "\(count) (fold, seed) pair\(count == 1 ? "" : "s")"
+      : "\(count) seed\(count == 1 ? "" : "s")"
     var statistics = ClaimStatistics(
       metric: RunMetric.accuracy.rawValue,
       alternative: PairedComparison.Alternative.greater.rawValue,
@@ -247,9 +253,10 @@ extension StudySummary {
   }
 
   /// The line above the claims: what is tested and how.
-  static func claimsHeader(_ claims: [ClaimCheck]) -> String {
+  static func claimsHeader(_ claims: [ClaimCheck], crossValidated: Bool = false) -> String {
     let tested = claims.filter { $0.statistics?.tTest != nil }.count
-    return "The study's claims on this run (paired over seeds, on accuracy; one-sided tests of "
+    let paired = crossValidated ? "(fold, seed) pairs" : "seeds"
+    return "The study's claims on this run (paired over \(paired), on accuracy; one-sided tests of "
       + "'candidate > baseline', Holm-corrected over the \(tested) claim\(tested == 1 ? "" : "s") "
       + "tested; supported = better and Holm p < 0.05):"
   }

@@ -43,7 +43,7 @@ public final class Experiment {
 
   /// The trainer options of one run (seeded, logging and checkpointing into the output folder).
   public func trainerOptions(for configuration: Configuration, seed: UInt64) -> TrainerOptions {
-    let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
+    let stem = RunRecord.stem(configuration: configuration.name, seed: seed, fold: options.fold)
     var trainer = options.run.trainerOptions(
       seed: seed, label: "\(configuration.name) seed \(seed)")
     trainer.logURL = output.log(stem)
@@ -66,6 +66,10 @@ public final class Experiment {
       "learningRate": "\(run.learningRate)", "clipNorm": run.clipNorm.map { "\($0)" } ?? "none",
       "shards": "\(run.shards)", "version": RunFingerprint.packageVersion,
     ]
+    if let fold = options.fold {
+      settings["fold"] = "\(fold)"
+      settings["folds"] = options.folds.map { "\($0)" } ?? "loso"
+    }
     if case .deepConvLSTM = run.family {
       settings["attention"] =
         "\(run.attention.position),\(run.attention.reduction),\(run.attention.spatialKernel)"
@@ -134,7 +138,7 @@ public final class Experiment {
     let key = TeacherKey(kind: kind, seed: seed)
     if let known = teachers[key] { return known }
     let configuration = kind == .teacherAtt ? Configuration.teacherAtt : Configuration.teacher
-    let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
+    let stem = RunRecord.stem(configuration: configuration.name, seed: seed, fold: options.fold)
     var candidates: [(url: URL, explicit: Bool)] = []
     if let path = options.run.teacherCheckpoint {
       candidates.append((URL(fileURLWithPath: path), true))
@@ -201,7 +205,7 @@ public final class Experiment {
   /// - Throws: ``ExperimentError/changedSettings(stem:what:differences:)`` when the stored run was
   ///   made with other settings (unless `--retrain-changed`).
   public func isDone(_ configuration: Configuration, seed: UInt64) throws -> Bool {
-    let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
+    let stem = RunRecord.stem(configuration: configuration.name, seed: seed, fold: options.fold)
     guard options.resume else { return false }
     if FileManager.default.fileExists(atPath: output.record(stem).path),
       FileManager.default.fileExists(atPath: output.checkpoint(stem).path)
@@ -237,13 +241,13 @@ public final class Experiment {
       windows: SplitParts(
         train: data.train.count, validation: data.validation.count, test: data.test.count),
       threads: [options.run.threads ?? KernelConfiguration.current.threadCount],
-      shards: options.run.shards)
+      shards: options.run.shards, fold: options.fold)
   }
 
   /// Trains `configuration` with `seed` (or reads its record when resuming) and records the run.
   @discardableResult
   public func run(_ configuration: Configuration, seed: UInt64) throws -> RunRecord {
-    let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
+    let stem = RunRecord.stem(configuration: configuration.name, seed: seed, fold: options.fold)
     if try isDone(configuration, seed: seed) {
       return try JSONDecoder.iso8601.decode(
         RunRecord.self, from: Data(contentsOf: output.record(stem)))
@@ -306,7 +310,7 @@ public final class Experiment {
   public func record(
     _ model: Sequential, configuration: Configuration, seed: UInt64, history: TrainingHistory
   ) throws -> RunRecord {
-    let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
+    let stem = RunRecord.stem(configuration: configuration.name, seed: seed, fold: options.fold)
     let predictions = model.predict(data.test.inputs).argmaxAlongLastAxis()
     let scores = data.test.report(predictions: predictions)
     let checkpointURL = output.checkpoint(stem)
@@ -334,7 +338,7 @@ public final class Experiment {
     let record = RunRecord(
       result: RunResult(
         configuration: configuration.name, seed: Int(seed), scores: scores, cost: cost,
-        epochs: history.epochs.count, trainSeconds: history.trainSeconds),
+        epochs: history.epochs.count, trainSeconds: history.trainSeconds, fold: options.fold),
       curve: try TrainingCurve(
         configuration: configuration.name, trainingLoss: history.epochs.map(\.loss),
         validationMacroF1: history.epochs.compactMap(\.validationMacroF1),

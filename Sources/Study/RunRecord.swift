@@ -26,9 +26,10 @@ public struct RunRecord: Codable, Sendable, Equatable {
     case studyProtocol = "protocol"
   }
 
-  /// The file stem of a run: `<configuration>-seed<N>`.
-  public static func stem(configuration: String, seed: UInt64) -> String {
-    "\(configuration)-seed\(seed)"
+  /// The file stem of a run: `<configuration>-seed<N>`, or `<configuration>-fold<K>-seed<N>`
+  /// for a run of cross-validation fold `K`.
+  public static func stem(configuration: String, seed: UInt64, fold: Int? = nil) -> String {
+    "\(configuration)-" + (fold.map { "fold\($0)-" } ?? "") + "seed\(seed)"
   }
 }
 

@@ -21,8 +21,8 @@ public struct StudySummary {
     let order = Dictionary(
       uniqueKeysWithValues: Configuration.all.enumerated().map { ($1.name, $0) })
     let sorted = records.sorted {
-      (order[$0.result.configuration] ?? 99, $0.result.seed) < (
-        order[$1.result.configuration] ?? 99, $1.result.seed
+      (order[$0.result.configuration] ?? 99, $0.result.fold ?? 0, $0.result.seed) < (
+        order[$1.result.configuration] ?? 99, $1.result.fold ?? 0, $1.result.seed
       )
     }
     try Self.checkSharedSettings(sorted, folder: folder)
@@ -95,13 +95,9 @@ public struct StudySummary {
     var lines = ["", "Configuration  Accuracy %       Macro-F1 %       Params    FLOPs      Seeds"]
     for summary in report.results.summary {
       let runs = report.results.runs(of: summary.configuration)
+      // Mean ± std over seeds, or over folds (of the folds' means) under cross-validation.
       func cell(_ metric: RunMetric) -> String {
-        let values = runs.map { 100 * $0.value(of: metric) }
-        let mean = values.reduce(0, +) / Double(values.count)
-        let variance =
-          values.count > 1
-          ? values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1) : 0
-        return String(format: "%6.2f ± %5.2f", mean, variance.squareRoot())
+        String(format: "%6.2f ± %5.2f", 100 * summary.mean[metric], 100 * summary.std[metric])
       }
       let first = runs[0]
       lines.append(
@@ -112,7 +108,9 @@ public struct StudySummary {
           + "\(runs.count)")
     }
     lines.append("")
-    lines.append(Self.claimsHeader(claims))
+    lines.append(
+      Self.claimsHeader(
+        claims, crossValidated: report.results.runs.contains { $0.fold != nil }))
     lines += claims.map(\.line)
     return lines.joined(separator: "\n")
   }
@@ -128,9 +126,14 @@ public struct StudySummary {
     for record in records {
       guard let settings = record.fingerprint?.settings else { continue }
       let run = RunRecord.stem(
-        configuration: record.result.configuration, seed: UInt64(record.result.seed))
-      for (key, value) in settings.sorted(by: { $0.key < $1.key })
-      where !["configuration", "seed", "teacher"].contains(key) {
+        configuration: record.result.configuration, seed: UInt64(record.result.seed),
+        fold: record.result.fold)
+      // The split of a cross-validation run is its fold's: compared within the fold only.
+      let perFold = ["data", "testSubjects", "validationSubjects", "fold"]
+      for (name, value) in settings.sorted(by: { $0.key < $1.key })
+      where !["configuration", "seed", "teacher"].contains(name) {
+        let fold = settings["fold"].map { " (fold \($0))" } ?? ""
+        let key = perFold.contains(name) ? name + fold : name
         if let first = seen[key] {
           if first.value != value {
             differences.append("\(key): \(first.value) in \(first.run), \(value) in \(run)")

@@ -2,6 +2,7 @@ import CommandLineOptions
 import Distillation
 import Foundation
 import Layers
+import Metrics
 import Study
 import Tensor
 import Testing
@@ -253,6 +254,92 @@ struct StudyTests {
     }
     // The two students distilled from different teachers.
     #expect(teacherDigests.count == 2 && teacherDigests[0] != teacherDigests[1])
+  }
+
+  @Test func foldsDealTheSortedSubjectsRoundRobin() throws {
+    var options = try StudyCommand.parser.parse(["--folds", "10"])
+    let hapt = try options.foldSubjects(of: Array(1...30).reversed())
+    #expect(hapt.count == 10 && hapt.allSatisfy { $0.count == 3 })
+    #expect(hapt[0] == [1, 11, 21] && hapt[9] == [10, 20, 30])
+    #expect(throws: UsageError("--folds 10: the data set has only 8 subjects")) {
+      try options.foldSubjects(of: Array(1...8))
+    }
+    options = try StudyCommand.parser.parse(["--loso"])
+    #expect(try options.foldSubjects(of: [4, 2, 9]) == [[2], [4], [9]])
+  }
+
+  @Test func crossValidationRunsLocallyAndThroughItsPlanAlike() throws {
+    let local = temporaryFolder()
+    let planned = temporaryFolder()
+    defer {
+      try? FileManager.default.removeItem(atPath: local)
+      try? FileManager.default.removeItem(atPath: planned)
+    }
+    let arguments = [
+      "--smoke", "--epochs", "1", "--seeds", "2", "--folds", "4", "--configurations",
+      "teacher,LM,RB-KD",
+    ]
+    try StudyCommand.run(StudyCommand.parser.parse(arguments + ["--out", local]))
+    func results(_ folder: String) throws -> StudyResults {
+      try StudyResults(jsonData: Data(contentsOf: URL(fileURLWithPath: folder + "/results.json")))
+    }
+    let localResults = try results(local)
+    // Four folds of one teacher and two students with two seeds each.
+    #expect(localResults.runs.count == 4 * (1 + 2 + 2))
+    #expect(
+      FileManager.default.fileExists(atPath: local + "/runs/RB-KD-fold3-seed2.json")
+        && FileManager.default.fileExists(
+          atPath: local + "/checkpoints/teacher-fold4-seed1.safetensors")
+    )
+    // The folds' test subjects partition the eight subjects; validation comes from training.
+    let folds = try #require(localResults.studyProtocol?.folds)
+    #expect(folds.map(\.fold) == [1, 2, 3, 4] && localResults.studyProtocol?.subjects == nil)
+    let tests = folds.compactMap(\.subjects?.test)
+    #expect(tests == [[1, 5], [2, 6], [3, 7], [4, 8]])
+    for fold in folds {
+      let subjects = try #require(fold.subjects)
+      #expect(Set(subjects.validation).isDisjoint(with: subjects.test + subjects.train))
+      #expect(Set(subjects.train + subjects.validation + subjects.test) == Set(1...8))
+    }
+    // Mean ± std over folds: each fold's mean over its seeds, then over the folds.
+    let lm = localResults.runs(of: "LM")
+    let foldMeans = (1...4).map { fold in
+      let values = lm.filter { $0.fold == fold }.map(\.accuracy)
+      return values.reduce(0, +) / Double(values.count)
+    }
+    let expected = try Summary(foldMeans)
+    let row = try #require(localResults.summary(of: "LM"))
+    #expect(
+      row.mean[.accuracy] == expected.mean && row.std[.accuracy] == expected.standardDeviation)
+    // The claims pair (fold, seed): 8 pairs.
+    #expect(localResults.claims?.first?.statistics?.pairs == 8)
+
+    let plan = StudyCommand.plan(try StudyCommand.parser.parse(arguments + ["--out", planned]))
+    #expect(plan.count == 4 * (1 + 2 + 2))
+    #expect(
+      plan.contains {
+        $0.contains("--teacher-checkpoint \(planned)/checkpoints/teacher-fold2-seed1.safetensors")
+          && $0.contains("--folds 4 --fold 2 --configurations RB-KD --seed 2 --seeds 1")
+      })
+    for command in plan {
+      try StudyCommand.run(StudyCommand.parser.parse(plannedArguments(command)))
+    }
+    try StudyCommand.run(StudyCommand.parser.parse(["--smoke", "--aggregate", planned]))
+    let aggregated = try results(planned)
+    func scores(_ results: StudyResults) -> [String] {
+      results.runs.map {
+        "\($0.configuration) \($0.fold ?? 0) \($0.seed) \($0.accuracy) \($0.macroF1)"
+      }
+    }
+    #expect(scores(aggregated) == scores(localResults))
+    for metric in [RunMetric.accuracy, .macroF1] {
+      #expect(
+        aggregated.summary.map { $0.mean[metric] } == localResults.summary.map { $0.mean[metric] })
+      #expect(
+        aggregated.summary.map { $0.std[metric] } == localResults.summary.map { $0.std[metric] })
+    }
+    #expect(aggregated.claims == localResults.claims)
+    #expect(aggregated.studyProtocol == localResults.studyProtocol)
   }
 
   @Test func theWeightsAreTheSameOnEveryThreadCount() throws {

@@ -26,17 +26,25 @@ extension StudyReport {
           }.joined(separator: "; ") + ".")
     }
     if let record = results.studyProtocol {
-      func part(_ name: String, _ windows: Int, _ subjects: [Int]) -> String {
-        "\(name) \(Format.grouped(windows)) windows from subjects "
-          + subjects.map(String.init).joined(separator: " ")
+      func split(_ entry: StudyProtocol) -> String {
+        guard let subjects = entry.subjects, let windows = entry.windows else { return "" }
+        func part(_ name: String, _ count: Int, _ ids: [Int]) -> String {
+          "\(name) \(Format.grouped(count)) windows from subjects "
+            + ids.map(String.init).joined(separator: " ")
+        }
+        return part("train", windows.train, subjects.train) + "; "
+          + part("validation", windows.validation, subjects.validation) + "; "
+          + part("test", windows.test, subjects.test)
       }
       out.append("")
       out.append(
-        "Protocol: package \(record.packageVersion); "
-          + part("train", record.windows.train, record.subjects.train) + "; "
-          + part("validation", record.windows.validation, record.subjects.validation) + "; "
-          + part("test", record.windows.test, record.subjects.test) + "; threads "
-          + record.threads.map(String.init).joined(separator: ", ") + "; shards \(record.shards).")
+        "Protocol: package \(record.packageVersion); threads "
+          + record.threads.map(String.init).joined(separator: ", ") + "; shards \(record.shards)"
+          + (record.subjects == nil ? "." : "; " + split(record) + "."))
+      for fold in record.folds ?? [] {
+        out.append("")
+        out.append("Fold \(fold.fold ?? 0): " + split(fold) + ".")
+      }
     }
 
     out.append("")
@@ -115,7 +123,9 @@ extension StudyReport {
       out.append("")
       out.append("## The study's claims")
       out.append("")
-      out.append(StudySummary.claimsHeader(claims))
+      out.append(
+        StudySummary.claimsHeader(
+          claims, crossValidated: results.runs.contains { $0.fold != nil }))
       out.append("")
       out += claims.map(\.line)
     }
@@ -131,7 +141,8 @@ extension StudyReport {
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for run in results.runs {
       let cells = [
-        run.configuration, "\(run.seed)", Format.fixed(100 * run.accuracy, 2),
+        run.configuration, run.fold.map { "\($0) / \(run.seed)" } ?? "\(run.seed)",
+        Format.fixed(100 * run.accuracy, 2),
         Format.fixed(100 * run.macroF1, 2), Format.fixed(100 * run.weightedF1, 2),
         Format.grouped(run.parameters), Format.grouped(run.flops), Format.bytes(run.sizeBytes),
         "\(run.epochs)", Format.fixed(run.trainSeconds, 1),
@@ -189,10 +200,10 @@ extension StudyReport {
   /// ran; `nil` with fewer than two shared seeds.
   public func pairedComparison(_ configuration: String, _ metric: RunMetric) -> PairedComparison? {
     let base = Dictionary(
-      results.runs(of: baseline).map { ($0.seed, $0.value(of: metric)) },
+      results.runs(of: baseline).map { ($0.pairing, $0.value(of: metric)) },
       uniquingKeysWith: { a, _ in a })
     let pairs = results.runs(of: configuration).compactMap { run in
-      base[run.seed].map { (baseline: $0, candidate: run.value(of: metric)) }
+      base[run.pairing].map { (baseline: $0, candidate: run.value(of: metric)) }
     }
     return try? PairedComparison(
       baseline: pairs.map(\.baseline), candidate: pairs.map(\.candidate))
