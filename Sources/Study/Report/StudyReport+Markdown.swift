@@ -48,7 +48,12 @@ extension StudyReport {
     }
 
     out.append("")
-    out.append("## Results (mean ± std over seeds)")
+    // Cross-validated runs pair by (fold, seed) and summarize over folds.
+    let crossValidated = results.runs.contains { $0.fold != nil }
+    out.append(
+      crossValidated
+        ? "## Results (mean ± std over folds of each fold's mean over seeds)"
+        : "## Results (mean ± std over seeds)")
     out.append("")
     let showFiles = !checkpointBytes.isEmpty
     out.append(
@@ -82,9 +87,10 @@ extension StudyReport {
     out.append("")
     if let reference = results.summary(of: baseline) {
       out.append(
-        "Differences in percentage points, paired by seed (mean of the per-seed differences); "
+        "Differences in percentage points, paired by "
+          + (crossValidated ? "(fold, seed)" : "seed") + " (mean of the paired differences); "
           + "p-values of two-sided paired tests on macro-F1 (t-test, Wilcoxon signed-rank), "
-          + "over the seeds both configurations ran. Cost columns are ratios to \(baseline).")
+          + "over the runs both configurations made. Cost columns are ratios to \(baseline).")
       out.append("")
       out.append(
         "| configuration | Δ accuracy (pp) | Δ macro-F1 (pp) | Δ weighted-F1 (pp) | "
@@ -136,7 +142,8 @@ extension StudyReport {
     out.append("## Runs")
     out.append("")
     out.append(
-      "| configuration | seed | accuracy (%) | macro-F1 (%) | weighted-F1 (%) | parameters | "
+      "| configuration | " + (crossValidated ? "fold / seed" : "seed")
+        + " | accuracy (%) | macro-F1 (%) | weighted-F1 (%) | parameters | "
         + "FLOPs | size | epochs | train time (s) |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for run in results.runs {
