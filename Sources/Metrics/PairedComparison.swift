@@ -33,7 +33,8 @@ public struct PairedComparison: Sendable, Equatable, Codable {
   public var meanDifference: Double
   /// The sample standard deviation of the differences.
   public var differenceStandardDeviation: Double
-  /// The paired t statistic; ±∞ when every difference is the same nonzero value, 0 when all are 0.
+  /// The paired t statistic; ±∞ when every difference is the same nonzero value (or the same to
+  /// rounding: a standard deviation at most 1e-12 of the mean), 0 when all are 0.
   public var tStatistic: Double
   /// The two-sided p-value of the paired t-test with `count − 1` degrees of freedom.
   public var tTestPValue: Double
@@ -74,7 +75,7 @@ public struct PairedComparison: Sendable, Equatable, Codable {
     meanDifference = summary.mean
     differenceStandardDeviation = summary.standardDeviation
 
-    if summary.standardDeviation > 0 {
+    if summary.standardDeviation > Self.roundingSpread * abs(summary.mean) {
       tStatistic = summary.mean / (summary.standardDeviation / Double(count).squareRoot())
       tTestPValue = SpecialFunctions.studentTTwoSidedTail(
         abs(tStatistic), degreesOfFreedom: Double(count - 1))
@@ -223,15 +224,25 @@ extension PairedComparison {
     precondition(level > 0 && level < 1, "confidence level \(level) must be in (0, 1)")
     let quantile = SpecialFunctions.studentTQuantile(
       (1 + level) / 2, degreesOfFreedom: Double(count - 1))
-    let halfWidth = quantile * differenceStandardDeviation / Double(count).squareRoot()
+    let spread = hasSpread ? differenceStandardDeviation : 0
+    let halfWidth = quantile * spread / Double(count).squareRoot()
     return (meanDifference - halfWidth)...(meanDifference + halfWidth)
   }
 
   /// Cohen's d_z, the standardized mean difference of paired values: ``meanDifference`` divided
-  /// by ``differenceStandardDeviation``; `nil` when the differences do not vary (0 / 0 or ±∞).
+  /// by ``differenceStandardDeviation``; `nil` when the differences do not vary (0 / 0 or ±∞),
+  /// counting differences that agree to rounding as not varying (see ``tStatistic``).
   public var standardizedEffect: Double? {
-    differenceStandardDeviation > 0 ? meanDifference / differenceStandardDeviation : nil
+    hasSpread ? meanDifference / differenceStandardDeviation : nil
   }
+
+  /// Differences whose standard deviation is at most this fraction of their mean agree to
+  /// rounding (0.7 − 0.6 and 0.45 − 0.35 differ in the 17th digit): they count as identical, so
+  /// that rounding noise never makes an infinite-looking effect finite and huge.
+  static let roundingSpread = 1e-12
+
+  /// Whether the differences vary by more than rounding.
+  var hasSpread: Bool { differenceStandardDeviation > Self.roundingSpread * abs(meanDifference) }
 
   /// The smallest |d_z| (see ``standardizedEffect``) with which a paired t-test on `pairs` pairs
   /// reaches `p < significance` against `alternative`: `t_{1 − a, n − 1} / √n` with `a` the

@@ -100,6 +100,14 @@ struct DirectionalStatisticsTests {
     #expect(shifted.standardizedEffect == nil)
     #expect(shifted.tTestPValue(.greater) == 0 && shifted.tTestPValue(.less) == 1)
     #expect(shifted.meanDifferenceConfidenceInterval() == 1...1)
+    // 0.8 − 0.7 and 0.45 − 0.35 are 0.10000000000000009 and 0.10000000000000003 in doubles:
+    // the same difference but for rounding, not an effect of d_z ≈ 2e15.
+    let rounded = try PairedComparison(baseline: [0.7, 0.35], candidate: [0.8, 0.45])
+    #expect(rounded.differenceStandardDeviation > 0)
+    #expect(rounded.standardizedEffect == nil && rounded.tStatistic == .infinity)
+    #expect(rounded.tTestPValue(.greater) == 0)
+    let interval = rounded.meanDifferenceConfidenceInterval()
+    #expect(interval.lowerBound == interval.upperBound)
     let same = try PairedComparison(baseline: [1, 2, 3], candidate: [1, 2, 3])
     #expect(same.tTestPValue(.greater) == 0.5 && same.tTestPValue(.less) == 0.5)
   }
