@@ -83,6 +83,35 @@ public enum SpecialFunctions {
     return regularizedIncompleteBeta(x, a: degreesOfFreedom / 2, b: 0.5)
   }
 
+  /// The quantile of Student's t distribution with `degreesOfFreedom`: the `t` with
+  /// `P(T ≤ t) = p`, for `0 < p < 1` (scipy's `stats.t.ppf(p, df)`).
+  ///
+  /// Found by bisection on ``studentTTwoSidedTail(_:degreesOfFreedom:)``, which falls
+  /// monotonically in `t`: the bracket doubles until it holds the answer, then halves until it is
+  /// as narrow as a double allows, so the result is as accurate as the tail itself.
+  public static func studentTQuantile(_ p: Double, degreesOfFreedom: Double) -> Double {
+    precondition(degreesOfFreedom > 0, "studentTQuantile: degrees of freedom ≤ 0")
+    precondition(p > 0 && p < 1, "studentTQuantile: p = \(p) must be in (0, 1)")
+    if p == 0.5 { return 0 }
+    // The one-sided upper tail to reach, P(T ≥ t) = tail, with t > 0.
+    let tail = min(p, 1 - p)
+    func upperTail(_ t: Double) -> Double {
+      studentTTwoSidedTail(t, degreesOfFreedom: degreesOfFreedom) / 2
+    }
+    var (low, high) = (0.0, 1.0)
+    while upperTail(high) > tail {
+      low = high
+      high *= 2
+    }
+    for _ in 0..<2_000 {
+      let middle = (low + high) / 2
+      guard middle > low && middle < high else { break }
+      if upperTail(middle) > tail { low = middle } else { high = middle }
+    }
+    let t = (low + high) / 2
+    return p > 0.5 ? t : -t
+  }
+
   /// The cumulative distribution function of the standard normal distribution.
   public static func normalCDF(_ z: Double) -> Double {
     0.5 * erfc(-z / 2.0.squareRoot())

@@ -17,7 +17,7 @@ public final class Experiment {
   public let data: PreparedData
   /// The output folder.
   public let output: OutputFolder
-  private var teachers: [ReferenceModel: (model: Sequential, cache: TeacherCache)] = [:]
+  private var teachers: [TeacherKey: (model: Sequential, cache: TeacherCache)] = [:]
   /// A digest of the prepared windows, labels and subjects of every part.
   private let dataDigest: String
 
@@ -35,14 +35,15 @@ public final class Experiment {
     dataDigest = digest.hex
   }
 
-  /// The seeds a configuration runs with: teachers once, with the first seed; students with all.
+  /// The seeds a configuration runs with: teachers with ``StudyOptions/teacherSeeds`` (the first
+  /// seed alone unless `--teachers N`); students with all.
   public func seeds(for configuration: Configuration, inStudy: Bool) -> [UInt64] {
-    inStudy && configuration.isTeacher ? [options.run.seed] : options.run.seeds
+    inStudy && configuration.isTeacher ? options.teacherSeeds : options.run.seeds
   }
 
   /// The trainer options of one run (seeded, logging and checkpointing into the output folder).
   public func trainerOptions(for configuration: Configuration, seed: UInt64) -> TrainerOptions {
-    let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
+    let stem = RunRecord.stem(configuration: configuration.name, seed: seed, fold: options.fold)
     var trainer = options.run.trainerOptions(
       seed: seed, label: "\(configuration.name) seed \(seed)")
     trainer.logURL = output.log(stem)
@@ -65,12 +66,16 @@ public final class Experiment {
       "learningRate": "\(run.learningRate)", "clipNorm": run.clipNorm.map { "\($0)" } ?? "none",
       "shards": "\(run.shards)", "version": RunFingerprint.packageVersion,
     ]
+    if let fold = options.fold {
+      settings["fold"] = "\(fold)"
+      settings["folds"] = options.folds.map { "\($0)" } ?? "loso"
+    }
     if case .deepConvLSTM = run.family {
       settings["attention"] =
         "\(run.attention.position),\(run.attention.reduction),\(run.attention.spatialKernel)"
     }
     if let kind = configuration.teacher {
-      settings["teacher"] = try teacherDigest(kind)
+      settings["teacher"] = try teacherDigest(kind, seed: options.teacherSeed(forStudent: seed))
       settings["temperature"] = "\(run.temperature)"
       settings["alpha"] = "\(run.alpha)"
       settings["temperatureSquared"] = "\(run.temperatureSquared)"
@@ -82,10 +87,10 @@ public final class Experiment {
     return RunFingerprint(settings: settings)
   }
 
-  /// A digest of the weights of the teacher of `kind`.
-  private func teacherDigest(_ kind: ReferenceModel) throws -> String {
+  /// A digest of the weights of the teacher of `kind` trained with `seed`.
+  private func teacherDigest(_ kind: ReferenceModel, seed: UInt64) throws -> String {
     var digest = Digest()
-    let tensors = Checkpoint(model: try teacher(kind).model).tensors
+    let tensors = Checkpoint(model: try teacher(kind, seed: seed).model).tensors
     for name in tensors.keys.sorted() {
       digest.add(Array(name.utf8).map(Int.init))
       digest.add(tensors[name]!)
@@ -123,12 +128,17 @@ public final class Experiment {
       kind, channels: data.channelCount, classes: data.classNames.count, generator: &generator)
   }
 
-  /// The frozen teacher of `kind` and its cache on the training set: from memory, from
-  /// `--teacher-checkpoint` (when it holds this kind), from this output folder, or trained now.
-  public func teacher(_ kind: ReferenceModel) throws -> (model: Sequential, cache: TeacherCache) {
-    if let known = teachers[kind] { return known }
+  /// The frozen teacher of `kind` trained with `seed` (the first seed when `nil`) and its cache
+  /// on the training set: from memory, from `--teacher-checkpoint` (when it holds this kind),
+  /// from this output folder, or trained now.
+  public func teacher(_ kind: ReferenceModel, seed: UInt64? = nil) throws -> (
+    model: Sequential, cache: TeacherCache
+  ) {
+    let seed = seed ?? options.run.seed
+    let key = TeacherKey(kind: kind, seed: seed)
+    if let known = teachers[key] { return known }
     let configuration = kind == .teacherAtt ? Configuration.teacherAtt : Configuration.teacher
-    let stem = RunRecord.stem(configuration: configuration.name, seed: options.run.seed)
+    let stem = RunRecord.stem(configuration: configuration.name, seed: seed, fold: options.fold)
     var candidates: [(url: URL, explicit: Bool)] = []
     if let path = options.run.teacherCheckpoint {
       candidates.append((URL(fileURLWithPath: path), true))
@@ -152,12 +162,12 @@ public final class Experiment {
       if !explicit {
         // A teacher found in the folder must have been trained as this run would train it.
         let stored = RunFingerprint(json: checkpoint.metadata[RunFingerprint.metadataKey])
-        let current = try fingerprint(configuration, seed: options.run.seed)
+        let current = try fingerprint(configuration, seed: seed)
         guard try accept(stored: stored, current: current, stem: stem, what: "teacher") else {
           continue
         }
       }
-      var model = makeModel(kind, seed: options.run.seed)
+      var model = makeModel(kind, seed: seed)
       do {
         try model.load(from: checkpoint)
       } catch {
@@ -170,21 +180,22 @@ public final class Experiment {
           path: url.path, reason: "tensor '\(bad.key)' holds NaN or infinite values")
       }
       print("\(configuration.name): loaded from \(url.path)")
-      return remember(kind, model)
+      return remember(key, model)
     }
-    let (model, _) = try train(configuration, seed: options.run.seed)
-    return teachers[kind] ?? remember(kind, model)
+    let (model, _) = try train(configuration, seed: seed)
+    return teachers[key] ?? remember(key, model)
   }
 
-  private func remember(_ kind: ReferenceModel, _ model: Sequential) -> (
+  private func remember(_ key: TeacherKey, _ model: Sequential) -> (
     model: Sequential, cache: TeacherCache
   ) {
+    let kind = key.kind
     let started = Date()
     let cache = TeacherCache(teacher: model, inputs: data.train.inputs)
     print(
-      "\(kind.rawValue): cached logits and attention maps of \(data.train.count) windows in "
+      "\(kind.rawValue) seed \(key.seed): cached logits and attention maps of \(data.train.count) windows in "
         + String(format: "%.2f s", Date().timeIntervalSince(started)))
-    teachers[kind] = (model, cache)
+    teachers[key] = (model, cache)
     return (model, cache)
   }
 
@@ -194,7 +205,7 @@ public final class Experiment {
   /// - Throws: ``ExperimentError/changedSettings(stem:what:differences:)`` when the stored run was
   ///   made with other settings (unless `--retrain-changed`).
   public func isDone(_ configuration: Configuration, seed: UInt64) throws -> Bool {
-    let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
+    let stem = RunRecord.stem(configuration: configuration.name, seed: seed, fold: options.fold)
     guard options.resume else { return false }
     if FileManager.default.fileExists(atPath: output.record(stem).path),
       FileManager.default.fileExists(atPath: output.checkpoint(stem).path)
@@ -222,10 +233,21 @@ public final class Experiment {
     try StudyCommand.report(folder: output, options: options)
   }
 
+  /// The split, threads, shards and package version of this process's runs.
+  public var studyProtocol: StudyProtocol {
+    StudyProtocol(
+      subjects: SplitParts(
+        train: data.subjects.train, validation: data.subjects.validation, test: data.subjects.test),
+      windows: SplitParts(
+        train: data.train.count, validation: data.validation.count, test: data.test.count),
+      threads: [options.run.threads ?? KernelConfiguration.current.threadCount],
+      shards: options.run.shards, fold: options.fold)
+  }
+
   /// Trains `configuration` with `seed` (or reads its record when resuming) and records the run.
   @discardableResult
   public func run(_ configuration: Configuration, seed: UInt64) throws -> RunRecord {
-    let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
+    let stem = RunRecord.stem(configuration: configuration.name, seed: seed, fold: options.fold)
     if try isDone(configuration, seed: seed) {
       return try JSONDecoder.iso8601.decode(
         RunRecord.self, from: Data(contentsOf: output.record(stem)))
@@ -241,7 +263,8 @@ public final class Experiment {
     var setup: DistillationSetup?
     if let kind = configuration.teacher {
       setup = DistillationSetup(
-        teacher: try teacher(kind).cache, weights: options.run.lossWeights,
+        teacher: try teacher(kind, seed: options.teacherSeed(forStudent: seed)).cache,
+        weights: options.run.lossWeights,
         attention: configuration.transfersAttention ? [AttentionPair()] : [],
         channelAlignment: options.run.channelAlignment)
     }
@@ -251,9 +274,9 @@ public final class Experiment {
     let history = try Trainer(options: trainer)
       .fit(&model, on: data.train, validation: data.validation, distillation: setup)
     let record = try self.record(model, configuration: configuration, seed: seed, history: history)
-    if configuration.isTeacher && seed == options.run.seed && teachers[configuration.student] == nil
-    {
-      _ = remember(configuration.student, model)
+    let key = TeacherKey(kind: configuration.student, seed: seed)
+    if configuration.isTeacher && options.teacherSeeds.contains(seed) && teachers[key] == nil {
+      _ = remember(key, model)
     }
     return (model, record)
   }
@@ -267,7 +290,8 @@ public final class Experiment {
     var setup: DistillationSetup?
     if let kind = configuration.teacher {
       setup = DistillationSetup(
-        teacher: try teacher(kind).cache, weights: weights,
+        teacher: try teacher(kind, seed: options.teacherSeed(forStudent: seed)).cache,
+        weights: weights,
         attention: configuration.transfersAttention ? [AttentionPair()] : [],
         channelAlignment: options.run.channelAlignment)
     }
@@ -286,7 +310,7 @@ public final class Experiment {
   public func record(
     _ model: Sequential, configuration: Configuration, seed: UInt64, history: TrainingHistory
   ) throws -> RunRecord {
-    let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
+    let stem = RunRecord.stem(configuration: configuration.name, seed: seed, fold: options.fold)
     let predictions = model.predict(data.test.inputs).argmaxAlongLastAxis()
     let scores = data.test.report(predictions: predictions)
     let checkpointURL = output.checkpoint(stem)
@@ -314,13 +338,14 @@ public final class Experiment {
     let record = RunRecord(
       result: RunResult(
         configuration: configuration.name, seed: Int(seed), scores: scores, cost: cost,
-        epochs: history.epochs.count, trainSeconds: history.trainSeconds),
+        epochs: history.epochs.count, trainSeconds: history.trainSeconds, fold: options.fold),
       curve: try TrainingCurve(
         configuration: configuration.name, trainingLoss: history.epochs.map(\.loss),
         validationMacroF1: history.epochs.compactMap(\.validationMacroF1),
         bestEpoch: history.bestEpoch > 0 ? history.bestEpoch : nil),
       confusion: scores.confusionMatrix, classNames: data.classNames,
-      checkpointBytes: cost.checkpointBytes ?? 0, fingerprint: fingerprint)
+      checkpointBytes: cost.checkpointBytes ?? 0, fingerprint: fingerprint,
+      studyProtocol: studyProtocol)
     try JSONEncoder.readable.encode(record).write(to: output.record(stem), options: .atomic)
     print(
       "\(stem): test accuracy \(String(format: "%.2f", 100 * scores.accuracy))%, "
@@ -328,4 +353,10 @@ public final class Experiment {
         + String(format: "%.1f s", history.trainSeconds))
     return record
   }
+}
+
+/// A trained teacher: its model and the seed it was trained with.
+private struct TeacherKey: Hashable {
+  var kind: ReferenceModel
+  var seed: UInt64
 }

@@ -17,10 +17,19 @@ public struct RunRecord: Codable, Sendable, Equatable {
   public var checkpointBytes: Int
   /// What the run was trained with; `nil` in records of older versions.
   public var fingerprint: RunFingerprint?
+  /// The run's split, threads, shards and package version, stored under `"protocol"`; `nil` in
+  /// records of older versions.
+  public var studyProtocol: StudyProtocol?
 
-  /// The file stem of a run: `<configuration>-seed<N>`.
-  public static func stem(configuration: String, seed: UInt64) -> String {
-    "\(configuration)-seed\(seed)"
+  private enum CodingKeys: String, CodingKey {
+    case result, curve, confusion, classNames, checkpointBytes, fingerprint
+    case studyProtocol = "protocol"
+  }
+
+  /// The file stem of a run: `<configuration>-seed<N>`, or `<configuration>-fold<K>-seed<N>`
+  /// for a run of cross-validation fold `K`.
+  public static func stem(configuration: String, seed: UInt64, fold: Int? = nil) -> String {
+    "\(configuration)-" + (fold.map { "fold\($0)-" } ?? "") + "seed\(seed)"
   }
 }
 

@@ -10,18 +10,26 @@ public enum StudyCommand {
 
   /// Runs the study as `options` say.
   public static func run(_ options: StudyOptions) throws {
+    // Leave-one-subject-out has as many folds as the data set has subjects.
+    let foldCount =
+      options.leaveOneSubjectOut && (options.plan || options.emitSlurm != nil)
+      ? try options.foldSubjects(of: allSubjects(options)).count : options.folds
     if options.plan {
-      print(plan(options).joined(separator: "\n"))
+      print(plan(options, foldCount: foldCount).joined(separator: "\n"))
       return
     }
     if let path = options.emitSlurm {
-      try Data(slurmScript(options).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+      try Data(slurmScript(options, foldCount: foldCount).utf8).write(
+        to: URL(fileURLWithPath: path), options: .atomic)
       print(
         "wrote \(path): submit it with 'sbatch \(path)', then run 'study --aggregate \(options.run.out)'"
       )
       return
     }
     if options.grid {
+      guard !options.crossValidates else {
+        throw UsageError("--grid excludes --folds and --loso", program: parser.program)
+      }
       try searchGrid(options)
       return
     }
@@ -32,23 +40,48 @@ public enum StudyCommand {
       withExtendedLifetime(lock) {}
       return
     }
-    let experiment = try Experiment(options: options)
-    // One writer per folder; the runs of a plan that share it lock only themselves.
-    let folderLock = options.sharedOut ? nil : try experiment.output.lock()
-    print("study on \(options.run.dataset.rawValue): \(experiment.data.summary)")
     let started = Date()
-    for configuration in options.configurations {
-      for seed in experiment.seeds(for: configuration, inStudy: true) {
-        let stem = RunRecord.stem(configuration: configuration.name, seed: seed)
-        let runLock = options.sharedOut ? try experiment.output.lock(run: stem) : nil
-        try experiment.run(configuration, seed: seed)
-        withExtendedLifetime(runLock) {}
+    // Without cross-validation one pass with the options' split; with it, one per fold, whose
+    // test subjects replace the split's.
+    var passes: [StudyOptions] = [options]
+    if options.crossValidates {
+      let folds = try options.foldSubjects(of: allSubjects(options))
+      if let fold = options.fold, fold > folds.count {
+        throw UsageError(
+          "--fold \(fold): there are only \(folds.count) folds", program: parser.program)
+      }
+      passes = (options.fold.map { [$0] } ?? Array(1...folds.count)).map { fold in
+        var pass = options
+        pass.fold = fold
+        pass.run.testSubjects = folds[fold - 1]
+        return pass
+      }
+    }
+    // The data load first: a run that cannot read its data leaves no output folder behind.
+    var folderLock: OutputLock?
+    var output: OutputFolder?
+    for pass in passes {
+      let experiment = try Experiment(options: pass)
+      if output == nil {
+        output = experiment.output
+        // One writer per folder; the runs of a plan that share it lock only themselves.
+        folderLock = options.sharedOut ? nil : try experiment.output.lock()
+      }
+      let fold = pass.fold.map { " fold \($0)" } ?? ""
+      print("study on \(options.run.dataset.rawValue)\(fold): \(experiment.data.summary)")
+      for configuration in options.configurations {
+        for seed in experiment.seeds(for: configuration, inStudy: true) {
+          let stem = RunRecord.stem(configuration: configuration.name, seed: seed, fold: pass.fold)
+          let runLock = options.sharedOut ? try experiment.output.lock(run: stem) : nil
+          try experiment.run(configuration, seed: seed)
+          withExtendedLifetime(runLock) {}
+        }
       }
     }
     if options.sharedOut {
       print("run recorded in \(options.run.out); when the plan is done: study --aggregate …")
-    } else {
-      try report(folder: experiment.output, options: options)
+    } else if let output {
+      try report(folder: output, options: options)
     }
     withExtendedLifetime(folderLock) {}
     print(String(format: "study finished in %.0f s", Date().timeIntervalSince(started)))
@@ -99,6 +132,12 @@ public enum StudyCommand {
     print("wrote \(url.path)")
   }
 
+  /// Every subject of the data set, training and test parts together.
+  static func allSubjects(_ options: StudyOptions) throws -> [Int] {
+    let split = try options.run.loadSplit()
+    return Array(Set(split.train.subjectIDs + split.test.subjectIDs)).sorted()
+  }
+
   /// Writes and prints the report of the runs in `folder`.
   static func report(folder: OutputFolder, options: StudyOptions) throws {
     let summary = try StudySummary(folder: folder, options: options)
@@ -107,25 +146,35 @@ public enum StudyCommand {
     print("\nwrote \(folder.root.path)/results.json, report.md and figures")
   }
 
-  /// One command of `study` per (configuration, seed) run, teachers first: a cluster runs
-  /// exactly the code a local run does. Each distilling run names its teacher's checkpoint.
-  public static func plan(_ options: StudyOptions) -> [String] {
+  /// One command of `study` per (configuration, seed) run, teachers first (one per teacher seed
+  /// with `--teachers N`): a cluster runs exactly the code a local run does. Each distilling run
+  /// names its teacher's checkpoint, that of ``StudyOptions/teacherSeed(forStudent:)``.
+  ///
+  /// With `--folds K` (or `--loso` and its `foldCount`), one command per fold, configuration and
+  /// seed (or those of `--fold I` alone), fold by fold.
+  public static func plan(_ options: StudyOptions, foldCount: Int? = nil) -> [String] {
     var commands: [String] = []
     let ordered =
       options.configurations.filter(\.isTeacher) + options.configurations.filter { !$0.isTeacher }
-    for configuration in ordered {
-      let seeds = configuration.isTeacher ? [options.run.seed] : options.run.seeds
-      for seed in seeds {
-        var run = options
-        if let teacher = configuration.teacher, options.run.teacherCheckpoint == nil {
-          let name = teacher == .teacherAtt ? "teacher-att" : "teacher"
-          let stem = RunRecord.stem(configuration: name, seed: options.run.seed)
-          run.run.teacherCheckpoint = "\(options.run.out)/checkpoints/\(stem).safetensors"
+    let count = foldCount ?? options.folds
+    let folds: [Int?] =
+      options.crossValidates ? (options.fold.map { [$0] } ?? Array(1...(count ?? 1))) : [nil]
+    for fold in folds {
+      for configuration in ordered {
+        let seeds = configuration.isTeacher ? options.teacherSeeds : options.run.seeds
+        for seed in seeds {
+          var run = options
+          if let teacher = configuration.teacher, options.run.teacherCheckpoint == nil {
+            let name = teacher == .teacherAtt ? "teacher-att" : "teacher"
+            let stem = RunRecord.stem(
+              configuration: name, seed: options.teacherSeed(forStudent: seed), fold: fold)
+            run.run.teacherCheckpoint = "\(options.run.out)/checkpoints/\(stem).safetensors"
+          }
+          let arguments =
+            ["swift", "run", "-c", "release", "study"]
+            + run.arguments(configuration: configuration, seed: seed, fold: fold)
+          commands.append(arguments.map(shellQuoted).joined(separator: " "))
         }
-        let arguments =
-          ["swift", "run", "-c", "release", "study"]
-          + run.arguments(configuration: configuration, seed: seed)
-        commands.append(arguments.map(shellQuoted).joined(separator: " "))
       }
     }
     return commands
@@ -133,8 +182,8 @@ public enum StudyCommand {
 
   /// A Slurm job-array script running ``plan(_:)``'s commands, one array task each; distilling
   /// tasks wait for their teacher's checkpoint to appear.
-  public static func slurmScript(_ options: StudyOptions) -> String {
-    let commands = plan(options)
+  public static func slurmScript(_ options: StudyOptions, foldCount: Int? = nil) -> String {
+    let commands = plan(options, foldCount: foldCount)
     var lines = [
       "#!/bin/bash",
       "#SBATCH --job-name=hardistill-study",

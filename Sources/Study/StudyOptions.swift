@@ -15,6 +15,14 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
   /// Other runs of the same plan write into the output folder at the same time: lock each run,
   /// not the folder, and leave the report to `--aggregate`.
   public var sharedOut = false
+  /// Teachers per teacher configuration: seeds `seed`, `seed + 1`, …, `seed + teacherCount − 1`.
+  public var teacherCount = 1
+  /// Subject-wise cross-validation with this many subject-disjoint folds (`--folds K`).
+  public var folds: Int?
+  /// Leave-one-subject-out cross-validation: one fold per subject (`--loso`).
+  public var leaveOneSubjectOut = false
+  /// Run this fold (from 1) alone, as the commands of a cross-validation plan do (`--fold I`).
+  public var fold: Int?
   /// The configurations to run (all eight by default).
   public var configurations: [Configuration] = Configuration.all
   /// Print one command per run instead of running.
@@ -44,6 +52,37 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
     run[keyPath: path]
   }
 
+  /// The seeds the teachers are trained with: `seed`, `seed + 1`, …, `seed + teacherCount − 1`.
+  public var teacherSeeds: [UInt64] { (0..<UInt64(teacherCount)).map { run.seed + $0 } }
+
+  /// The seed of the teacher a student trained with `studentSeed` distills from:
+  /// `seed + (studentSeed mod teacherCount)`, the teacher with index `studentSeed mod N` in
+  /// ``teacherSeeds``. With one teacher every student uses it; with `--seed 1 --seeds 3
+  /// --teachers 3` students 1, 2 and 3 distill from teachers 2, 3 and 1.
+  public func teacherSeed(forStudent studentSeed: UInt64) -> UInt64 {
+    run.seed + studentSeed % UInt64(teacherCount)
+  }
+
+  /// Whether the study cross-validates over subjects (`--folds` or `--loso`).
+  public var crossValidates: Bool { folds != nil || leaveOneSubjectOut }
+
+  /// The test subjects of each fold: `subjects` sorted and dealt round robin, so fold `i` (from
+  /// 1) holds the subjects at sorted positions `i − 1`, `i − 1 + K`, `i − 1 + 2K`, …; one fold per
+  /// subject with `--loso`. Each fold's validation subjects are then drawn from its training
+  /// subjects as without cross-validation (`PreparedData`'s default, seed 0).
+  ///
+  /// - Throws: ``UsageError`` when there are more folds than subjects.
+  public func foldSubjects(of subjects: [Int]) throws(UsageError) -> [[Int]] {
+    let sorted = Array(Set(subjects)).sorted()
+    let count = leaveOneSubjectOut ? sorted.count : (folds ?? 1)
+    guard count <= sorted.count else {
+      throw UsageError("--folds \(count): the data set has only \(sorted.count) subjects")
+    }
+    return (0..<count).map { fold in
+      stride(from: fold, to: sorted.count, by: count).map { sorted[$0] }
+    }
+  }
+
   /// The thread bound of ``run``.
   public var threads: Int? { run.threads }
 
@@ -64,6 +103,26 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
         help:
           "runs of one plan share --out: lock this run only and write no report (--plan adds it)"
       ) { o, _ in o.sharedOut = true },
+      Option(
+        "--teachers", value: "N",
+        help: "teachers per teacher configuration, seeds seed … seed+N−1; student seed s distills "
+          + "from teacher seed + (s mod N) (default 1)"
+      ) { o, v throws(UsageError) in
+        o.teacherCount = try OptionValue.integer("--teachers", v, in: 1...10_000)
+      },
+      Option(
+        "--folds", value: "K",
+        help: "subject-wise cross-validation: K subject-disjoint folds over all subjects, each "
+          + "the test set once"
+      ) { o, v throws(UsageError) in o.folds = try OptionValue.integer("--folds", v, in: 2...10_000)
+      },
+      Option("--loso", help: "leave-one-subject-out cross-validation: one fold per subject") {
+        o, _ in o.leaveOneSubjectOut = true
+      },
+      Option(
+        "--fold", value: "I", help: "with --folds or --loso: run fold I alone (--plan uses it)"
+      ) { o, v throws(UsageError) in o.fold = try OptionValue.integer("--fold", v, in: 1...10_000)
+      },
       Option("--configurations", value: "LIST", help: "comma-separated subset of: \(names)") {
         o, v throws(UsageError) in
         var chosen: [Configuration] = []
@@ -118,6 +177,23 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
       // Aggregating reads run files only: it needs no data.
       try o.run.finish(given: given, needsData: o.aggregate == nil)
       let modes = [o.plan, o.emitSlurm != nil, o.aggregate != nil, o.grid].filter { $0 }
+      if o.teacherCount > 1 && o.run.teacherCheckpoint != nil {
+        throw UsageError("--teachers N > 1 trains N teachers: it excludes --teacher-checkpoint")
+      }
+      if o.folds != nil && o.leaveOneSubjectOut {
+        throw UsageError("--folds and --loso exclude each other")
+      }
+      if o.fold != nil && !o.crossValidates {
+        throw UsageError("--fold needs --folds or --loso")
+      }
+      if let folds = o.folds, let fold = o.fold, fold > folds {
+        throw UsageError("--fold \(fold): there are only \(folds) folds")
+      }
+      if o.crossValidates && (o.run.testSubjects != nil || o.run.validationSubjects != nil) {
+        throw UsageError(
+          "--folds and --loso choose the test and validation subjects: they exclude "
+            + "--test-subjects and --validation-subjects")
+      }
       if modes.count > 1 {
         throw UsageError("--plan, --emit-slurm, --aggregate and --grid exclude each other")
       }
@@ -125,9 +201,12 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
   }
 
   /// The arguments of `study` that reproduce one run of these options: the run's options as
-  /// given (the study-only ones left out), then `--configurations`, `--seed`, `--seeds 1`,
-  /// `--out` and `--resume`.
-  public func arguments(configuration: Configuration, seed: UInt64) -> [String] {
+  /// given (the study-only ones left out), `--out`, the fold (`--folds K` or `--loso`, and
+  /// `--fold I`) when given, then `--configurations`, `--seed`, `--seeds 1`, `--resume` and
+  /// `--shared-out`.
+  public func arguments(configuration: Configuration, seed: UInt64, fold: Int? = nil)
+    -> [String]
+  {
     let o = run
     var result = ["--dataset", o.dataset.rawValue]
     if let directory = o.dataDirectory { result += ["--data-dir", directory] }
@@ -162,8 +241,14 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
     if let teacher = o.teacherCheckpoint { result += ["--teacher-checkpoint", teacher] }
     result += [
       "--beta", "\(o.beta)", "--channel-alignment", o.channelAlignment.optionValue, "--out",
-      o.out, "--configurations", configuration.name, "--seed", "\(seed)", "--seeds", "1",
-      "--resume", "--shared-out",
+      o.out,
+    ]
+    if let fold {
+      result += (folds.map { ["--folds", "\($0)"] } ?? ["--loso"]) + ["--fold", "\(fold)"]
+    }
+    result += [
+      "--configurations", configuration.name, "--seed", "\(seed)", "--seeds", "1", "--resume",
+      "--shared-out",
     ]
     return result
   }

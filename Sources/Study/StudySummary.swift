@@ -3,19 +3,6 @@ import Foundation
 import Metrics
 import Tensor
 
-/// One of the study's claims, checked on this run's results.
-public struct ClaimCheck: Sendable {
-  /// The claim, e.g. "distillation beats LM (RB-KD > LM)".
-  public var claim: String
-  /// "supported", "not significant", "not supported", or why it could not be checked.
-  public var verdict: String
-  /// The evidence: mean difference in accuracy and macro-F1, the paired p-value, cost ratios.
-  public var evidence: String
-
-  /// The line printed for it.
-  public var line: String { "- \(claim): \(verdict)\(evidence.isEmpty ? "" : " — \(evidence)")" }
-}
-
 /// Builds the report of every run recorded in an output folder, checks the study's claims, and
 /// writes `results.json`, `report.md` and the figures.
 public struct StudySummary {
@@ -34,8 +21,8 @@ public struct StudySummary {
     let order = Dictionary(
       uniqueKeysWithValues: Configuration.all.enumerated().map { ($1.name, $0) })
     let sorted = records.sorted {
-      (order[$0.result.configuration] ?? 99, $0.result.seed) < (
-        order[$1.result.configuration] ?? 99, $1.result.seed
+      (order[$0.result.configuration] ?? 99, $0.result.fold ?? 0, $0.result.seed) < (
+        order[$1.result.configuration] ?? 99, $1.result.fold ?? 0, $1.result.seed
       )
     }
     try Self.checkSharedSettings(sorted, folder: folder)
@@ -63,9 +50,11 @@ public struct StudySummary {
     if let subjects = run.validationSubjects {
       settings["validationSubjects"] = .list(subjects.map { .integer($0) })
     }
-    let results = try StudyResults(
+    var results = try StudyResults(
       dataset: run.dataset.rawValue, family: run.family.name, settings: settings,
       runs: sorted.map(\.result))
+    results.claims = Self.checkClaims(results)
+    results.studyProtocol = StudyProtocol(merging: sorted.compactMap(\.studyProtocol))
     var confusion: [String: ConfusionMatrix] = [:]
     var curves: [TrainingCurve] = []
     var checkpointBytes: [String: Int] = [:]
@@ -84,7 +73,7 @@ public struct StudySummary {
     report = StudyReport(
       results: results, baseline: "LM", confusionMatrices: confusion, trainingCurves: curves,
       classNames: classNames, checkpointBytes: checkpointBytes)
-    claims = Self.checkClaims(results)
+    claims = results.claims ?? []
   }
 
   /// Writes the report into `folder`, then reads `results.json` back to check that it decodes to
@@ -93,7 +82,9 @@ public struct StudySummary {
     _ = try report.write(to: folder.root)
     let url = folder.root.appendingPathComponent("results.json")
     let decoded = try StudyResults(jsonData: Data(contentsOf: url))
-    guard decoded.runs == report.results.runs else {
+    guard decoded.runs == report.results.runs, decoded.claims == report.results.claims,
+      decoded.studyProtocol == report.results.studyProtocol
+    else {
       throw ExperimentError.unreadableRun(
         path: url.path, reason: "results.json does not read back as written")
     }
@@ -104,13 +95,9 @@ public struct StudySummary {
     var lines = ["", "Configuration  Accuracy %       Macro-F1 %       Params    FLOPs      Seeds"]
     for summary in report.results.summary {
       let runs = report.results.runs(of: summary.configuration)
+      // Mean ± std over seeds, or over folds (of the folds' means) under cross-validation.
       func cell(_ metric: RunMetric) -> String {
-        let values = runs.map { 100 * $0.value(of: metric) }
-        let mean = values.reduce(0, +) / Double(values.count)
-        let variance =
-          values.count > 1
-          ? values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1) : 0
-        return String(format: "%6.2f ± %5.2f", mean, variance.squareRoot())
+        String(format: "%6.2f ± %5.2f", 100 * summary.mean[metric], 100 * summary.std[metric])
       }
       let first = runs[0]
       lines.append(
@@ -122,83 +109,10 @@ public struct StudySummary {
     }
     lines.append("")
     lines.append(
-      "The study's claims on this run (paired over seeds; supported = better and p < 0.05):")
+      Self.claimsHeader(
+        claims, crossValidated: report.results.runs.contains { $0.fold != nil }))
     lines += claims.map(\.line)
     return lines.joined(separator: "\n")
-  }
-
-  /// Checks each claim of the study with a paired comparison over common seeds.
-  static func checkClaims(_ results: StudyResults) -> [ClaimCheck] {
-    func paired(_ baseline: String, _ candidate: String, _ metric: RunMetric) -> (
-      PairedComparison?, Int
-    ) {
-      let base = Dictionary(
-        uniqueKeysWithValues: results.runs(of: baseline).map { ($0.seed, $0.value(of: metric)) })
-      let cand = Dictionary(
-        uniqueKeysWithValues: results.runs(of: candidate).map { ($0.seed, $0.value(of: metric)) })
-      let seeds = Set(base.keys).intersection(cand.keys).sorted()
-      return (
-        try? PairedComparison(
-          baseline: seeds.map { base[$0]! }, candidate: seeds.map { cand[$0]! }), seeds.count
-      )
-    }
-    func check(_ claim: String, baseline: String, candidate: String, extra: String = "")
-      -> ClaimCheck
-    {
-      let (accuracy, count) = paired(baseline, candidate, .accuracy)
-      let (f1, _) = paired(baseline, candidate, .macroF1)
-      guard count > 0 else {
-        return ClaimCheck(
-          claim: claim, verdict: "not checked",
-          evidence: "\(baseline) and \(candidate) share no seed")
-      }
-      let difference = accuracy?.meanDifference ?? 0
-      let p = accuracy.map { $0.tTestPValue }
-      var evidence = String(format: "accuracy %+.2f pp", 100 * difference)
-      if let f1 { evidence += String(format: ", macro-F1 %+.2f pp", 100 * f1.meanDifference) }
-      if count >= 2, let p, p.isFinite { evidence += String(format: ", paired t-test p = %.3f", p) }
-      evidence += ", \(count) seed\(count == 1 ? "" : "s")" + extra
-      let verdict: String
-      if difference <= 0 {
-        verdict = "not supported"
-      } else if count >= 2, let p, p < 0.05 {
-        verdict = "supported"
-      } else {
-        verdict = count >= 2 ? "not significant" : "better, but one seed cannot test it"
-      }
-      return ClaimCheck(claim: claim, verdict: verdict, evidence: evidence)
-    }
-    var checks = [
-      check("distillation beats LM (RB-KD > LM)", baseline: "LM", candidate: "RB-KD"),
-      check("attention beats LM (LM-Att > LM)", baseline: "LM", candidate: "LM-Att"),
-      check("RB-KD-Att beats LM-Att", baseline: "LM-Att", candidate: "RB-KD-Att"),
-      check("RAB-KD beats LM-Att", baseline: "LM-Att", candidate: "RAB-KD"),
-    ]
-    if let mm = results.runs(of: "MM").first, let boosted = results.runs(of: "RAB-KD").first {
-      let ratio = Double(boosted.flops) / Double(Swift.max(mm.flops, 1))
-      checks.append(
-        check(
-          "the boosted LM beats MM at a fraction of its FLOPs (RAB-KD > MM)", baseline: "MM",
-          candidate: "RAB-KD",
-          extra: String(format: ", RAB-KD uses %.0f%% of MM's FLOPs", 100 * ratio)))
-    } else {
-      checks.append(
-        ClaimCheck(
-          claim: "the boosted LM beats MM at a fraction of its FLOPs", verdict: "not checked",
-          evidence: "MM or RAB-KD not run"))
-    }
-    return checks.map { check in
-      let names = ["LM", "RB-KD", "LM-Att", "RB-KD-Att", "RAB-KD", "MM"]
-      let missing = names.filter { name in
-        check.claim.contains(name) && results.runs(of: name).isEmpty
-      }
-      guard missing.isEmpty || check.verdict == "not checked" else {
-        return ClaimCheck(
-          claim: check.claim, verdict: "not checked",
-          evidence: "\(missing.joined(separator: ", ")) not run")
-      }
-      return check
-    }
   }
 
   /// Checks that the runs were made with the same settings, but for what differs by design
@@ -212,9 +126,14 @@ public struct StudySummary {
     for record in records {
       guard let settings = record.fingerprint?.settings else { continue }
       let run = RunRecord.stem(
-        configuration: record.result.configuration, seed: UInt64(record.result.seed))
-      for (key, value) in settings.sorted(by: { $0.key < $1.key })
-      where !["configuration", "seed", "teacher"].contains(key) {
+        configuration: record.result.configuration, seed: UInt64(record.result.seed),
+        fold: record.result.fold)
+      // The split of a cross-validation run is its fold's: compared within the fold only.
+      let perFold = ["data", "testSubjects", "validationSubjects", "fold"]
+      for (name, value) in settings.sorted(by: { $0.key < $1.key })
+      where !["configuration", "seed", "teacher"].contains(name) {
+        let fold = settings["fold"].map { " (fold \($0))" } ?? ""
+        let key = perFold.contains(name) ? name + fold : name
         if let first = seen[key] {
           if first.value != value {
             differences.append("\(key): \(first.value) in \(first.run), \(value) in \(run)")

@@ -97,6 +97,20 @@ struct OptionTests {
     (["--patience", "0"], "--patience expects an integer from 1 to 100000, got '0'"),
     (["--batch-size", "-64"], "--batch-size expects an integer from 1 to 1000000, got '-64'"),
     (["--seed", "-1"], "--seed expects an integer from 0 to 2147483647, got '-1'"),
+    (["--teachers", "0"], "--teachers expects an integer from 1 to 10000, got '0'"),
+    (["--folds", "1"], "--folds expects an integer from 2 to 10000, got '1'"),
+    (["--folds", "4", "--loso"], "--folds and --loso exclude each other"),
+    (["--fold", "2"], "--fold needs --folds or --loso"),
+    (["--folds", "4", "--fold", "5"], "--fold 5: there are only 4 folds"),
+    (
+      ["--loso", "--test-subjects", "1"],
+      "--folds and --loso choose the test and validation subjects: they exclude --test-subjects "
+        + "and --validation-subjects"
+    ),
+    (
+      ["--teachers", "2", "--teacher-checkpoint", "t.safetensors"],
+      "--teachers N > 1 trains N teachers: it excludes --teacher-checkpoint"
+    ),
     (
       ["--epochs", "99999999999999999999"],
       "--epochs expects an integer from 1 to 100000, got '99999999999999999999'"
@@ -150,7 +164,9 @@ struct OptionTests {
       "--channel-alignment WAY", "--teacher-checkpoint FILE",
       "--out DIR", "--threads N", "--resume", "--smoke", "--configurations LIST", "--plan",
       "--emit-slurm FILE", "--aggregate DIR", "--grid", "--grid-temperatures LIST",
-      "--grid-alphas LIST", "--attention-position P", "--reduction R", "--spatial-kernel K",
+      "--grid-alphas LIST", "--teachers N", "--folds K", "--loso", "--fold I",
+      "--attention-position P", "--reduction R",
+      "--spatial-kernel K",
       "-h, --help",
     ] {
       #expect(usage.contains("  " + flag + " "), "missing \(flag)")

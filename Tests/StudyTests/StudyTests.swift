@@ -2,6 +2,7 @@ import CommandLineOptions
 import Distillation
 import Foundation
 import Layers
+import Metrics
 import Study
 import Tensor
 import Testing
@@ -40,6 +41,19 @@ struct StudyTests {
         "teacher-att", "LM", "LM-Att", "RAB-KD",
       ])
     #expect(json?["dataset"] as? String == "synthetic")
+    // The protocol: the split's subjects and windows, threads, shards, the package version.
+    let studyProtocol = try #require(json?["protocol"] as? [String: Any])
+    #expect(studyProtocol["packageVersion"] as? String == RunFingerprint.packageVersion)
+    #expect(studyProtocol["shards"] as? Int == 2)
+    #expect((studyProtocol["threads"] as? [Int])?.isEmpty == false)
+    let subjects = try #require(studyProtocol["subjects"] as? [String: [Int]])
+    let parts = ["train", "validation", "test"].map { Set(subjects[$0] ?? []) }
+    #expect(parts.allSatisfy { !$0.isEmpty })
+    #expect(parts[0].isDisjoint(with: parts[1]) && parts[0].isDisjoint(with: parts[2]))
+    let windows = try #require(studyProtocol["windows"] as? [String: Int])
+    #expect(windows.count == 3 && windows.values.allSatisfy { $0 > 0 })
+    let claims = try #require(json?["claims"] as? [[String: Any]])
+    #expect(claims.count == 5)
     let csv = try String(contentsOfFile: out + "/predictions-LM-seed1.csv", encoding: .utf8)
     #expect(csv.hasPrefix("index,label,prediction\n0,"))
     let checkpoint = out + "/checkpoints/RAB-KD-seed1.safetensors"
@@ -174,6 +188,158 @@ struct StudyTests {
       }
       #expect(weights[0] == weights[1], "\(stem): the weights differ")
     }
+  }
+
+  @Test func studentSeedSDistillsFromTeacherSMod() throws {
+    let options = try StudyCommand.parser.parse([
+      "--seeds", "3", "--teachers", "2", "--out", "o", "--configurations", "RB-KD,teacher",
+    ])
+    #expect(options.teacherSeeds == [1, 2])
+    // seed + (s mod 2): students 1, 2, 3 use teachers 2, 1, 2.
+    #expect([1, 2, 3].map { options.teacherSeed(forStudent: $0) } == [2, 1, 2])
+    let plan = StudyCommand.plan(options)
+    #expect(plan.count == 2 + 3)
+    #expect(plan[0].hasSuffix("--configurations teacher --seed 1 --seeds 1 --resume --shared-out"))
+    #expect(plan[1].hasSuffix("--configurations teacher --seed 2 --seeds 1 --resume --shared-out"))
+    for (student, teacher) in [(1, 2), (2, 1), (3, 2)] {
+      #expect(
+        plan.contains {
+          $0.contains("--teacher-checkpoint o/checkpoints/teacher-seed\(teacher).safetensors")
+            && $0.contains("--configurations RB-KD --seed \(student) --seeds 1")
+        }, "student \(student) should name teacher seed \(teacher)")
+    }
+    #expect(!plan.contains { $0.contains("--teachers") })
+  }
+
+  @Test func severalTeachersRunLocallyAndThroughThePlanAlike() throws {
+    let local = temporaryFolder()
+    let planned = temporaryFolder()
+    defer {
+      try? FileManager.default.removeItem(atPath: local)
+      try? FileManager.default.removeItem(atPath: planned)
+    }
+    let arguments = [
+      "--smoke", "--epochs", "1", "--seeds", "2", "--teachers", "2", "--configurations",
+      "teacher,RB-KD",
+    ]
+    let options = try StudyCommand.parser.parse(arguments + ["--out", local])
+    try StudyCommand.run(options)
+    let summary = try StudySummary(folder: OutputFolder(path: local), options: options)
+    // Both teachers are runs of the report: their mean ± std is the table's teacher row.
+    #expect(summary.report.results.runs(of: "teacher").map(\.seed) == [1, 2])
+    let teacherRow = try #require(summary.report.results.summary(of: "teacher"))
+    let accuracies = summary.report.results.runs(of: "teacher").map(\.accuracy)
+    #expect(teacherRow.mean[.accuracy] == (accuracies[0] + accuracies[1]) / 2)
+    #expect(summary.text.contains { $0 == "±" })
+    let plan = StudyCommand.plan(try StudyCommand.parser.parse(arguments + ["--out", planned]))
+    #expect(plan.count == 4)
+    for command in plan {
+      try StudyCommand.run(StudyCommand.parser.parse(plannedArguments(command)))
+    }
+    var teacherDigests: [String] = []
+    for stem in ["teacher-seed1", "teacher-seed2", "RB-KD-seed1", "RB-KD-seed2"] {
+      let records = try [local, planned].map { folder in
+        try JSONDecoder().decode(
+          RunRecord.self,
+          from: Data(contentsOf: URL(fileURLWithPath: "\(folder)/runs/\(stem).json")))
+      }
+      #expect(records[0].result.accuracy == records[1].result.accuracy, "\(stem)")
+      #expect(records[0].fingerprint == records[1].fingerprint, "\(stem)")
+      if let digest = records[0].fingerprint?.settings["teacher"] { teacherDigests.append(digest) }
+      let weights = try [local, planned].map { folder in
+        try Checkpoint.read(
+          from: URL(fileURLWithPath: "\(folder)/checkpoints/\(stem).safetensors"))
+      }
+      #expect(weights[0] == weights[1], "\(stem): the weights differ")
+    }
+    // The two students distilled from different teachers.
+    #expect(teacherDigests.count == 2 && teacherDigests[0] != teacherDigests[1])
+  }
+
+  @Test func foldsDealTheSortedSubjectsRoundRobin() throws {
+    var options = try StudyCommand.parser.parse(["--folds", "10"])
+    let hapt = try options.foldSubjects(of: Array(1...30).reversed())
+    #expect(hapt.count == 10 && hapt.allSatisfy { $0.count == 3 })
+    #expect(hapt[0] == [1, 11, 21] && hapt[9] == [10, 20, 30])
+    #expect(throws: UsageError("--folds 10: the data set has only 8 subjects")) {
+      try options.foldSubjects(of: Array(1...8))
+    }
+    options = try StudyCommand.parser.parse(["--loso"])
+    #expect(try options.foldSubjects(of: [4, 2, 9]) == [[2], [4], [9]])
+  }
+
+  @Test func crossValidationRunsLocallyAndThroughItsPlanAlike() throws {
+    let local = temporaryFolder()
+    let planned = temporaryFolder()
+    defer {
+      try? FileManager.default.removeItem(atPath: local)
+      try? FileManager.default.removeItem(atPath: planned)
+    }
+    let arguments = [
+      "--smoke", "--epochs", "1", "--seeds", "2", "--folds", "4", "--configurations",
+      "teacher,LM,RB-KD",
+    ]
+    try StudyCommand.run(StudyCommand.parser.parse(arguments + ["--out", local]))
+    func results(_ folder: String) throws -> StudyResults {
+      try StudyResults(jsonData: Data(contentsOf: URL(fileURLWithPath: folder + "/results.json")))
+    }
+    let localResults = try results(local)
+    // Four folds of one teacher and two students with two seeds each.
+    #expect(localResults.runs.count == 4 * (1 + 2 + 2))
+    #expect(
+      FileManager.default.fileExists(atPath: local + "/runs/RB-KD-fold3-seed2.json")
+        && FileManager.default.fileExists(
+          atPath: local + "/checkpoints/teacher-fold4-seed1.safetensors")
+    )
+    // The folds' test subjects partition the eight subjects; validation comes from training.
+    let folds = try #require(localResults.studyProtocol?.folds)
+    #expect(folds.map(\.fold) == [1, 2, 3, 4] && localResults.studyProtocol?.subjects == nil)
+    let tests = folds.compactMap(\.subjects?.test)
+    #expect(tests == [[1, 5], [2, 6], [3, 7], [4, 8]])
+    for fold in folds {
+      let subjects = try #require(fold.subjects)
+      #expect(Set(subjects.validation).isDisjoint(with: subjects.test + subjects.train))
+      #expect(Set(subjects.train + subjects.validation + subjects.test) == Set(1...8))
+    }
+    // Mean ± std over folds: each fold's mean over its seeds, then over the folds.
+    let lm = localResults.runs(of: "LM")
+    let foldMeans = (1...4).map { fold in
+      let values = lm.filter { $0.fold == fold }.map(\.accuracy)
+      return values.reduce(0, +) / Double(values.count)
+    }
+    let expected = try Summary(foldMeans)
+    let row = try #require(localResults.summary(of: "LM"))
+    #expect(
+      row.mean[.accuracy] == expected.mean && row.std[.accuracy] == expected.standardDeviation)
+    // The claims pair (fold, seed): 8 pairs.
+    #expect(localResults.claims?.first?.statistics?.pairs == 8)
+
+    let plan = StudyCommand.plan(try StudyCommand.parser.parse(arguments + ["--out", planned]))
+    #expect(plan.count == 4 * (1 + 2 + 2))
+    #expect(
+      plan.contains {
+        $0.contains("--teacher-checkpoint \(planned)/checkpoints/teacher-fold2-seed1.safetensors")
+          && $0.contains("--folds 4 --fold 2 --configurations RB-KD --seed 2 --seeds 1")
+      })
+    for command in plan {
+      try StudyCommand.run(StudyCommand.parser.parse(plannedArguments(command)))
+    }
+    try StudyCommand.run(StudyCommand.parser.parse(["--smoke", "--aggregate", planned]))
+    let aggregated = try results(planned)
+    func scores(_ results: StudyResults) -> [String] {
+      results.runs.map {
+        "\($0.configuration) \($0.fold ?? 0) \($0.seed) \($0.accuracy) \($0.macroF1)"
+      }
+    }
+    #expect(scores(aggregated) == scores(localResults))
+    for metric in [RunMetric.accuracy, .macroF1] {
+      #expect(
+        aggregated.summary.map { $0.mean[metric] } == localResults.summary.map { $0.mean[metric] })
+      #expect(
+        aggregated.summary.map { $0.std[metric] } == localResults.summary.map { $0.std[metric] })
+    }
+    #expect(aggregated.claims == localResults.claims)
+    #expect(aggregated.studyProtocol == localResults.studyProtocol)
   }
 
   @Test func theWeightsAreTheSameOnEveryThreadCount() throws {

@@ -25,9 +25,35 @@ extension StudyReport {
             "\(key) = \(results.settings[key]?.description ?? "")"
           }.joined(separator: "; ") + ".")
     }
+    if let record = results.studyProtocol {
+      func split(_ entry: StudyProtocol) -> String {
+        guard let subjects = entry.subjects, let windows = entry.windows else { return "" }
+        func part(_ name: String, _ count: Int, _ ids: [Int]) -> String {
+          "\(name) \(Format.grouped(count)) windows from subjects "
+            + ids.map(String.init).joined(separator: " ")
+        }
+        return part("train", windows.train, subjects.train) + "; "
+          + part("validation", windows.validation, subjects.validation) + "; "
+          + part("test", windows.test, subjects.test)
+      }
+      out.append("")
+      out.append(
+        "Protocol: package \(record.packageVersion); threads "
+          + record.threads.map(String.init).joined(separator: ", ") + "; shards \(record.shards)"
+          + (record.subjects == nil ? "." : "; " + split(record) + "."))
+      for fold in record.folds ?? [] {
+        out.append("")
+        out.append("Fold \(fold.fold ?? 0): " + split(fold) + ".")
+      }
+    }
 
     out.append("")
-    out.append("## Results (mean ± std over seeds)")
+    // Cross-validated runs pair by (fold, seed) and summarize over folds.
+    let crossValidated = results.runs.contains { $0.fold != nil }
+    out.append(
+      crossValidated
+        ? "## Results (mean ± std over folds of each fold's mean over seeds)"
+        : "## Results (mean ± std over seeds)")
     out.append("")
     let showFiles = !checkpointBytes.isEmpty
     out.append(
@@ -61,9 +87,10 @@ extension StudyReport {
     out.append("")
     if let reference = results.summary(of: baseline) {
       out.append(
-        "Differences in percentage points, paired by seed (mean of the per-seed differences); "
+        "Differences in percentage points, paired by "
+          + (crossValidated ? "(fold, seed)" : "seed") + " (mean of the paired differences); "
           + "p-values of two-sided paired tests on macro-F1 (t-test, Wilcoxon signed-rank), "
-          + "over the seeds both configurations ran. Cost columns are ratios to \(baseline).")
+          + "over the runs both configurations made. Cost columns are ratios to \(baseline).")
       out.append("")
       out.append(
         "| configuration | Δ accuracy (pp) | Δ macro-F1 (pp) | Δ weighted-F1 (pp) | "
@@ -98,18 +125,31 @@ extension StudyReport {
       out.append("No runs of \(baseline), so no change relative to it is shown.")
     }
 
+    if let claims = results.claims, !claims.isEmpty {
+      out.append("")
+      out.append("## The study's claims")
+      out.append("")
+      out.append(
+        StudySummary.claimsHeader(
+          claims, crossValidated: results.runs.contains { $0.fold != nil }))
+      out.append("")
+      out += claims.map(\.line)
+    }
+
     out += perClassSection()
 
     out.append("")
     out.append("## Runs")
     out.append("")
     out.append(
-      "| configuration | seed | accuracy (%) | macro-F1 (%) | weighted-F1 (%) | parameters | "
+      "| configuration | " + (crossValidated ? "fold / seed" : "seed")
+        + " | accuracy (%) | macro-F1 (%) | weighted-F1 (%) | parameters | "
         + "FLOPs | size | epochs | train time (s) |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for run in results.runs {
       let cells = [
-        run.configuration, "\(run.seed)", Format.fixed(100 * run.accuracy, 2),
+        run.configuration, run.fold.map { "\($0) / \(run.seed)" } ?? "\(run.seed)",
+        Format.fixed(100 * run.accuracy, 2),
         Format.fixed(100 * run.macroF1, 2), Format.fixed(100 * run.weightedF1, 2),
         Format.grouped(run.parameters), Format.grouped(run.flops), Format.bytes(run.sizeBytes),
         "\(run.epochs)", Format.fixed(run.trainSeconds, 1),
@@ -167,10 +207,10 @@ extension StudyReport {
   /// ran; `nil` with fewer than two shared seeds.
   public func pairedComparison(_ configuration: String, _ metric: RunMetric) -> PairedComparison? {
     let base = Dictionary(
-      results.runs(of: baseline).map { ($0.seed, $0.value(of: metric)) },
+      results.runs(of: baseline).map { ($0.pairing, $0.value(of: metric)) },
       uniquingKeysWith: { a, _ in a })
     let pairs = results.runs(of: configuration).compactMap { run in
-      base[run.seed].map { (baseline: $0, candidate: run.value(of: metric)) }
+      base[run.pairing].map { (baseline: $0, candidate: run.value(of: metric)) }
     }
     return try? PairedComparison(
       baseline: pairs.map(\.baseline), candidate: pairs.map(\.candidate))

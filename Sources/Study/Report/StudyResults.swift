@@ -9,6 +9,9 @@ public struct RunResult: Sendable, Equatable, Codable {
   public var configuration: String
   /// The seed of the run.
   public var seed: Int
+  /// The cross-validation fold (from 1) whose test subjects the run was tested on; `nil`, and
+  /// absent from the JSON, outside cross-validation.
+  public var fold: Int?
   /// Test accuracy, in [0, 1].
   public var accuracy: Double
   /// Test macro-F1, in [0, 1].
@@ -30,8 +33,10 @@ public struct RunResult: Sendable, Equatable, Codable {
   /// A run from its numbers.
   public init(
     configuration: String, seed: Int, accuracy: Double, macroF1: Double, weightedF1: Double,
-    parameters: Int, flops: Int, sizeBytes: Int, epochs: Int, trainSeconds: Double
+    parameters: Int, flops: Int, sizeBytes: Int, epochs: Int, trainSeconds: Double,
+    fold: Int? = nil
   ) {
+    self.fold = fold
     self.configuration = configuration
     self.seed = seed
     self.accuracy = accuracy
@@ -48,13 +53,20 @@ public struct RunResult: Sendable, Equatable, Codable {
   /// ``ModelCost/float32Bytes``.
   public init(
     configuration: String, seed: Int, scores: ClassificationReport, cost: ModelCost, epochs: Int,
-    trainSeconds: Double
+    trainSeconds: Double, fold: Int? = nil
   ) {
     self.init(
       configuration: configuration, seed: seed, accuracy: scores.accuracy,
       macroF1: scores.macroF1, weightedF1: scores.weightedF1, parameters: cost.parameters,
-      flops: cost.flops, sizeBytes: cost.float32Bytes, epochs: epochs, trainSeconds: trainSeconds)
+      flops: cost.flops, sizeBytes: cost.float32Bytes, epochs: epochs, trainSeconds: trainSeconds,
+      fold: fold)
   }
+
+  /// What pairs two configurations' runs: the fold (0 outside cross-validation) and the seed.
+  var pairing: [Int] { [fold ?? 0, seed] }
+
+  /// The run's name in messages: `seed 2`, or `fold 3 seed 2`.
+  var replicate: String { (fold.map { "fold \($0) " } ?? "") + "seed \(seed)" }
 
   /// The run's value of `metric`.
   public func value(of metric: RunMetric) -> Double {
@@ -122,7 +134,8 @@ public struct MetricValues: Sendable, Equatable, Codable {
 }
 
 /// The mean and sample standard deviation of every metric of one configuration over its seeds:
-/// an entry of `summary` in `results.json`.
+/// an entry of `summary` in `results.json`. Under cross-validation, over its folds: each fold's
+/// mean over its seeds, then the mean and standard deviation of those.
 public struct ConfigurationSummary: Sendable, Equatable, Codable {
   /// The configuration's name.
   public var configuration: String
@@ -137,8 +150,18 @@ public struct ConfigurationSummary: Sendable, Equatable, Codable {
   public init(configuration: String, runs: [RunResult]) throws(MetricsError) {
     guard !runs.isEmpty else { throw .empty(what: "runs of \(configuration)") }
     var summaries: [RunMetric: Summary] = [:]
+    let folds = Array(Set(runs.compactMap(\.fold))).sorted()
     for metric in RunMetric.allCases {
-      summaries[metric] = try Summary(runs.map { $0.value(of: metric) })
+      if folds.isEmpty {
+        summaries[metric] = try Summary(runs.map { $0.value(of: metric) })
+      } else {
+        var means: [Double] = []
+        for fold in folds {
+          means.append(
+            try Summary(runs.filter { $0.fold == fold }.map { $0.value(of: metric) }).mean)
+        }
+        summaries[metric] = try Summary(means)
+      }
     }
     self.configuration = configuration
     mean = MetricValues { summaries[$0]?.mean ?? 0 }
@@ -169,6 +192,12 @@ public struct StudyResults: Sendable, Equatable, Codable {
   public var runs: [RunResult]
   /// One entry per configuration, in order of first appearance in ``runs``.
   public var summary: [ConfigurationSummary]
+  /// The study's claims with their tests (see ``ClaimCheck``); `nil`, and absent from the JSON,
+  /// unless a study set them.
+  public var claims: [ClaimCheck]?
+  /// How the runs were made (see ``StudyProtocol``), stored under `"protocol"`; `nil`, and absent
+  /// from the JSON, unless a study set it.
+  public var studyProtocol: StudyProtocol?
 
   /// Results of `runs`, with ``summary`` computed from them.
   ///
@@ -182,12 +211,12 @@ public struct StudyResults: Sendable, Equatable, Codable {
     guard !runs.isEmpty else { throw .empty(what: "runs") }
     var seen = Set<String>()
     for run in runs {
-      guard seen.insert("\(run.configuration)\u{0}\(run.seed)").inserted else {
-        throw .inconsistentReport("two runs of \(run.configuration) with seed \(run.seed)")
+      guard seen.insert("\(run.configuration)\u{0}\(run.pairing)").inserted else {
+        throw .inconsistentReport("two runs of \(run.configuration) with \(run.replicate)")
       }
       for metric in RunMetric.allCases where !run.value(of: metric).isFinite {
         throw .invalidNumber(
-          what: "\(run.configuration) seed \(run.seed) \(metric.rawValue)",
+          what: "\(run.configuration) \(run.replicate) \(metric.rawValue)",
           value: "\(run.value(of: metric))")
       }
     }
@@ -225,7 +254,8 @@ public struct StudyResults: Sendable, Equatable, Codable {
   }
 
   private enum CodingKeys: String, CodingKey {
-    case dataset, family, created, settings, runs, summary
+    case dataset, family, created, settings, runs, summary, claims
+    case studyProtocol = "protocol"
   }
 
   /// Decodes `results.json`; `created` must be an ISO 8601 date-time.
@@ -242,6 +272,8 @@ public struct StudyResults: Sendable, Equatable, Codable {
     settings = try container.decode([String: SettingValue].self, forKey: .settings)
     runs = try container.decode([RunResult].self, forKey: .runs)
     summary = try container.decode([ConfigurationSummary].self, forKey: .summary)
+    claims = try container.decodeIfPresent([ClaimCheck].self, forKey: .claims)
+    studyProtocol = try container.decodeIfPresent(StudyProtocol.self, forKey: .studyProtocol)
   }
 
   /// Encodes the `results.json` object; `created` as an ISO 8601 date-time in UTC.
@@ -253,6 +285,8 @@ public struct StudyResults: Sendable, Equatable, Codable {
     try container.encode(settings, forKey: .settings)
     try container.encode(runs, forKey: .runs)
     try container.encode(summary, forKey: .summary)
+    try container.encodeIfPresent(claims, forKey: .claims)
+    try container.encodeIfPresent(studyProtocol, forKey: .studyProtocol)
   }
 
   /// `results.json`: pretty-printed, keys sorted, so reruns diff cleanly.
