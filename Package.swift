@@ -55,7 +55,10 @@ let package = Package(
     .executableTarget(
       name: "HarBench", dependencies: ["Tensor", "Layers", "Datasets"], path: "Benchmarks/HarBench"),
     .executableTarget(
-      name: "Stream", dependencies: ["Layers", "Datasets", "Metrics", "Tensor", "Distillation"],
+      name: "Stream",
+      dependencies: [
+        "CommandLineOptions", "Layers", "Datasets", "Metrics", "Tensor", "Distillation",
+      ],
       path: "Examples/Stream"),
 
     // Tests import their module and TestSupport, never `@testable`, so `swift test -c release` works.

@@ -49,6 +49,35 @@ struct StreamingArticleTests {
     #expect(shown.last?.hasPrefix("sample 495: ") == true)
   }
 
+  /// The article's recognizer built from a checkpoint file alone predicts as the one built by
+  /// hand.
+  @Test func fromACheckpointFile() throws {
+    var generator = SplitMix64(seed: 1)
+    let model = ReferenceModel.lmAtt.make(channels: 6, classes: 6, generator: &generator)
+    let mean: [Float] = [0.1, 0, -0.2, 0, 0.3, 0]
+    let deviation: [Float] = [1, 2, 1, 0.5, 1, 1]
+    let studentURL = FileManager.default.temporaryDirectory
+      .appendingPathComponent("student-\(UUID().uuidString).safetensors")
+    defer { try? FileManager.default.removeItem(at: studentURL) }
+    let card = try ModelCard(
+      model: model, normalization: InputNormalization(mean: mean, standardDeviation: deviation),
+      windowLength: 128)
+    try Checkpoint(model: model, card: card).write(to: studentURL)
+
+    let recognizer = try StreamingRecognizer(
+      checkpointAt: studentURL, hop: 16,
+      smoothing: .hiddenMarkov(switchProbability: 0.02), unknownThreshold: 0.4)
+    let byHand = try StreamingRecognizer(
+      model: model, mean: mean, standardDeviation: deviation, windowLength: 128, hop: 16,
+      smoothing: .hiddenMarkov(switchProbability: 0.02), unknownThreshold: 0.4)
+    var sensor = SimulatedSensor()
+    for _ in 0..<(50 * 10) {
+      let sample = sensor.nextSample()
+      #expect(try recognizer.append(sample: sample) == byHand.append(sample: sample))
+    }
+    #expect(recognizer.sampleCount == 500)
+  }
+
   /// The errors the article shows: a hop the model's pooling does not allow, a broken sample.
   @Test func errorsTheArticleShows() throws {
     var generator = SplitMix64(seed: 1)

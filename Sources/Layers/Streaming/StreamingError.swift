@@ -21,6 +21,11 @@ public enum StreamingError: Error, Equatable, CustomStringConvertible, Sendable 
   /// A NaN or infinite value at `sample` (counted from the start of the rejected call) and
   /// `channel`.
   case nonFinite(sample: Int, channel: Int, value: Float)
+  /// The checkpoint could not be read, or its model not rebuilt from its card.
+  case checkpoint(CheckpointError)
+  /// The checkpoint's model card lacks a field the recognizer needs (`normalization` or
+  /// `windowLength`).
+  case incompleteModelCard(path: String, missing: String)
 
   /// One line naming what was wrong.
   public var description: String {
@@ -41,6 +46,11 @@ public enum StreamingError: Error, Equatable, CustomStringConvertible, Sendable 
     case .nonFinite(let sample, let channel, let value):
       return "StreamingRecognizer: sample \(sample), channel \(channel) is \(value); "
         + "no sample of the call was used"
+    case .checkpoint(let error):
+      return "StreamingRecognizer: \(error)"
+    case .incompleteModelCard(let path, let missing):
+      return "StreamingRecognizer: \(path): the model card has no \(missing); write the "
+        + "checkpoint with one (ModelCard(model:normalization:windowLength:))"
     }
   }
 }

@@ -128,6 +128,74 @@ public final class StreamingRecognizer {
     logits = [Float](repeating: 0, count: network.classes)
   }
 
+  /// A recognizer running the model of the checkpoint at `url`, rebuilt from its model card,
+  /// on the card's window length with the card's input normalization: the file alone.
+  ///
+  /// ```swift
+  /// let recognizer = try StreamingRecognizer(
+  ///   checkpointAt: URL(fileURLWithPath: "student.safetensors"), hop: 16,
+  ///   smoothing: .hiddenMarkov(switchProbability: 0.02))
+  /// ```
+  ///
+  /// - Parameters:
+  ///   - url: A checkpoint written with a ``ModelCard`` holding the architecture, the
+  ///     normalization and the window length (as the examples and `study` write them).
+  ///   - hop: Samples between predictions.
+  ///   - smoothing: How predictions are smoothed into a label.
+  ///   - unknownThreshold: A confidence below which the label is unknown, or `nil`.
+  /// - Throws: ``StreamingError/checkpoint(_:)`` when the file cannot be read or its model not
+  ///   rebuilt, ``StreamingError/incompleteModelCard(path:missing:)`` when the card has no
+  ///   normalization or window length, and the errors of
+  ///   ``init(model:mean:standardDeviation:windowLength:hop:smoothing:unknownThreshold:)``.
+  public convenience init(
+    checkpointAt url: URL, hop: Int, smoothing: Smoothing = .none,
+    unknownThreshold: Float? = nil
+  ) throws(StreamingError) {
+    let checkpoint: Checkpoint
+    do {
+      checkpoint = try Checkpoint.read(from: url)
+    } catch {
+      throw .checkpoint(error)
+    }
+    try self.init(
+      checkpoint: checkpoint, path: url.path, hop: hop, smoothing: smoothing,
+      unknownThreshold: unknownThreshold)
+  }
+
+  /// A recognizer running the model of `checkpoint`, rebuilt from its model card, on the card's
+  /// window length with the card's input normalization.
+  ///
+  /// - Parameters:
+  ///   - checkpoint: A checkpoint with a ``ModelCard`` holding the architecture, the
+  ///     normalization and the window length.
+  ///   - path: Names the checkpoint in errors.
+  ///   - hop: Samples between predictions.
+  ///   - smoothing: How predictions are smoothed into a label.
+  ///   - unknownThreshold: A confidence below which the label is unknown, or `nil`.
+  /// - Throws: As ``init(checkpointAt:hop:smoothing:unknownThreshold:)``.
+  public convenience init(
+    checkpoint: Checkpoint, path: String = "checkpoint", hop: Int, smoothing: Smoothing = .none,
+    unknownThreshold: Float? = nil
+  ) throws(StreamingError) {
+    let model: Sequential
+    let card: ModelCard
+    do {
+      (model, card) = try checkpoint.model(path: path)
+    } catch {
+      throw .checkpoint(error)
+    }
+    guard let normalization = card.normalization else {
+      throw .incompleteModelCard(path: path, missing: "input normalization")
+    }
+    guard let windowLength = card.windowLength else {
+      throw .incompleteModelCard(path: path, missing: "window length")
+    }
+    try self.init(
+      model: model, mean: normalization.mean, standardDeviation: normalization.standardDeviation,
+      windowLength: windowLength, hop: hop, smoothing: smoothing,
+      unknownThreshold: unknownThreshold)
+  }
+
   /// Forgets every sample and prediction: the next window starts with the next sample.
   public func reset() {
     network.reset()
