@@ -72,10 +72,8 @@ let package = Package(
     // Runs the example executables (so it depends on them) and checks what they write.
     .testTarget(
       name: "ExamplesTests",
-      dependencies: ["HARDistill", "CommandLineOptions", "TestSupport"]
-        + examples.map {
-          .target(name: $0.1)
-        }),
+      dependencies: ["HARDistill", "CommandLineOptions", "TestSupport", "Stream"]
+        + libraries.map { .target(name: $0) } + examples.map { .target(name: $0.1) }),
   ]
     + examples.map { _, target, folder in
       // The five libraries besides the umbrella that re-exports them: a target that imports only

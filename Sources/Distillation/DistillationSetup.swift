@@ -1,5 +1,3 @@
-import Layers
-
 /// Which student attention layer learns from which teacher attention layer, by layer name.
 public struct AttentionPair: Sendable, Equatable, Codable {
   /// The student layer's name (its key in `ForwardContext.attentionMaps`).
@@ -7,12 +5,16 @@ public struct AttentionPair: Sendable, Equatable, Codable {
   /// The teacher layer's name.
   public var teacher: String
 
-  /// A pairing; the reference models name their CBAM block `"cbam"`.
-  public init(
-    student: String = ReferenceModel.attentionName, teacher: String = ReferenceModel.attentionName
-  ) {
+  /// A pairing of the student's layer `student` with the teacher's layer `teacher`.
+  public init(student: String, teacher: String) {
     self.student = student
     self.teacher = teacher
+  }
+
+  /// The layers of one name in both models, e.g. `.named("cbam")` for two reference models,
+  /// which name their CBAM block `"cbam"`.
+  public static func named(_ name: String) -> AttentionPair {
+    AttentionPair(student: name, teacher: name)
   }
 }
 

@@ -26,8 +26,9 @@ public struct DistillerSettings: Sendable {
   /// 90 % of the loss follows the teacher, so a weak teacher hurts: the ``TeacherCheck`` exists
   /// for that case rather than a larger α that would blunt a good teacher.
   public var weights: LossWeights = LossWeights()
-  /// The attention layers to align, or `nil` (the default) to pair the layers both models name
-  /// `"cbam"` when both leave attention maps under that name, and none otherwise (RB-KD).
+  /// The attention layers to align, or `nil` (the default) to pair every layer name under which
+  /// both models leave attention maps (`"cbam"` for two reference models with CBAM), and none
+  /// when they share no name (RB-KD).
   public var attention: [AttentionPair]?
   /// How teacher channel maps reach the student's channel count (group averages by default).
   public var channelAlignment: ChannelAlignment = .groupAverage
@@ -331,7 +332,8 @@ public struct Distiller<Teacher: Layer, Student: Layer> {
       warnings: warnings)
   }
 
-  /// The `"cbam"` pair when both models leave maps under that name on one training window.
+  /// A pair for every layer name under which both models leave attention maps on one training
+  /// window (the reference models' CBAM blocks are both `"cbam"`); none when they share no name.
   private func automaticPairs(teacher: Teacher, data: TrainingData) -> [AttentionPair] {
     let window = data.inputs.sliced(alongAxis: 0, range: 0..<1)
     func names(_ model: some Layer) -> Set<String> {
@@ -339,8 +341,6 @@ public struct Distiller<Teacher: Layer, Student: Layer> {
       _ = model.forward(window, context: &context)
       return Set(context.attentionMaps.keys)
     }
-    let name = ReferenceModel.attentionName
-    return names(teacher).contains(name) && names(student).contains(name)
-      ? [AttentionPair(student: name, teacher: name)] : []
+    return names(teacher).intersection(names(student)).sorted().map { AttentionPair.named($0) }
   }
 }

@@ -265,7 +265,8 @@ public final class Experiment {
       setup = DistillationSetup(
         teacher: try teacher(kind, seed: options.teacherSeed(forStudent: seed)).cache,
         weights: options.run.lossWeights,
-        attention: configuration.transfersAttention ? [AttentionPair()] : [],
+        attention: configuration.transfersAttention
+          ? [AttentionPair.named(ReferenceModel.attentionName)] : [],
         channelAlignment: options.run.channelAlignment)
     }
     var trainer = trainerOptions(for: configuration, seed: seed)
@@ -292,7 +293,8 @@ public final class Experiment {
       setup = DistillationSetup(
         teacher: try teacher(kind, seed: options.teacherSeed(forStudent: seed)).cache,
         weights: weights,
-        attention: configuration.transfersAttention ? [AttentionPair()] : [],
+        attention: configuration.transfersAttention
+          ? [AttentionPair.named(ReferenceModel.attentionName)] : [],
         channelAlignment: options.run.channelAlignment)
     }
     var trainer = trainerOptions(for: configuration, seed: seed)

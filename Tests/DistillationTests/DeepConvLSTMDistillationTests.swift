@@ -52,7 +52,8 @@ struct DeepConvLSTMDistillationTests {
     options.learningRate = 1e-2
     options.seed = 13
     options.progress = .silent
-    let setup = DistillationSetup(teacher: cache, attention: [AttentionPair()])
+    let setup = DistillationSetup(
+      teacher: cache, attention: [AttentionPair.named(ReferenceModel.attentionName)])
     let history = try Trainer(options: options).fit(&student, on: train, distillation: setup)
     let first = try #require(history.epochs.first)
     let last = try #require(history.epochs.last)

@@ -52,7 +52,8 @@ struct TrainerTests {
     let teacher = ReferenceModel.teacherAtt.make(channels: 3, classes: classes, generator: &rng)
     var student = ReferenceModel.lmAtt.make(channels: 3, classes: classes, generator: &rng)
     let setup = DistillationSetup(
-      teacher: TeacherCache(teacher: teacher, inputs: train.inputs), attention: [AttentionPair()])
+      teacher: TeacherCache(teacher: teacher, inputs: train.inputs),
+      attention: [AttentionPair.named(ReferenceModel.attentionName)])
     let history = try Trainer(options: options(epochs: 6)).fit(
       &student, on: train, distillation: setup)
     let first = try #require(history.epochs.first)
@@ -155,7 +156,8 @@ struct TrainerTests {
     let teacher = ReferenceModel.teacherAtt.make(channels: 3, classes: classes, generator: &rng)
     var student = ReferenceModel.lm.make(channels: 3, classes: classes, generator: &rng)  // no CBAM
     let setup = DistillationSetup(
-      teacher: TeacherCache(teacher: teacher, inputs: train.inputs), attention: [AttentionPair()])
+      teacher: TeacherCache(teacher: teacher, inputs: train.inputs),
+      attention: [AttentionPair.named(ReferenceModel.attentionName)])
     #expect(
       throws: TrainingError.distillation(
         .missingAttentionMap(model: "student", layer: "cbam", kind: "attention", available: []))
@@ -176,7 +178,8 @@ struct TrainerTests {
       Dense(inputSize: 24, outputSize: classes, generator: &rng)
     }
     let cache = TeacherCache(teacher: teacher, inputs: train.inputs)
-    var setup = DistillationSetup(teacher: cache, attention: [AttentionPair()])
+    var setup = DistillationSetup(
+      teacher: cache, attention: [AttentionPair.named(ReferenceModel.attentionName)])
     #expect(
       throws: TrainingError.distillation(
         .incompatibleMaps(kind: "channel", teacher: [1, 128], student: [1, 24]))
@@ -215,7 +218,8 @@ struct TrainerTests {
       let teacher = ReferenceModel.teacherAtt.make(channels: 3, classes: classes, generator: &rng)
       var student = ReferenceModel.lmAtt.make(channels: 3, classes: classes, generator: &rng)
       let setup = DistillationSetup(
-        teacher: TeacherCache(teacher: teacher, inputs: train.inputs), attention: [AttentionPair()])
+        teacher: TeacherCache(teacher: teacher, inputs: train.inputs),
+        attention: [AttentionPair.named(ReferenceModel.attentionName)])
       var settings = options(epochs: 2)
       settings.shards = shards
       let history = try Trainer(options: settings).fit(&student, on: train, distillation: setup)
