@@ -114,20 +114,7 @@ extension ONNXModel {
   ///
   /// - Throws: ``ExportError/unwritable(path:reason:)``.
   public func write(to url: URL) throws(ExportError) {
-    let partial = url.deletingLastPathComponent()
-      .appendingPathComponent(url.lastPathComponent + ".partial")
-    do {
-      try Data(serialized()).write(to: partial)
-    } catch {
-      // A full disk leaves part of the file: remove it, so the folder holds only whole files.
-      try? FileManager.default.removeItem(at: partial)
-      throw .unwritable(path: url.path, reason: error.localizedDescription)
-    }
-    guard rename(partial.path, url.path) == 0 else {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(at: partial)
-      throw .unwritable(path: url.path, reason: reason)
-    }
+    try writeAtomically(Data(serialized()), to: url)
   }
 
   /// Reads an `.onnx` file written by this package.

@@ -45,25 +45,9 @@ public struct CSource: Sendable, Equatable {
   public func write(to directory: URL) throws(ExportError) -> (header: URL, source: URL) {
     let header = directory.appendingPathComponent(name + ".h")
     let source = directory.appendingPathComponent(name + ".c")
-    try Self.writeAtomically(self.header, to: header)
-    try Self.writeAtomically(implementation, to: source)
+    try writeAtomically(Data(self.header.utf8), to: header)
+    try writeAtomically(Data(implementation.utf8), to: source)
     return (header, source)
-  }
-
-  static func writeAtomically(_ text: String, to url: URL) throws(ExportError) {
-    let partial = url.deletingLastPathComponent()
-      .appendingPathComponent(url.lastPathComponent + ".partial")
-    do {
-      try Data(text.utf8).write(to: partial)
-    } catch {
-      try? FileManager.default.removeItem(at: partial)
-      throw .unwritable(path: url.path, reason: error.localizedDescription)
-    }
-    guard rename(partial.path, url.path) == 0 else {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(at: partial)
-      throw .unwritable(path: url.path, reason: reason)
-    }
   }
 
   static func validate(name: String) throws(ExportError) {
