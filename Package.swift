@@ -97,5 +97,6 @@ package.targets += [
     dependencies: [
       "Export", "Layers", "Tensor", "Datasets", "Distillation", "Metrics", "CommandLineOptions",
     ]),
-  .testTarget(name: "ExportTests", dependencies: ["Export", "Layers", "Tensor", "Datasets"]),
+  .testTarget(
+    name: "ExportTests", dependencies: ["Export", "Layers", "Tensor", "Datasets", "TestSupport"]),
 ]
