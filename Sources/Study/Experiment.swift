@@ -18,6 +18,9 @@ public final class Experiment {
   /// The output folder.
   public let output: OutputFolder
   private var teachers: [TeacherKey: (model: Sequential, cache: TeacherCache)] = [:]
+  /// The digests of the teachers' weights, computed once each (every distilling run's
+  /// fingerprint names its teacher).
+  private var teacherDigests: [TeacherKey: String] = [:]
   /// A digest of the prepared windows, labels and subjects of every part.
   private let dataDigest: String
 
@@ -89,12 +92,15 @@ public final class Experiment {
 
   /// A digest of the weights of the teacher of `kind` trained with `seed`.
   private func teacherDigest(_ kind: ReferenceModel, seed: UInt64) throws -> String {
+    let key = TeacherKey(kind: kind, seed: seed)
+    if let known = teacherDigests[key] { return known }
     var digest = Digest()
     let tensors = Checkpoint(model: try teacher(kind, seed: seed).model).tensors
     for name in tensors.keys.sorted() {
       digest.add(Array(name.utf8).map(Int.init))
       digest.add(tensors[name]!)
     }
+    teacherDigests[key] = digest.hex
     return digest.hex
   }
 
