@@ -6,7 +6,10 @@
 #   d=$(mktemp -d) && cp -r ../shared/anchors "$d" && "$d/anchors/setup.sh"
 #   Benchmarks/compare.sh "$d/anchors"            # from the package root
 # Options after the anchors folder: --threads N (default 2), --reps N (default 2), --cases LIST
-# (comma-separated; default all: teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm,gemm).
+# (comma-separated; default all: ceiling,teacher-att,lm,lm-att,rab-kd,infer,om,om-lm,gemm).
+# ceiling: har-bench's FMA loop on 1 and --threads threads, the arithmetic ceiling in this run.
+# infer: one window (InferencePlan) and batches of 256 on 1 thread against PyTorch eager and ONNX
+# Runtime (the anchors' bench_torch.py --onnx, run for inference only).
 # The anchors' own JSON lines (with their CPU accounting) are kept in the printed raw folder.
 #
 # train.om / train.om-lm (DeepConvLSTM on Opportunity-shaped windows) run against this
@@ -17,7 +20,7 @@ anchors=${1:?usage: Benchmarks/compare.sh ANCHORS_DIR [--threads N] [--reps N] [
 shift
 threads=2
 reps=2
-cases=teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm,gemm
+cases=ceiling,teacher-att,lm,lm-att,rab-kd,infer,om,om-lm,gemm
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2 ;;
@@ -28,7 +31,7 @@ while [ $# -gt 0 ]; do
 done
 wants() { [[ ",$cases," == *",$1,"* ]]; }
 for c in ${cases//,/ }; do
-  [[ ",teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm,gemm," == *",$c,"* ]] ||
+  [[ ",ceiling,teacher-att,lm,lm-att,rab-kd,infer,om,om-lm,gemm," == *",$c,"* ]] ||
     { echo "unknown case $c in --cases" >&2; exit 64; }
 done
 python=$anchors/.venv/bin/python
@@ -44,10 +47,15 @@ else
 fi
 out=$(mktemp -d)
 echo "raw results in $out" >&2
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+echo "CPU: ${cpu:-unknown}, $(nproc) processors; $(date -u '+%Y-%m-%d %H:%M UTC')" | tee "$out/cpu.txt"
 
 # Our case name, the anchors' model name, epochs for the anchors (first one untimed).
 cnn_cases="teacher-att:teacher:3 lm:lm:4 lm-att:lm_att:4 rab-kd:rabkd:3"
 for rep in $(seq "$reps"); do
+  if wants ceiling; then
+    "$bench" --json --threads "$threads" --filter 'ceiling.fma$' >>"$out/swift-ceiling.jsonl"
+  fi
   for entry in $cnn_cases; do
     IFS=: read -r ours theirs epochs <<<"$entry"
     wants "$ours" || continue
@@ -59,7 +67,16 @@ for rep in $(seq "$reps"); do
     "$python" "$anchors/bench_keras.py" --model "$theirs" --mode tf_function --epochs "$epochs" \
       --threads "$threads" --out "$out/keras.jsonl" >/dev/null
   done
-  if wants infer1; then "$bench" --json --threads "$threads" --filter infer1 >>"$out/swift.jsonl"; fi
+  # Inference on 1 thread: ours, then PyTorch eager and ONNX Runtime (a 2-epoch run on 256
+  # windows only builds the model; its training figures are not used).
+  if wants infer; then
+    echo "== rep $rep: infer" >&2
+    "$bench" --json --threads 1 --filter infer1 --filter 'infer256.lm' >>"$out/swift.jsonl"
+    for model in lm lm_att; do
+      "$python" "$anchors/bench_torch.py" --model "$model" --mode eager --epochs 2 --samples 256 \
+        --threads 1 --onnx --out "$out/torch-infer.jsonl" >/dev/null
+    done
+  fi
   # DeepConvLSTM, Opportunity-shaped: 1,024 windows of 30x113 on both sides, 2 timed epochs each.
   for ours in om om-lm; do
     wants "$ours" || continue
@@ -89,43 +106,73 @@ def lines(name):
     p = out / name
     return [json.loads(l) for l in p.read_text().splitlines() if l.strip().startswith("{")] if p.exists() else []
 swift, torch, keras = lines("swift.jsonl"), lines("torch.jsonl"), lines("keras.jsonl")
-torch_dcl = lines("torch-dcl.jsonl")
+torch_dcl, torch_infer = lines("torch-dcl.jsonl"), lines("torch-infer.jsonl")
+def values(records, key, **match):
+    return [r[key] for r in records if all(r.get(k) == v for k, v in match.items()) and key in r]
+def ours(case): return values(swift, "value", case=case)
+def spread(xs, digits):
+    if not xs: return "—"
+    m = statistics.median(xs)
+    if len(xs) == 1: return f"{m:,.{digits}f}"
+    return f"{m:,.{digits}f} ({min(xs):,.{digits}f}–{max(xs):,.{digits}f})"
+def ratios(a, b, lower_is_better=False):
+    # Repetition by repetition (both sides ran in the same minutes): median (min–max).
+    pairs = [(x, y) for x, y in zip(a, b)]
+    if not pairs: return "—"
+    return spread([y / x if lower_is_better else x / y for x, y in pairs], 2)
+rows = []
+def row(case, mine, digits, peers, lower_is_better=False):
+    if not mine: return
+    cells = [spread(mine, digits)]
+    for theirs in peers:
+        cells += [spread(theirs, digits), ratios(mine, theirs, lower_is_better)]
+    rows.append([case] + cells)
+def table(title, peer_names):
+    global rows
+    if not rows: return
+    header = ["case", "HARDistill"] + [c for p in peer_names for c in (p, f"× {p}")]
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    print(f"\n{title}")
+    for r in [header] + rows:
+        print("  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    rows = []
+ceiling = lines("swift-ceiling.jsonl")
+if ceiling:
+    print("\nceiling (FMA loop, GFLOP/s):",
+          f"1 thread {spread([r['baseline_value'] for r in ceiling], 1)},",
+          f"{ceiling[0]['threads']} threads {spread([r['value'] for r in ceiling], 1)}")
 names = {"teacher-att": "teacher", "lm": "lm", "lm-att": "lm_att", "rab-kd": "rabkd"}
-def med(xs): return statistics.median(xs) if xs else float("nan")
-def ran(case): return any(r["case"] == case for r in swift)
-print(f"{'case':<20}{'swift':>12}{'torch eager':>14}{'keras tf.fn':>14}{'× torch':>10}{'× keras':>10}")
-for ours, theirs in names.items():
-    if not ran(f"train.{ours}"): continue
-    s = med([r["value"] for r in swift if r["case"] == f"train.{ours}"])
-    t = med([r["samples_per_sec"] for r in torch if r["model"] == theirs])
-    k = med([r["samples_per_sec"] for r in keras if r["model"] == theirs])
-    print(f"{'train.' + ours:<20}{s:>12.0f}{t:>14.0f}{k:>14.0f}{s / t:>10.2f}{s / k:>10.2f}")
-for ours in ["om", "om-lm"]:
-    if not ran(f"train.{ours}"): continue
-    s = med([r["value"] for r in swift if r["case"] == f"train.{ours}"])
-    t = med([r["train_samples_per_sec"] for r in torch_dcl if r["model"] == ours])
-    print(f"{'train.' + ours:<20}{s:>12.1f}{t:>14.1f}{'—':>14}{s / t:>10.2f}{'—':>10}")
-# infer1: our InferencePlan; infer1-forward: the model's own forward pass.
+for mine, theirs in names.items():
+    row(f"train.{mine}", ours(f"train.{mine}"), 0,
+        [values(torch, "samples_per_sec", model=theirs), values(keras, "samples_per_sec", model=theirs)])
+for mine in ["om", "om-lm", "om-hapt"]:
+    row(f"train.{mine}", ours(f"train.{mine}"), 1,
+        [values(torch_dcl, "train_samples_per_sec", model=mine), []])
+table("training, samples/s (median (min–max) over repetitions)", ["torch eager", "keras tf.fn"])
+# infer1: our InferencePlan; infer1-forward: the model's own forward pass. Latency: lower is
+# better, so the ratios are theirs / ours.
 for case in ["infer1", "infer1-forward"]:
-    for ours, theirs in [("lm", "lm"), ("lm-att", "lm_att")]:
-        if not ran(f"{case}.{ours}"): continue
-        s = med([r["value"] for r in swift if r["case"] == f"{case}.{ours}"])
-        t = med([r["infer_latency_us_b1"] for r in torch if r["model"] == theirs])
-        k = med([r["infer_latency_us_b1"] for r in keras if r["model"] == theirs])
-        # Latency: lower is better, so the ratio is theirs / ours.
-        label = f"{case}.{ours} µs"
-        print(f"{label:<20}{s:>12.1f}{t:>14.1f}{k:>14.1f}{t / s:>10.2f}{k / s:>10.2f}")
-if lines("swift-gemm.jsonl"): print("SGEMM against numpy's OpenBLAS (ratio in the × torch column is × numpy):")
+    for mine, theirs in [("lm", "lm"), ("lm-att", "lm_att")]:
+        row(f"{case}.{mine} µs", ours(f"{case}.{mine}"), 1,
+            [values(torch_infer, "infer_latency_us_b1", model=theirs),
+             values(torch_infer, "ort_latency_us_b1", model=theirs)], lower_is_better=True)
+for mine, theirs in [("lm", "lm"), ("lm-att", "lm_att")]:
+    row(f"infer256.{mine} windows/s", ours(f"infer256.{mine}"), 0,
+        [values(torch_infer, "infer_throughput_b256", model=theirs),
+         values(torch_infer, "ort_throughput_b256", model=theirs)])
+table("inference on 1 thread", ["torch eager", "onnx runtime"])
 for r in lines("swift-gemm.jsonl"):
     t = r["threads"]
-    theirs = [n["gflops_median"] for n in lines("numpy-gemm.jsonl")
-              if n.get("lib", "").startswith("numpy") and n["n"] == 512 and n["threads"] == t]
-    if theirs:
-        label = f"gemm 512³ {t}T GFLOP/s"
-        print(f"{label:<20}{r['value']:>12.1f}{'numpy ' + format(theirs[0], '.1f'):>14}{'':>14}{r['value'] / theirs[0]:>10.2f}")
-for ours in ["om", "om-lm"]:
-    sp = {r.get("params") for r in swift if r["case"] == f"train.{ours}"}
-    tp = {r["params"] for r in torch_dcl if r["model"] == ours}
+    numpy = values(lines("numpy-gemm.jsonl"), "gflops_median", n=512, threads=t)
+    share = ""
+    if ceiling:
+        peak = statistics.median([c["baseline_value"] if t == 1 else c["value"] for c in ceiling])
+        share = f" = {100 * r['value'] / peak:.0f} % of the ceiling"
+    row(f"gemm 512³ {t} thread(s){share}", [r["value"]], 1, [numpy[:1]])
+table("SGEMM GFLOP/s against numpy's OpenBLAS", ["numpy"])
+for mine in ["om", "om-lm", "om-hapt"]:
+    sp = {r.get("params") for r in swift if r["case"] == f"train.{mine}"}
+    tp = {r["params"] for r in torch_dcl if r["model"] == mine}
     if sp or tp:
-        print(f"train.{ours} parameters: swift {sorted(sp)}, torch {sorted(tp)}")
+        print(f"train.{mine} parameters: swift {sorted(sp)}, torch {sorted(tp)}")
 PY

@@ -24,7 +24,7 @@ let usage = """
     --pool-mb N      buffer-pool capacity in MiB (default: BufferPool's own)
     --hapt PATH      UCI HAPT folder for parse.uci-hapt (default ../shared/datasets/uci-hapt)
 
-  Cases: variant, gemm.<m>x<k>x<n>[.at|.bt], gemm-variant.<variant>.<m>x<k>x<n>,
+  Cases: variant, ceiling.fma, gemm.<m>x<k>x<n>[.at|.bt], gemm-variant.<variant>.<m>x<k>x<n>,
   conv.<layer>.forward|backward, train.<model>, infer1.<model> (InferencePlan),
   infer1-forward.<model>, infer256.<model>,
   parse.uci-hapt, memory.
@@ -134,6 +134,7 @@ do {
             + "buffer pool: \(BufferPool.capacityBytes >> 20) MiB")
       }
     }
+    runCeilingCase(options, &report)
     try runGEMMCases(options, &report)
     try runConvCases(options, &report)
     try runTrainingCases(options, &report)

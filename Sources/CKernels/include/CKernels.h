@@ -86,6 +86,12 @@ void hd_cbam1d_forward(int variant, long batch, long time, long channels, long h
                        const float *x, const float *w1, const float *w2, long kernel,
                        const float *filter, float *y, float *mc, float *ms);
 
+/// Runs `iterations` rounds of independent fused multiply-adds on `variant`'s widest registers
+/// (the arithmetic ceiling of one core) and returns a sum of the results, so that the loop is
+/// not removed. `hd_fma_ceiling_flops` gives the floating-point operations that makes.
+float hd_fma_ceiling(int variant, long iterations);
+long hd_fma_ceiling_flops(int variant, long iterations);
+
 /// The lock around Tensor's buffer pool (a process-wide spin lock that yields the CPU after
 /// 100 tries); not re-entrant.
 void hd_pool_lock(void);

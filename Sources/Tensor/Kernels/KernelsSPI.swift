@@ -1,5 +1,6 @@
 // Raw kernel entry points for the benchmark and the kernel tests, outside the public API:
 // clients that want them write `@_spi(Kernels) import Tensor`.
+import CKernels
 
 /// The GEMM kernels on plain row-major arrays.
 @_spi(Kernels)
@@ -27,5 +28,23 @@ public enum GEMMKernels {
         }
       }
     }
+  }
+}
+
+/// The arithmetic ceiling of one core: independent fused multiply-adds on the widest registers of
+/// `variant`, with no memory traffic.
+@_spi(Kernels)
+public enum CeilingKernel {
+  /// Runs `iterations` rounds and returns the floating-point operations done (a round is 12
+  /// vector FMAs of 2 operations per lane); the reference variant runs the generic C loop.
+  @discardableResult
+  public static func run(
+    iterations: Int, variant: KernelVariant = KernelConfiguration.current.variant
+  ) -> Int {
+    let c = variant.cValue ?? Int32(HD_VARIANT_GENERIC)
+    let result = hd_fma_ceiling(c, iterations)
+    // The sum is finite for any count; checking it keeps the loop's result observable.
+    precondition(result.isFinite, "CeilingKernel.run: the FMA loop produced \(result)")
+    return hd_fma_ceiling_flops(c, iterations)
   }
 }
