@@ -155,3 +155,28 @@ func runConvCases(_ options: Options, _ report: inout Report) throws {
     }
   }
 }
+
+/// What starting a parallel region costs: 8 pieces of 100 µs of busy waiting on the configured
+/// threads, as Tensor's operations cut their work. `region.cold` starts each region 2 ms after the
+/// previous one (the workers asleep), `region.hot` right after it; both report the median region
+/// in µs, the ideal being 8 × 100 µs / threads.
+func runRegionCases(_ options: Options, _ report: inout Report) {
+  let threads = KernelConfiguration.current.threadCount
+  let ideal = 8 * 100.0 / Double(Swift.min(threads, 8))
+  for (name, pause) in [("region.cold", 2e-3), ("region.hot", 0.0)]
+  where options.selects(name) {
+    var times: [Double] = []
+    for _ in 0..<(options.quick ? 50 : 500) {
+      if pause > 0 { usleep(UInt32(pause * 1e6)) }
+      let start = now()
+      forEachPiece(8, threads: threads) { _ in
+        let pieceStart = now()
+        while now() - pieceStart < 100e-6 {}
+      }
+      times.append((now() - start) * 1e6)
+    }
+    report.add(
+      name, metric: "median_us", value: median(times),
+      note: String(format: "ideal %.0f µs, fastest %.0f µs", ideal, times.min() ?? 0))
+  }
+}

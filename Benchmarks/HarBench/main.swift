@@ -25,7 +25,7 @@ let usage = """
     --hapt PATH      UCI HAPT folder for parse.uci-hapt (default ../shared/datasets/uci-hapt)
 
   Cases: variant, ceiling.fma, gemm.<m>x<k>x<n>[.at|.bt], gemm-variant.<variant>.<m>x<k>x<n>,
-  conv.<layer>.forward|backward, train.<model>, infer1.<model> (InferencePlan),
+  conv.<layer>.forward|backward, region.cold|hot, train.<model>, infer1.<model> (InferencePlan),
   infer1-forward.<model>, infer256.<model>,
   parse.uci-hapt, memory.
   """
@@ -137,6 +137,7 @@ do {
     runCeilingCase(options, &report)
     try runGEMMCases(options, &report)
     try runConvCases(options, &report)
+    runRegionCases(options, &report)
     try runTrainingCases(options, &report)
     try runOpportunityTrainingCases(options, &report)
     try runInferenceCases(options, &report)

@@ -128,7 +128,8 @@ public func valueWithGradients<Model: Layer, Output, Failure: Error>(
     results.withUnsafeMutableBufferPointer { buffer in
       let work = ShardWork(run: { run($0, loss) }, results: buffer.baseAddress!)
       forEachPiece(count, threads: workers) { s in
-        // Task-local settings do not reach Dispatch's threads: each worker sets its own.
+        // Task-local settings do not reach the pool's (or Dispatch's) threads: each worker sets
+        // its own.
         let result = KernelConfiguration.with(perShard) { work.run(slices[s]) }
         work.results[s] = result
       }

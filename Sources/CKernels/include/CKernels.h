@@ -101,6 +101,15 @@ void hd_pool_unlock(void);
 /// next piece of work with it.
 long hd_take_next(long *counter);
 
+/// A piece of a parallel region: `fn(context, piece)`.
+typedef void (*hd_piece_fn)(void *context, long piece);
+
+/// Runs `fn(context, piece)` for every piece in `0..<count` on the calling thread and at most
+/// `threads − 1` parked pool workers (each takes the next piece not yet taken) and returns 1 when
+/// all are done. Returns 0 at once, having run nothing, when the pool is running another region
+/// (another thread's, or this one's from inside a piece): the caller then runs the region itself.
+int hd_parallel_for(long count, int threads, hd_piece_fn fn, void *context);
+
 #ifdef __cplusplus
 }
 #endif

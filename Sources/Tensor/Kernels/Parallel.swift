@@ -28,7 +28,8 @@ struct DisjointWrites: @unchecked Sendable {
 extension Kernels {
   /// Runs `body(piece)` for every `piece` in `0..<count` and returns when all are done.
   ///
-  /// The pieces run on at most `threads` threads, the calling thread included; each thread takes the next piece not yet taken, so when another process
+  /// The pieces run on at most `threads` threads, the calling thread included; each thread takes
+  /// the next piece not yet taken, so when another process
   /// holds one core of a shared machine, the other threads take most pieces instead of the
   /// region waiting for a share that cannot run. With one thread the pieces run in order, inline.
   /// How the work is cut into pieces never depends on the thread count (see ``parallelPieces``),
@@ -39,6 +40,20 @@ extension Kernels {
       for piece in 0..<count { body(piece) }
       return
     }
+    // The parked pool (CKernels' parallel.c) starts its workers within microseconds; it runs one
+    // region at a time, so a region started while it is busy (by another thread, or from inside
+    // a piece) runs on Dispatch's threads instead.
+    let ranOnPool = withoutActuallyEscaping(body) { body in
+      let box = PieceBody(body)
+      return withExtendedLifetime(box) {
+        hd_parallel_for(
+          count, Int32(threads),
+          { context, piece in
+            Unmanaged<PieceBody>.fromOpaque(context!).takeUnretainedValue().body(piece)
+          }, Unmanaged.passUnretained(box).toOpaque()) != 0
+      }
+    }
+    if ranOnPool { return }
     let next = UnsafeMutablePointer<Int>.allocate(capacity: 1)
     next.initialize(to: 0)
     defer { next.deallocate() }
@@ -89,4 +104,11 @@ public func forEachPiece(_ count: Int, threads: Int, _ body: @Sendable (Int) -> 
 /// `hd_take_next`, an atomic fetch-and-add, and the memory outlives the region.
 struct PieceCounter: @unchecked Sendable {
   let next: UnsafeMutablePointer<Int>
+}
+
+/// A region's body, handed to the C pool as an unretained pointer that lives until the region
+/// returns.
+private final class PieceBody: Sendable {
+  let body: @Sendable (Int) -> Void
+  init(_ body: @escaping @Sendable (Int) -> Void) { self.body = body }
 }
