@@ -53,6 +53,7 @@ public final class InferencePlan {
     case dense(weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, outputSize: Int)
     case identity
     case layer(any Layer)
+    case windows(WindowPipeline)
   }
 
   private let inputShapes: [[Int]]
@@ -90,6 +91,15 @@ public final class InferencePlan {
         throw .inLayer(path: "\(index) (\(Sequential.typeName(of: layer)))", underlying: error)
       }
       shapes.append(shape)
+      if let (pipeline, consumed, output) = try WindowPipeline.make(
+        layers, at: index, inputShape: shape, copy: copy)
+      {
+        steps.append(.windows(pipeline))
+        shape = output
+        largest = Swift.max(largest, shape.reduce(1, *))
+        index += consumed
+        continue
+      }
       switch layer {
       case let conv as Conv1D:
         let fused = Sequential.convolutionBeforeReLU(layers, at: index) != nil
@@ -196,6 +206,8 @@ public final class InferencePlan {
         into: y)
     case .identity:
       return false
+    case .windows(let pipeline):
+      pipeline.run(x, batch: shape[0], into: y)
     case .layer(let layer):
       let input = try! Tensor(
         shape: shape, scalars: Array(UnsafeBufferPointer(start: x, count: shape.reduce(1, *))))

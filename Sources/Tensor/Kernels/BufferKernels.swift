@@ -106,3 +106,60 @@ public enum BufferKernels {
       outputSize)
   }
 }
+
+/// Window-at-a-time kernels for the fused path of planned inference: one window's layers run
+/// back to back on small buffers that stay in cache, with a convolution's bias, ReLU and what
+/// follows it (max pooling by 2, or the sum over time) applied before its output is stored.
+@_spi(Inference)
+extension BufferKernels {
+  /// What ``windowConv1D(_:length:inChannels:filter:kernelSize:outChannels:bias:relu:output:into:)``
+  /// does with its (activated) outputs `a[t, o]`.
+  public enum WindowOutput: Sendable, Equatable {
+    /// `y[t · rowStride + o] = a[t, o]`.
+    case store(rowStride: Int)
+    /// `y[t · rowStride + o] = max(a[2t, o], a[2t + 1, o])`: max pooling by 2 with stride 2 and
+    /// no padding (an odd last step is dropped).
+    case pool2(rowStride: Int)
+    /// `y[o] += Σ_t a[t, o]`.
+    case sum
+  }
+
+  /// One window's `same` convolution with stride and dilation 1: `a[t, o] = bias[o] + Σ_j Σ_i
+  /// filter[j, i, o] · xp[t + j, i]`, with a ReLU when `relu`, written as `output` says.
+  ///
+  /// `xp` is the window `[length, inChannels]` with `(kernelSize − 1) / 2` zero rows before it and
+  /// `kernelSize / 2` after it, as `same` padding places them.
+  public static func windowConv1D(
+    _ xp: UnsafePointer<Float>, length: Int, inChannels: Int, filter: UnsafePointer<Float>,
+    kernelSize: Int, outChannels: Int, bias: UnsafePointer<Float>?, relu: Bool,
+    output: WindowOutput, into y: UnsafeMutablePointer<Float>
+  ) {
+    let (mode, stride): (Int32, Int)
+    switch output {
+    case .store(let rowStride): (mode, stride) = (Int32(HD_INFER_STORE), rowStride)
+    case .pool2(let rowStride): (mode, stride) = (Int32(HD_INFER_POOL2), rowStride)
+    case .sum: (mode, stride) = (Int32(HD_INFER_SUM), 0)
+    }
+    hd_infer_conv1d(
+      variant, length, inChannels, outChannels, kernelSize, xp, filter, bias, relu ? 1 : 0, mode,
+      y, stride)
+  }
+
+  /// The floats of `work` that ``windowCBAMMean(_:time:channels:hidden:width:output:spatialFilter:spatialKernel:into:work:)``
+  /// needs.
+  public static func windowCBAMMeanWorkCount(time: Int, channels: Int, width: Int) -> Int {
+    hd_infer_cbam_mean_work(time, channels, width)
+  }
+
+  /// CBAM on one window `x` `[time, channels]` followed by the mean over time, into `y`
+  /// `[channels]`: the mean of ``cbam(_:batch:time:channels:hidden:width:output:spatialFilter:spatialKernel:into:channelMap:spatialMap:)``'s
+  /// output, without storing it.
+  public static func windowCBAMMean(
+    _ x: UnsafePointer<Float>, time: Int, channels: Int, hidden: UnsafePointer<Float>,
+    width: Int, output: UnsafePointer<Float>, spatialFilter: UnsafePointer<Float>,
+    spatialKernel: Int, into y: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>
+  ) {
+    hd_infer_cbam_mean(
+      variant, time, channels, width, x, hidden, output, spatialKernel, spatialFilter, y, work)
+  }
+}
