@@ -1,5 +1,5 @@
-@_spi(Inference) import Tensor
 import Layers
+@_spi(Inference) import Tensor
 import Testing
 
 /// The window-at-a-time path of `InferencePlan` (the students' layers, fused per window) and its
@@ -15,7 +15,8 @@ struct BatchedInferenceTests {
   }
 
   /// Every reference model at batch sizes 1, 7 and 256: the plan's logits are the forward
-  /// pass's within 1e-5 (relative to the largest logit), on every kernel variant this CPU runs.
+  /// pass's within 1e-5 (relative to the largest logit), on every kernel variant this CPU runs,
+  /// with Winograd's convolutions and without.
   @Test(arguments: ReferenceModel.allCases, [1, 7, 256])
   func batchedPlanEqualsTheForwardPass(_ model: ReferenceModel, batch: Int) throws {
     var rng = SplitMix64(seed: 41)
@@ -23,11 +24,16 @@ struct BatchedInferenceTests {
     let x = Tensor.normal([batch, 128, 9], using: &rng)
     let expected = network(x).scalars
     for variant in [KernelVariant.generic, .avx2FMA, .avx512F] where variant.isSupported {
-      let actual = try KernelConfiguration.with(variant: variant) {
-        try InferencePlan(network, inputShape: x.shape)(x).scalars
+      for winograd in [true, false] {
+        let actual = try KernelConfiguration.with(variant: variant) {
+          try KernelConfiguration.with(winograd: winograd) {
+            try InferencePlan(network, inputShape: x.shape)(x).scalars
+          }
+        }
+        #expect(
+          worstDifference(expected, actual) <= 1e-5,
+          "\(model) batch \(batch) \(variant) winograd \(winograd)")
       }
-      #expect(
-        worstDifference(expected, actual) <= 1e-5, "\(model) batch \(batch) \(variant)")
     }
   }
 
@@ -164,20 +170,95 @@ struct BatchedInferenceTests {
           var y = [Float](repeating: .nan, count: length * outChannels)
           var p = [Float](repeating: .nan, count: length / 2 * outChannels)
           var s = [Float](repeating: 0, count: outChannels)
-          BufferKernels.windowConv1D(
-            xp, length: length, inChannels: inChannels, filter: filter, kernelSize: kernel,
-            outChannels: outChannels, bias: bias, relu: true, output: .store(rowStride: outChannels),
-            into: &y)
-          BufferKernels.windowConv1D(
-            xp, length: length, inChannels: inChannels, filter: filter, kernelSize: kernel,
-            outChannels: outChannels, bias: bias, relu: true, output: .pool2(rowStride: outChannels),
-            into: &p)
-          BufferKernels.windowConv1D(
-            xp, length: length, inChannels: inChannels, filter: filter, kernelSize: kernel,
-            outChannels: outChannels, bias: bias, relu: true, output: .sum, into: &s)
+          func run(_ output: BufferKernels.WindowOutput, _ buffer: inout [Float]) {
+            BufferKernels.windowConv1D(
+              xp, length: length, inChannels: inChannels, filter: filter, kernelSize: kernel,
+              outChannels: outChannels, bias: bias, relu: true, output: output, into: &buffer)
+          }
+          run(.store(rowStride: outChannels), &y)
+          run(.pool2(rowStride: outChannels), &p)
+          run(.sum, &s)
           let tolerance = 1e-5 * Double(kernel * inChannels + 1)
           let label = "\(shape) length \(length) \(variant)"
           #expect(zip(expected, y).allSatisfy { abs($0 - Double($1)) <= tolerance }, "\(label)")
+          #expect(zip(pooled, p).allSatisfy { abs($0 - Double($1)) <= tolerance }, "\(label)")
+          #expect(
+            zip(sums, s).allSatisfy { abs($0 - Double($1)) <= tolerance * Double(length) },
+            "\(label)")
+        }
+      }
+    }
+  }
+
+  /// Winograd's window convolution against double-precision direct sums, for the students'
+  /// shapes and channel counts off the vector width, in every output mode.
+  @Test(arguments: [(9, 16), (16, 32), (8, 17), (20, 64), (33, 40)])
+  func winogradAgainstDirectSums(_ shape: (Int, Int)) {
+    let (inChannels, outChannels) = shape
+    var rng = SplitMix64(seed: UInt64(inChannels * 1_000 + outChannels))
+    for length in [4, 8, 64, 128] {
+      let rows = length + 4
+      var xp = Tensor.normal([rows, inChannels], using: &rng).scalars
+      for t in [0, 1, rows - 2, rows - 1] {
+        for i in 0..<inChannels { xp[t * inChannels + i] = 0 }
+      }
+      let filter = Tensor.normal([5, inChannels, outChannels], using: &rng).scalars
+      let bias = Tensor.normal([outChannels], using: &rng).scalars
+      var activated = [Double](repeating: 0, count: length * outChannels)
+      var magnitude = 1.0
+      for t in 0..<length {
+        for o in 0..<outChannels {
+          var total = Double(bias[o])
+          var size = abs(Double(bias[o]))
+          for j in 0..<5 {
+            for i in 0..<inChannels {
+              let term =
+                Double(xp[(t + j) * inChannels + i])
+                * Double(filter[(j * inChannels + i) * outChannels + o])
+              total += term
+              size += abs(term)
+            }
+          }
+          activated[t * outChannels + o] = Swift.max(0, total)
+          magnitude = Swift.max(magnitude, size)
+        }
+      }
+      let pooled = (0..<length / 2 * outChannels).map { e in
+        let (t, o) = (e / outChannels, e % outChannels)
+        return Swift.max(
+          activated[2 * t * outChannels + o], activated[(2 * t + 1) * outChannels + o])
+      }
+      let sums = (0..<outChannels).map { o in
+        (0..<length).reduce(0.0) { $0 + activated[$1 * outChannels + o] }
+      }
+      for variant in [KernelVariant.generic, .avx2FMA, .avx512F] where variant.isSupported {
+        KernelConfiguration.with(variant: variant) {
+          var u = [Float](repeating: 0, count: 8 * inChannels * outChannels)
+          BufferKernels.winogradFilter(
+            filter, inChannels: inChannels, outChannels: outChannels, into: &u)
+          var work = [Float](
+            repeating: .nan,
+            count: BufferKernels.windowWinogradWorkCount(
+              length: length, inChannels: inChannels, outChannels: outChannels))
+          var y = [Float](repeating: .nan, count: length * outChannels)
+          var p = [Float](repeating: .nan, count: length / 2 * outChannels)
+          var s = [Float](repeating: 0, count: outChannels)
+          for (output, target) in [
+            (BufferKernels.WindowOutput.store(rowStride: outChannels), 0),
+            (.pool2(rowStride: outChannels), 1), (.sum, 2),
+          ] {
+            func run(_ buffer: inout [Float]) {
+              BufferKernels.windowConv1DWinograd(
+                xp, length: length, inChannels: inChannels, transformedFilter: u,
+                outChannels: outChannels, bias: bias, relu: true, output: output, into: &buffer,
+                work: &work)
+            }
+            if target == 0 { run(&y) } else if target == 1 { run(&p) } else { run(&s) }
+          }
+          // F(4, 5)'s rounding: a few units in the last place of the largest term's magnitude.
+          let tolerance = 1e-6 * magnitude
+          let label = "\(shape) length \(length) \(variant)"
+          #expect(zip(activated, y).allSatisfy { abs($0 - Double($1)) <= tolerance }, "\(label)")
           #expect(zip(pooled, p).allSatisfy { abs($0 - Double($1)) <= tolerance }, "\(label)")
           #expect(
             zip(sums, s).allSatisfy { abs($0 - Double($1)) <= tolerance * Double(length) },
@@ -205,7 +286,7 @@ struct BatchedInferenceTests {
         var work = [Float](
           repeating: .nan,
           count: BufferKernels.windowCBAMMeanWorkCount(
-            time: time, channels: channels, width: width))
+            time: time, channels: channels, width: width, spatialKernel: kernel))
         BufferKernels.windowCBAMMean(
           x.scalars, time: time, channels: channels, hidden: hidden.scalars, width: width,
           output: output.scalars, spatialFilter: spatial.scalars, spatialKernel: kernel,

@@ -134,12 +134,7 @@ extension BufferKernels {
     kernelSize: Int, outChannels: Int, bias: UnsafePointer<Float>?, relu: Bool,
     output: WindowOutput, into y: UnsafeMutablePointer<Float>
   ) {
-    let (mode, stride): (Int32, Int)
-    switch output {
-    case .store(let rowStride): (mode, stride) = (Int32(HD_INFER_STORE), rowStride)
-    case .pool2(let rowStride): (mode, stride) = (Int32(HD_INFER_POOL2), rowStride)
-    case .sum: (mode, stride) = (Int32(HD_INFER_SUM), 0)
-    }
+    let (mode, stride) = output.modeAndStride
     hd_infer_conv1d(
       variant, length, inChannels, outChannels, kernelSize, xp, filter, bias, relu ? 1 : 0, mode,
       y, stride)
@@ -147,8 +142,10 @@ extension BufferKernels {
 
   /// The floats of `work` that ``windowCBAMMean(_:time:channels:hidden:width:output:spatialFilter:spatialKernel:into:work:)``
   /// needs.
-  public static func windowCBAMMeanWorkCount(time: Int, channels: Int, width: Int) -> Int {
-    hd_infer_cbam_mean_work(time, channels, width)
+  public static func windowCBAMMeanWorkCount(
+    time: Int, channels: Int, width: Int, spatialKernel: Int
+  ) -> Int {
+    hd_infer_cbam_mean_work(time, channels, width, spatialKernel)
   }
 
   /// CBAM on one window `x` `[time, channels]` followed by the mean over time, into `y`
@@ -161,5 +158,52 @@ extension BufferKernels {
   ) {
     hd_infer_cbam_mean(
       variant, time, channels, width, x, hidden, output, spatialKernel, spatialFilter, y, work)
+  }
+
+  /// Winograd's F(4, 5) transform of a kernel-5 `filter` `[5, inChannels, outChannels]` into
+  /// `u` `[8, inChannels, outChannels]`, for
+  /// ``windowConv1DWinograd(_:length:inChannels:transformedFilter:outChannels:bias:relu:output:into:work:)``.
+  public static func winogradFilter(
+    _ filter: UnsafePointer<Float>, inChannels: Int, outChannels: Int,
+    into u: UnsafeMutablePointer<Float>
+  ) {
+    hd_infer_winograd_filter(variant, inChannels, outChannels, filter, u)
+  }
+
+  /// The floats of `work` that
+  /// ``windowConv1DWinograd(_:length:inChannels:transformedFilter:outChannels:bias:relu:output:into:work:)``
+  /// needs.
+  public static func windowWinogradWorkCount(length: Int, inChannels: Int, outChannels: Int)
+    -> Int
+  {
+    hd_infer_winograd_work(length, inChannels, outChannels)
+  }
+
+  /// ``windowConv1D(_:length:inChannels:filter:kernelSize:outChannels:bias:relu:output:into:)``
+  /// for kernel 5 and a `length` that is a multiple of 4, by Winograd's F(4, 5) from the filter
+  /// transformed by ``winogradFilter(_:inChannels:outChannels:into:)``: 2/5 of the multiplies
+  /// in the channel-mixing products, at 2–5× the rounding error of the direct sums.
+  public static func windowConv1DWinograd(
+    _ xp: UnsafePointer<Float>, length: Int, inChannels: Int,
+    transformedFilter u: UnsafePointer<Float>, outChannels: Int, bias: UnsafePointer<Float>?,
+    relu: Bool, output: WindowOutput, into y: UnsafeMutablePointer<Float>,
+    work: UnsafeMutablePointer<Float>
+  ) {
+    precondition(
+      length % 4 == 0, "windowConv1DWinograd: length \(length) is not a multiple of 4")
+    let (mode, stride) = output.modeAndStride
+    hd_infer_conv1d_winograd(
+      variant, length, inChannels, outChannels, xp, u, bias, relu ? 1 : 0, mode, y, stride, work)
+  }
+}
+
+extension BufferKernels.WindowOutput {
+  /// The C kernels' mode and row stride.
+  var modeAndStride: (Int32, Int) {
+    switch self {
+    case .store(let rowStride): (Int32(HD_INFER_STORE), rowStride)
+    case .pool2(let rowStride): (Int32(HD_INFER_POOL2), rowStride)
+    case .sum: (Int32(HD_INFER_SUM), 0)
+    }
   }
 }
