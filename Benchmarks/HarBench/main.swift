@@ -26,7 +26,7 @@ let usage = """
 
   Cases: variant, ceiling.fma, gemm.<m>x<k>x<n>[.at|.bt], gemm-variant.<variant>.<m>x<k>x<n>,
   conv.<layer>.forward|backward, region.cold|hot, train.<model>, infer1.<model> (InferencePlan),
-  infer1-forward.<model>, infer256.<model>,
+  infer1-forward.<model>, infer256.<model> (InferencePlan), infer256-forward.<model>,
   parse.uci-hapt, memory.
   """
 

@@ -55,6 +55,9 @@ int hd_conv1d_winograd_applies(const hd_conv1d_geometry *g);
 void hd_conv1d_winograd_forward(int variant, const hd_conv1d_geometry *g, const float *x,
                                 const float *w, const float *bias, float *y);
 
+/// F(4, 5)'s filter transform: `u` `[8, cin, cout]` from `w` `[5, cin, cout]`.
+void hd_conv1d_winograd_filter(int variant, long cin, long cout, const float *w, float *u);
+
 /// Whether `hd_conv1d_winograd_backward_input` can compute the input gradient of this
 /// convolution (the same conditions, with the channel counts swapped).
 int hd_conv1d_winograd_backward_input_applies(const hd_conv1d_geometry *g);

@@ -148,6 +148,10 @@ HD_VARIANTS(wino_output, HD_WINO_OUTPUT_ARGS, HD_WINO_OUTPUT_BODY)
 HD_VARIANTS(wino_upstream, HD_WINO_UPSTREAM_ARGS, HD_WINO_UPSTREAM_BODY)
 HD_VARIANTS(wino_taps, HD_WINO_TAPS_ARGS, HD_WINO_TAPS_BODY)
 
+void hd_conv1d_winograd_filter(int variant, long cin, long cout, const float *w, float *u) {
+  HD_DISPATCH(variant, wino_filter, cin, cout, w, u);
+}
+
 // Tiles per GEMM batch: enough rows for the GEMMs to run at full speed and to amortize packing
 // each U_ξ, few enough that V and M (8 · tiles · (cin + cout) floats) stay near L2.
 static long tiles_per_block(const hd_conv1d_geometry *g) {

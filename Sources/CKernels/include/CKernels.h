@@ -92,6 +92,49 @@ void hd_cbam1d_forward(int variant, long batch, long time, long channels, long h
 float hd_fma_ceiling(int variant, long iterations);
 long hd_fma_ceiling_flops(int variant, long iterations);
 
+/// What `hd_infer_conv1d` does with its activated outputs.
+enum {
+  /// `y[t, o]` (row stride `ldy`).
+  HD_INFER_STORE = 0,
+  /// Max pooling by 2 (stride 2, an odd last step dropped): `y[t, o] = max(a[2t, o], a[2t+1, o])`.
+  HD_INFER_POOL2 = 1,
+  /// The sum over time added to `y[o]`.
+  HD_INFER_SUM = 2
+};
+
+/// One window's `same` 1-D convolution for planned inference (stride 1, dilation 1, odd
+/// `kernel`): `a[t, o] = bias[o] + Σ_j Σ_i w[j, i, o]·xp[t + j, i]`, then `max(0, ·)` when
+/// `relu`, then what `mode` says. `xp` is the window `[length, cin]` with `(kernel − 1) / 2` zero
+/// rows before and after it (`length + kernel − 1` rows in all); `w` is `[kernel, cin, cout]`;
+/// `bias` may be NULL.
+void hd_infer_conv1d(int variant, long length, long cin, long cout, long kernel, const float *xp,
+                     const float *w, const float *bias, int relu, int mode, float *y, long ldy);
+
+/// The floats of work `hd_infer_cbam_mean` needs.
+long hd_infer_cbam_mean_work(long time, long channels, long hidden, long kernel);
+
+/// CBAM (as `hd_cbam1d_forward`) on one window `x` `[time, channels]` followed by the mean over
+/// time: `out[c] = (1/time)·Σ_t (x[t, c]·mc[c])·ms[t]`. `work` holds
+/// `hd_infer_cbam_mean_work(time, channels, hidden, kernel)` floats.
+void hd_infer_cbam_mean(int variant, long time, long channels, long hidden, const float *x,
+                        const float *w1, const float *w2, long kernel, const float *filter,
+                        float *out, float *work);
+
+/// F(4, 5)'s transformed filter for `hd_infer_conv1d_winograd`: `u` `[8, cin, cout]` from `w`
+/// `[5, cin, cout]`.
+void hd_infer_winograd_filter(int variant, long cin, long cout, const float *w, float *u);
+
+/// The floats of work `hd_infer_conv1d_winograd` needs.
+long hd_infer_winograd_work(long length, long cin, long cout);
+
+/// `hd_infer_conv1d` for kernel 5 and a `length` that is a multiple of 4, by Winograd's F(4, 5)
+/// (2/5 of the multiplies in the channel-mixing products, at 2–5× the rounding error of the
+/// direct sums) with the filter transformed by `hd_infer_winograd_filter` into `u`. `work` holds
+/// `hd_infer_winograd_work(length, cin, cout)` floats.
+void hd_infer_conv1d_winograd(int variant, long length, long cin, long cout, const float *xp,
+                              const float *u, const float *bias, int relu, int mode, float *y,
+                              long ldy, float *work);
+
 /// The lock around Tensor's buffer pool (a process-wide spin lock that yields the CPU after
 /// 100 tries); not re-entrant.
 void hd_pool_lock(void);
