@@ -26,12 +26,15 @@ struct ExportOptions: ThreadBound {
   var calibrationWindows = 1000
   var qatEpochs = 0
   var qatLearningRate: Float = 1e-4
+  var qatTarget = QuantizationAwareTraining.Target.labels
+  var qatControl = false
   var run = RunOptions()
   var threads: Int? { 1 }
 }
 
 let formats = ["onnx", "c", "c-int8"]
 let dataFlags = Set(Option<RunOptions>.data.map(\.flag))
+let qatFlags: Set = ["--qat-epochs", "--qat-learning-rate", "--qat-target", "--qat-control"]
 
 let parser = OptionParser(
   program: "export",
@@ -97,6 +100,26 @@ let parser = OptionParser(
       o.qatLearningRate = Float(
         try OptionValue.number("--qat-learning-rate", v, "a number > 0") { $0 > 0 })
     },
+    Option(
+      "--qat-target", value: "NAME",
+      help: "c-int8: what --qat-epochs fits: labels, or float (the float model's own "
+        + "predictions; float:T at temperature T, default 1) (default labels)"
+    ) { o, v throws(UsageError) in
+      if v == "labels" {
+        o.qatTarget = .labels
+      } else if v == "float" {
+        o.qatTarget = .floatModel(temperature: 1)
+      } else if v.hasPrefix("float:"), let t = Float(v.dropFirst(6)), t > 0, t.isFinite {
+        o.qatTarget = .floatModel(temperature: t)
+      } else {
+        throw UsageError("--qat-target expects labels, float or float:T with T > 0, got '\(v)'")
+      }
+    },
+    Option(
+      "--qat-control",
+      help: "c-int8: fine-tune as --qat-epochs does but without fake quantization (a control: "
+        + "what the extra epochs do without the rounding)"
+    ) { o, _ in o.qatControl = true },
   ] + Option<RunOptions>.data.map { $0.embedded(in: \ExportOptions.run) }
 ) { o, given throws(UsageError) in
   guard o.checkpoint != nil else { throw UsageError("--checkpoint is required") }
@@ -105,11 +128,13 @@ let parser = OptionParser(
     try o.run.finish(given: given)
   } else if let flag = data.first {
     throw UsageError("\(flag) is for --format c-int8 (its calibration and test data)")
-  } else if let flag = given.intersection(["--qat-epochs", "--qat-learning-rate"]).sorted().first {
+  } else if let flag = given.intersection(qatFlags).sorted().first {
     throw UsageError("\(flag) is for --format c-int8")
   }
-  if given.contains("--qat-learning-rate") && o.qatEpochs == 0 {
-    throw UsageError("--qat-learning-rate needs --qat-epochs N with N ≥ 1")
+  if let flag = given.intersection(qatFlags.subtracting(["--qat-epochs"])).sorted().first,
+    o.qatEpochs == 0
+  {
+    throw UsageError("\(flag) needs --qat-epochs N with N ≥ 1")
   }
 }
 
@@ -193,7 +218,8 @@ CommandLineTool.main(parser) { options in
       let all = try TrainingData(training)
       let settings = QuantizationAwareTraining(
         epochs: options.qatEpochs, learningRate: options.qatLearningRate,
-        calibration: options.calibration)
+        calibration: options.calibration, target: options.qatTarget,
+        fakeQuantization: !options.qatControl)
       let tunedGraph = try settings.fineTune(
         graph, windows: all.inputs, labels: all.labels, calibrationWindows: calibration
       ) { epoch, loss in
@@ -226,7 +252,9 @@ CommandLineTool.main(parser) { options in
       print(
         "  int8 QAT: \(try scores(test.labels, qatPredictions, classes: classes)) "
           + "(\(options.qatEpochs) epochs of quantization-aware fine-tuning, learning rate "
-          + "\(options.qatLearningRate); the C file is this model)")
+          + "\(options.qatLearningRate), target \(options.qatTarget)"
+          + (options.qatControl ? ", without fake quantization (control)" : "")
+          + "; the C file is this model)")
     }
     for (label, predictions) in [("int8", int8Predictions), ("int8 QAT", qatPredictions)]
     where !predictions.isEmpty {

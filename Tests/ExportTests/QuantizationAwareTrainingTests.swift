@@ -188,6 +188,31 @@ struct QuantizationAwareTrainingTests {
     #expect(before.logits(for: windows).scalars == after.logits(for: windows).scalars)
   }
 
+  /// Fitting the float model's own predictions: the loss of one batch of every window, before
+  /// the first update, is the cross-entropy of the float model's softened predictions against
+  /// themselves (their entropy) times T² without fake quantization (with it, the cross-entropy
+  /// against the int8 rounding's predictions, no less by Gibbs' inequality).
+  @Test func selfDistillationLossStartsAtTheFloatModelsEntropy() throws {
+    let (model, card) = try ExportCase.all.first { $0.name == "lm-att" }!.make()
+    let graph = try InferenceGraph(model: model, card: card)
+    let windows = QuantizationTests.syntheticWindows(64, timeSteps: 128, seed: 5)
+    let labels = (0..<64).map { $0 % 6 }
+    let t: Float = 2
+    let p = (model(try #require(card.normalization).apply(to: windows)) / t).softmax()
+    let entropy = -(p * p.log()).sum().scalars[0] / 64 * t * t
+    var losses: [Bool: Float] = [:]
+    for rounding in [false, true] {
+      _ = try QuantizationAwareTraining(
+        epochs: 1, batchSize: 64, target: .floatModel(temperature: t), fakeQuantization: rounding
+      ).fineTune(graph, windows: windows, labels: labels, calibrationWindows: windows) {
+        _, loss in losses[rounding] = loss
+      }
+    }
+    print("entropy · T² \(entropy), losses \(losses)")
+    #expect(abs(losses[false]! - entropy) <= 1e-4 * entropy)
+    #expect(losses[true]! >= entropy * (1 - 1e-5))
+  }
+
   @Test func badInputThrows() throws {
     let (model, card) = try ExportCase.all.first { $0.name == "lm" }!.make()
     let graph = try InferenceGraph(model: model, card: card)
@@ -199,6 +224,10 @@ struct QuantizationAwareTrainingTests {
       (QuantizationAwareTraining(epochs: -1), labels, windows, "negative epochs"),
       (QuantizationAwareTraining(learningRate: 0), labels, windows, "a zero learning rate"),
       (QuantizationAwareTraining(batchSize: 0), labels, windows, "an empty batch"),
+      (
+        QuantizationAwareTraining(target: .floatModel(temperature: 0)), labels, windows,
+        "a zero temperature"
+      ),
       (
         QuantizationAwareTraining(), labels,
         CExportTests.windows(12, timeSteps: 64, seed: 1), "windows of 64 steps"

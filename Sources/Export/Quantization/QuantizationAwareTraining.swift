@@ -150,7 +150,10 @@ public struct FakeQuantizedModel {
 
   /// The fake-quantized forward pass of raw windows `[n, timeSteps, channels]` with the given
   /// trainable tensors (tracked for training), `[n, classes]` out.
-  func forward(_ windows: Tensor, _ parameters: [Tensor]) -> Tensor {
+  ///
+  /// With `quantizing` false, every fake quantizer is the identity: the float model's forward
+  /// pass (batch normalization folded).
+  func forward(_ windows: Tensor, _ parameters: [Tensor], quantizing: Bool = true) -> Tensor {
     let n = windows.shape[0]
     var point = 0
     func scale() -> Float {
@@ -158,20 +161,22 @@ public struct FakeQuantizedModel {
       return Float(Swift.max(ranges[point], 1e-6) / 127)
     }
     func weights(_ w: Tensor, perTensor: Bool = false) -> Tensor {
+      guard quantizing else { return w }
       let columns = perTensor ? 1 : w.shape.last!
       let scales = Self.columnScales(w.detached(), columns: columns)
       return w.fakeQuantized(scales: scales)
     }
     /// The executor's gate, `round(256 · σ(logit)) / 256`, clipped to 1/256 … 255/256.
     func gate(_ logit: Tensor) -> Tensor {
-      (logit.sigmoid() - 0.5).fakeQuantized(scale: 1 / 256) + 0.5
+      guard quantizing else { return logit.sigmoid() }
+      return (logit.sigmoid() - 0.5).fakeQuantized(scale: 1 / 256) + 0.5
     }
     func padding(length: Int, kernel: Int, stride: Int, dilation: Int, outLength: Int) -> Padding {
       (length - (kernel - 1) * dilation - 1) / stride + 1 == outLength ? .valid : .same
     }
     var s = scale()
-    var x = ((windows - Tensor(model.mean)) / Tensor(model.standardDeviation))
-      .fakeQuantized(scale: s)
+    var x = ((windows - Tensor(model.mean)) / Tensor(model.standardDeviation)).quantized(
+      s, quantizing)
     var next = 0
     func parameter() -> Tensor {
       defer { next += 1 }
@@ -188,7 +193,7 @@ public struct FakeQuantizedModel {
             outLength: c.outLength),
           activation: c.relu ? .relu : .identity)
         s = scale()
-        x = x.fakeQuantized(scale: s)
+        x = x.quantized(s, quantizing)
       case .maxPool(let length, _, let kernel, let stride, _, let outLength):
         x = x.maxPool1D(
           kernelSize: kernel, stride: stride,
@@ -196,7 +201,7 @@ public struct FakeQuantizedModel {
             length: length, kernel: kernel, stride: stride, dilation: 1, outLength: outLength))
       case .globalAvgPool:
         s = scale()
-        x = x.mean(alongAxis: 1, keepingDimensions: true).fakeQuantized(scale: s)
+        x = x.mean(alongAxis: 1, keepingDimensions: true).quantized(s, quantizing)
       case .globalMaxPool:
         x = x.max(alongAxis: 1, keepingDimensions: true)
       case .relu:
@@ -204,23 +209,23 @@ public struct FakeQuantizedModel {
       case .channelAttention:
         let (hidden, output) = (weights(parameter()), weights(parameter()))
         let (hiddenScale, logitScale, out) = (scale(), scale(), scale())
-        let average = x.mean(alongAxis: 1, keepingDimensions: true).fakeQuantized(scale: s)
+        let average = x.mean(alongAxis: 1, keepingDimensions: true).quantized(s, quantizing)
         let maximum = x.max(alongAxis: 1, keepingDimensions: true)
-        let h1 = average.matmul(hidden).relu().fakeQuantized(scale: hiddenScale)
-        let h2 = maximum.matmul(hidden).relu().fakeQuantized(scale: hiddenScale)
-        let logit = (h1 + h2).matmul(output).fakeQuantized(scale: logitScale)
-        x = (x * gate(logit)).fakeQuantized(scale: out)
+        let h1 = average.matmul(hidden).relu().quantized(hiddenScale, quantizing)
+        let h2 = maximum.matmul(hidden).relu().quantized(hiddenScale, quantizing)
+        let logit = (h1 + h2).matmul(output).quantized(logitScale, quantizing)
+        x = (x * gate(logit)).quantized(out, quantizing)
         s = out
       case .spatialAttention(_, _, let kernel, _):
         let filter = weights(parameter(), perTensor: true).reshaped(to: [kernel, 2, 1])
         let (logitScale, out) = (scale(), scale())
         let maps = Tensor.concatenating(
           [
-            x.mean(alongAxis: 2, keepingDimensions: true).fakeQuantized(scale: s),
+            x.mean(alongAxis: 2, keepingDimensions: true).quantized(s, quantizing),
             x.max(alongAxis: 2, keepingDimensions: true),
           ], alongAxis: 2)
-        let logit = maps.conv1D(filter: filter, padding: .same).fakeQuantized(scale: logitScale)
-        x = (x * gate(logit)).fakeQuantized(scale: out)
+        let logit = maps.conv1D(filter: filter, padding: .same).quantized(logitScale, quantizing)
+        x = (x * gate(logit)).quantized(out, quantizing)
         s = out
       }
     }
@@ -299,17 +304,45 @@ public struct QuantizationAwareTraining: Sendable {
   public var seed: UInt64
   /// How the activation ranges are calibrated (as for the final ``QuantizedModel``).
   public var calibration: CalibrationMethod
+  /// What the fine-tuning fits.
+  public var target: Target
+  /// Whether the forward pass is fake-quantized (the default); `false` fine-tunes the float
+  /// model with the same data, optimizer and target: a control for what the extra epochs do
+  /// without the rounding.
+  public var fakeQuantization: Bool
+
+  /// What quantization-aware fine-tuning fits.
+  public enum Target: Sendable, Equatable, CustomStringConvertible {
+    /// The training labels: the softmax cross-entropy.
+    case labels
+    /// The float model's own predictions (self-distillation): the cross-entropy against the
+    /// softmax of the float model's logits at `temperature`, times `temperature²`, so that the
+    /// fine-tuned int8 model is pulled toward the float model it replaces rather than further
+    /// toward the training labels.
+    case floatModel(temperature: Float)
+
+    /// `labels` or `float model (T = …)`.
+    public var description: String {
+      switch self {
+      case .labels: "labels"
+      case .floatModel(let t): "float model (T = \(t))"
+      }
+    }
+  }
 
   /// Fine-tuning settings.
   public init(
     epochs: Int = 3, learningRate: Float = 1e-4, batchSize: Int = 64, seed: UInt64 = 1,
-    calibration: CalibrationMethod = .minMax
+    calibration: CalibrationMethod = .minMax, target: Target = .labels,
+    fakeQuantization: Bool = true
   ) {
     self.epochs = epochs
     self.learningRate = learningRate
     self.batchSize = batchSize
     self.seed = seed
     self.calibration = calibration
+    self.target = target
+    self.fakeQuantization = fakeQuantization
   }
 
   /// Fine-tunes `graph` through its fake-quantized form on raw training `windows`
@@ -324,10 +357,14 @@ public struct QuantizationAwareTraining: Sendable {
     _ graph: InferenceGraph, windows: Tensor, labels: [Int], calibrationWindows: Tensor,
     progress: (Int, Float) -> Void = { _, _ in }
   ) throws(ExportError) -> InferenceGraph {
-    guard epochs >= 0, batchSize >= 1, learningRate > 0, learningRate.isFinite else {
+    var temperature: Float = 1
+    if case .floatModel(let t) = target { temperature = t }
+    guard epochs >= 0, batchSize >= 1, learningRate > 0, learningRate.isFinite, temperature > 0,
+      temperature.isFinite
+    else {
       throw .unsupported(
-        "quantization-aware training needs epochs ≥ 0, a batch size ≥ 1 and a positive learning "
-          + "rate, got \(epochs), \(batchSize), \(learningRate)")
+        "quantization-aware training needs epochs ≥ 0, a batch size ≥ 1, a positive learning "
+          + "rate and temperature, got \(epochs), \(batchSize), \(learningRate), \(temperature)")
     }
     var model = try FakeQuantizedModel(
       graph: graph, calibrationWindows: calibrationWindows, method: calibration)
@@ -341,6 +378,7 @@ public struct QuantizationAwareTraining: Sendable {
       throw .unsupported("label \(bad) is not one of the model's \(classes) classes")
     }
     var parameters = model.parameters
+    let floatParameters = parameters
     var first = parameters.map { Tensor(zeros: $0.shape) }
     var second = first
     var rng = SplitMix64(seed: seed)
@@ -355,8 +393,18 @@ public struct QuantizationAwareTraining: Sendable {
         let batch = Array(order[start..<Swift.min(n, start + batchSize)])
         let tape = Tape()
         let tracked = parameters.map(tape.variable)
-        let logits = model.forward(windows.gathering(rows: batch), tracked)
-        let loss = softmaxCrossEntropy(logits: logits, labels: batch.map { labels[$0] })
+        let inputs = windows.gathering(rows: batch)
+        let logits = model.forward(inputs, tracked, quantizing: fakeQuantization)
+        let loss: Tensor
+        switch target {
+        case .labels:
+          loss = softmaxCrossEntropy(logits: logits, labels: batch.map { labels[$0] })
+        case .floatModel(let t):
+          let teacher = model.forward(inputs, floatParameters, quantizing: false) / t
+          let soft = teacher.softmax(alongAxis: -1)
+          loss =
+            -(soft * (logits / t).logSoftmax(alongAxis: -1)).sum() * (t * t / Float(batch.count))
+        }
         total += loss.scalars[0] * Float(batch.count)
         let gradients = tape.gradients(of: loss, wrt: tracked)
         // Adam as Layers' (Keras' form: ε outside the bias correction).
@@ -385,5 +433,12 @@ public struct QuantizationAwareTraining: Sendable {
       progress(epoch + 1, total / Float(n))
     }
     return model.graph(replacing: graph)
+  }
+}
+
+extension Tensor {
+  /// `fakeQuantized(scale:)` when `quantizing`, else the tensor itself.
+  fileprivate func quantized(_ scale: Float, _ quantizing: Bool) -> Tensor {
+    quantizing ? fakeQuantized(scale: scale) : self
   }
 }
