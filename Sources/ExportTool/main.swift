@@ -5,6 +5,8 @@
 //   swift run -c release export --checkpoint runs/lm-att/LM-Att-seed1.safetensors --format c
 //   swift run -c release export --checkpoint runs/lm-att/LM-Att-seed1.safetensors \
 //     --format c-int8 --dataset uci-hapt --data-dir ../shared/datasets/uci-hapt
+//   swift run -c release export --checkpoint runs/lm/LM-seed1.safetensors --format c-int8 \
+//     --calibration 99.99 --qat-epochs 3 --dataset uci-hapt --data-dir ../shared/datasets/uci-hapt
 import CommandLineOptions
 import Datasets
 import Distillation
@@ -22,18 +24,24 @@ struct ExportOptions: ThreadBound {
   var name: String?
   var calibration = CalibrationMethod.minMax
   var calibrationWindows = 1000
+  var qatEpochs = 0
+  var qatLearningRate: Float = 1e-4
+  var qatTarget = QuantizationAwareTraining.Target.labels
+  var qatControl = false
   var run = RunOptions()
   var threads: Int? { 1 }
 }
 
 let formats = ["onnx", "c", "c-int8"]
 let dataFlags = Set(Option<RunOptions>.data.map(\.flag))
+let qatFlags: Set = ["--qat-epochs", "--qat-learning-rate", "--qat-target", "--qat-control"]
 
 let parser = OptionParser(
   program: "export",
   summary: "Writes a trained model (a checkpoint with its model card) as a file that takes raw "
     + "sensor windows: an ONNX graph (onnx), or dependency-free C99 source, float32 (c) or "
-    + "post-training int8 calibrated on the training windows of the data options (c-int8).",
+    + "post-training int8 calibrated on the training windows of the data options (c-int8), "
+    + "optionally after quantization-aware fine-tuning on them (--qat-epochs).",
   defaults: ExportOptions(),
   options: [
     Option("--checkpoint", value: "FILE", help: "the trained model (required)") { o, v in
@@ -78,6 +86,40 @@ let parser = OptionParser(
     ) { o, v throws(UsageError) in
       o.calibrationWindows = try OptionValue.integer("--calibration-windows", v, in: 1...1_000_000)
     },
+    Option(
+      "--qat-epochs", value: "N",
+      help: "c-int8: epochs of quantization-aware fine-tuning on the training windows before "
+        + "quantizing (default 0: post-training only)"
+    ) { o, v throws(UsageError) in
+      o.qatEpochs = try OptionValue.integer("--qat-epochs", v, in: 0...1000)
+    },
+    Option(
+      "--qat-learning-rate", value: "X",
+      help: "c-int8: Adam's learning rate for --qat-epochs (default 0.0001)"
+    ) { o, v throws(UsageError) in
+      o.qatLearningRate = Float(
+        try OptionValue.number("--qat-learning-rate", v, "a number > 0") { $0 > 0 })
+    },
+    Option(
+      "--qat-target", value: "NAME",
+      help: "c-int8: what --qat-epochs fits: labels, or float (the float model's own "
+        + "predictions; float:T at temperature T, default 1) (default labels)"
+    ) { o, v throws(UsageError) in
+      if v == "labels" {
+        o.qatTarget = .labels
+      } else if v == "float" {
+        o.qatTarget = .floatModel(temperature: 1)
+      } else if v.hasPrefix("float:"), let t = Float(v.dropFirst(6)), t > 0, t.isFinite {
+        o.qatTarget = .floatModel(temperature: t)
+      } else {
+        throw UsageError("--qat-target expects labels, float or float:T with T > 0, got '\(v)'")
+      }
+    },
+    Option(
+      "--qat-control",
+      help: "c-int8: fine-tune as --qat-epochs does but without fake quantization (a control: "
+        + "what the extra epochs do without the rounding)"
+    ) { o, _ in o.qatControl = true },
   ] + Option<RunOptions>.data.map { $0.embedded(in: \ExportOptions.run) }
 ) { o, given throws(UsageError) in
   guard o.checkpoint != nil else { throw UsageError("--checkpoint is required") }
@@ -86,6 +128,13 @@ let parser = OptionParser(
     try o.run.finish(given: given)
   } else if let flag = data.first {
     throw UsageError("\(flag) is for --format c-int8 (its calibration and test data)")
+  } else if let flag = given.intersection(qatFlags).sorted().first {
+    throw UsageError("\(flag) is for --format c-int8")
+  }
+  if let flag = given.intersection(qatFlags.subtracting(["--qat-epochs"])).sorted().first,
+    o.qatEpochs == 0
+  {
+    throw UsageError("\(flag) needs --qat-epochs N with N ≥ 1")
   }
 }
 
@@ -162,25 +211,57 @@ CommandLineTool.main(parser) { options in
     ).inputs
     let quantized = try QuantizedModel(
       graph: graph, calibrationWindows: calibration, method: options.calibration)
-    source = try quantized.cSource(name: name)
+    // Quantization-aware fine-tuning: on every training window, then the same post-training
+    // quantization (same calibration windows and method) of the fine-tuned float weights.
+    var tuned: QuantizedModel?
+    if options.qatEpochs > 0 {
+      let all = try TrainingData(training)
+      let settings = QuantizationAwareTraining(
+        epochs: options.qatEpochs, learningRate: options.qatLearningRate,
+        calibration: options.calibration, target: options.qatTarget,
+        fakeQuantization: !options.qatControl)
+      let tunedGraph = try settings.fineTune(
+        graph, windows: all.inputs, labels: all.labels, calibrationWindows: calibration
+      ) { epoch, loss in
+        print(
+          String(
+            format: "quantization-aware epoch %d of %d: training loss %.4f", epoch,
+            options.qatEpochs, loss))
+      }
+      tuned = try QuantizedModel(
+        graph: tunedGraph, calibrationWindows: calibration, method: options.calibration)
+    }
+    let deployed = tuned ?? quantized
+    source = try deployed.cSource(name: name)
     let test = try TrainingData(split.test)
     var floatPredictions: [Int] = []
     var int8Predictions: [Int] = []
+    var qatPredictions: [Int] = []
     for start in stride(from: 0, to: test.count, by: 256) {
       let chunk = test.inputs.sliced(alongAxis: 0, range: start..<min(test.count, start + 256))
       floatPredictions += argMax(model(normalization.apply(to: chunk)))
       int8Predictions += quantized.predictions(for: chunk)
+      if let tuned { qatPredictions += tuned.predictions(for: chunk) }
     }
     print(
       "calibrated on \(count) raw training windows (\(options.calibration)); test: "
         + "\(test.count) windows from \(data.subjects.test.count) subjects")
     print("  float32: \(try scores(test.labels, floatPredictions, classes: classes))")
     print("  int8:    \(try scores(test.labels, int8Predictions, classes: classes))")
-    let agree = zip(floatPredictions, int8Predictions).filter { $0 == $1 }.count
-    print(
-      String(
-        format: "  int8 and float32 agree on %.2f %% of the test windows",
-        100 * Double(agree) / Double(max(1, test.count))))
+    if tuned != nil {
+      print(
+        "  int8 QAT: \(try scores(test.labels, qatPredictions, classes: classes)) "
+          + "(\(options.qatEpochs) epochs of quantization-aware fine-tuning, learning rate "
+          + "\(options.qatLearningRate), target \(options.qatTarget)"
+          + (options.qatControl ? ", without fake quantization (control)" : "")
+          + "; the C file is this model)")
+    }
+    for (label, predictions) in [("int8", int8Predictions), ("int8 QAT", qatPredictions)]
+    where !predictions.isEmpty {
+      let agree = zip(floatPredictions, predictions).filter { $0 == $1 }.count
+      let percent = String(format: "%.2f", 100 * Double(agree) / Double(max(1, test.count)))
+      print("  \(label) and float32 agree on \(percent) % of the test windows")
+    }
   }
   let (header, file) = try source.write(to: folder)
   print("wrote \(file.path) and \(header.path)")

@@ -40,6 +40,9 @@ public final class Tape {
     /// One LSTM step's element-wise part: the new cell state and the hidden state
     /// (`lstmCellState(gates:previous:)`, `lstmHiddenState(gates:state:)`).
     case lstmCellState, lstmHiddenState
+    /// Symmetric int8 fake quantization with a clipped straight-through gradient
+    /// (`fakeQuantized(scale:)`, `fakeQuantized(scales:)`).
+    case fakeQuantize
   }
 
   /// One recorded operation: which nodes it read, which node it wrote, and its vector-Jacobian

@@ -22,6 +22,22 @@ func exportStudentToC(
   return predictions
 }
 
+/// The article's quantization-aware fine-tuning, from a graph and labelled training windows.
+func fineTuneThenQuantize(
+  graph: InferenceGraph, trainingWindows: Tensor, trainingLabels: [Int], folder: URL
+) throws -> QuantizedModel {
+  let calibrationWindows = trainingWindows
+  let settings = QuantizationAwareTraining(
+    epochs: 3, learningRate: 1e-4, calibration: .percentile(99.99))
+  let tuned = try settings.fineTune(
+    graph, windows: trainingWindows, labels: trainingLabels,
+    calibrationWindows: calibrationWindows)
+  let quantized = try QuantizedModel(
+    graph: tuned, calibrationWindows: calibrationWindows, method: .percentile(99.99))
+  try quantized.cSource(name: "student_int8").write(to: folder)
+  return quantized
+}
+
 @Suite("C article")
 struct CArticleTests {
   @Test func theArticleRuns() throws {
@@ -42,6 +58,21 @@ struct CArticleTests {
       names == [
         "student.c", "student.h", "student.safetensors", "student_int8.c", "student_int8.h",
       ])
+  }
+
+  @Test func theArticlesFineTuningRuns() throws {
+    let folder = FileManager.default.temporaryDirectory
+      .appendingPathComponent("hardistill-c-article-qat-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (model, card) = try CExportTests.students[1].make()
+    let quantized = try fineTuneThenQuantize(
+      graph: InferenceGraph(model: model, card: card),
+      trainingWindows: QuantizationTests.syntheticWindows(64, timeSteps: 128, seed: 1),
+      trainingLabels: (0..<64).map { $0 % 6 }, folder: folder)
+    #expect(quantized.calibration == .percentile(99.99))
+    let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+    #expect(names == ["student_int8.c", "student_int8.h"])
   }
 
   /// Every Swift block of the article is quoted, line for line, from this file.

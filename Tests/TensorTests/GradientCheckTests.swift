@@ -19,15 +19,20 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
   let shapes: [[Int]]
   var inputs: InputKind = .signed
   let apply: @Sendable ([Tensor]) -> Tensor
+  /// For a straight-through estimator: the function whose Jacobian the backward claims, which
+  /// the finite differences are taken of (`apply`'s own forward is a step function).
+  var surrogate: (@Sendable ([Tensor]) -> Tensor)?
   var testDescription: String { "\(operation) \(shapes)" }
 
   init(
     _ operation: Tape.Operation, _ shapes: [[Int]], inputs: InputKind = .signed,
+    surrogate: (@Sendable ([Tensor]) -> Tensor)? = nil,
     _ apply: @escaping @Sendable ([Tensor]) -> Tensor
   ) {
     self.operation = operation
     self.shapes = shapes
     self.inputs = inputs
+    self.surrogate = surrogate
     self.apply = apply
   }
 
@@ -137,7 +142,31 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
     .init(.conv2D, [[1, 5, 2, 16], [4, 1, 16, 16], [16]]) {
       $0[0].conv2D(filter: $0[1], bias: $0[2], padding: .same)
     },
+    // Fake quantization's clipped straight-through estimator: its backward against the finite
+    // differences of the clamp it claims (the rounding itself is checked by hand in
+    // FakeQuantizationTests). Scales put some inputs (magnitudes 0.1 … 1) outside ±127·s, none
+    // within the step h = 1e-2 of the edge.
+    .init(
+      .fakeQuantize, [[2, 5]], surrogate: { clamp($0[0], 127 * 0.005) },
+      { $0[0].fakeQuantized(scale: 0.005) }),
+    .init(
+      .fakeQuantize, [[3, 4]], surrogate: { clampColumns($0[0], fakeQuantizeScales) },
+      { $0[0].fakeQuantized(scales: fakeQuantizeScales) }),
   ]
+}
+
+/// Per-column scales of the per-channel fake-quantization case: ranges ±0.3, ±0.6, ±1.27, ±0.2.
+let fakeQuantizeScales: [Float] = [0.3 / 127, 0.6 / 127, 0.01, 0.2 / 127]
+
+/// `clamp(x, −bound, bound)` from recorded operations: `relu(x + b) − relu(x − b) − b`.
+func clamp(_ x: Tensor, _ bound: Float) -> Tensor {
+  (x + bound).relu() - (x - bound).relu() - bound
+}
+
+/// `clamp(x[…, c], −127·s_c, 127·s_c)` from recorded operations.
+func clampColumns(_ x: Tensor, _ scales: [Float]) -> Tensor {
+  let bound = Tensor(scales.map { 127 * $0 })
+  return (x + bound).relu() - (x - bound).relu() - bound
 }
 
 /// Inputs for a gradient case, deterministic for the seed.
@@ -167,7 +196,7 @@ struct GradientCheckTests {
   @Test(arguments: GradientCase.all)
   func analyticMatchesCentralDifference(_ testCase: GradientCase) {
     let inputs = gradientInputs(testCase.shapes, kind: testCase.inputs)
-    let report = checkGradients(of: testCase.apply, at: inputs)
+    let report = checkGradients(of: testCase.apply, at: inputs, surrogate: testCase.surrogate)
     #expect(report.passed, "\(testCase.operation) \(testCase.shapes): \(report)")
     #expect(report.entryCount > 0)
   }
