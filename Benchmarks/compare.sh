@@ -6,18 +6,18 @@
 #   d=$(mktemp -d) && cp -r ../shared/anchors "$d" && "$d/anchors/setup.sh"
 #   Benchmarks/compare.sh "$d/anchors"            # from the package root
 # Options after the anchors folder: --threads N (default 2), --reps N (default 2), --cases LIST
-# (comma-separated; default all: teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm,gemm).
+# (comma-separated; default all: teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm,om-hapt,gemm).
 # The anchors' own JSON lines (with their CPU accounting) are kept in the printed raw folder.
 #
-# train.om / train.om-lm (DeepConvLSTM on Opportunity-shaped windows) run against this
-# repository's Benchmarks/anchors/bench_dcl_torch.py with the same venv; there is no Keras script
-# for them. The PyTorch run is given har-bench's parameter count and fails if its model differs.
+# train.om / train.om-lm / train.om-hapt (DeepConvLSTM on Opportunity- and HAPT-shaped windows)
+# run against this repository's Benchmarks/anchors/bench_dcl_torch.py with the same venv; there is
+# no Keras script for them. The PyTorch run is given har-bench's parameter count and fails if its model differs.
 set -euo pipefail
 anchors=${1:?usage: Benchmarks/compare.sh ANCHORS_DIR [--threads N] [--reps N] [--cases LIST]}
 shift
 threads=2
 reps=2
-cases=teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm,gemm
+cases=teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm,om-hapt,gemm
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2 ;;
@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
 done
 wants() { [[ ",$cases," == *",$1,"* ]]; }
 for c in ${cases//,/ }; do
-  [[ ",teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm,gemm," == *",$c,"* ]] ||
+  [[ ",teacher-att,lm,lm-att,rab-kd,infer1,om,om-lm,om-hapt,gemm," == *",$c,"* ]] ||
     { echo "unknown case $c in --cases" >&2; exit 64; }
 done
 python=$anchors/.venv/bin/python
@@ -60,8 +60,9 @@ for rep in $(seq "$reps"); do
       --threads "$threads" --out "$out/keras.jsonl" >/dev/null
   done
   if wants infer1; then "$bench" --json --threads "$threads" --filter infer1 >>"$out/swift.jsonl"; fi
-  # DeepConvLSTM, Opportunity-shaped: 1,024 windows of 30x113 on both sides, 2 timed epochs each.
-  for ours in om om-lm; do
+  # DeepConvLSTM, Opportunity-shaped: 1,024 windows of 30x113 on both sides, 2 timed epochs each
+  # (om-hapt: 128x6, the study's HAPT windows).
+  for ours in om om-lm om-hapt; do
     wants "$ours" || continue
     echo "== rep $rep: $ours" >&2
     line=$("$bench" --json --threads "$threads" --skip-baseline --filter "train.$ours\$")
@@ -100,7 +101,7 @@ for ours, theirs in names.items():
     t = med([r["samples_per_sec"] for r in torch if r["model"] == theirs])
     k = med([r["samples_per_sec"] for r in keras if r["model"] == theirs])
     print(f"{'train.' + ours:<20}{s:>12.0f}{t:>14.0f}{k:>14.0f}{s / t:>10.2f}{s / k:>10.2f}")
-for ours in ["om", "om-lm"]:
+for ours in ["om", "om-lm", "om-hapt"]:
     if not ran(f"train.{ours}"): continue
     s = med([r["value"] for r in swift if r["case"] == f"train.{ours}"])
     t = med([r["train_samples_per_sec"] for r in torch_dcl if r["model"] == ours])
@@ -123,7 +124,7 @@ for r in lines("swift-gemm.jsonl"):
     if theirs:
         label = f"gemm 512³ {t}T GFLOP/s"
         print(f"{label:<20}{r['value']:>12.1f}{'numpy ' + format(theirs[0], '.1f'):>14}{'':>14}{r['value'] / theirs[0]:>10.2f}")
-for ours in ["om", "om-lm"]:
+for ours in ["om", "om-lm", "om-hapt"]:
     sp = {r.get("params") for r in swift if r["case"] == f"train.{ours}"}
     tp = {r["params"] for r in torch_dcl if r["model"] == ours}
     if sp or tp:

@@ -40,6 +40,9 @@ public final class Tape {
     /// One LSTM step's element-wise part: the new cell state and the hidden state
     /// (`lstmCellState(gates:previous:)`, `lstmHiddenState(gates:state:)`).
     case lstmCellState, lstmHiddenState
+    /// An LSTM layer's whole recurrence, every step and its backward through time
+    /// (`lstmSequence(projected:recurrentKernel:bias:returnSequences:)`).
+    case lstmSequence
   }
 
   /// One recorded operation: which nodes it read, which node it wrote, and its vector-Jacobian
