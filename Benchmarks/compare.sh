@@ -6,21 +6,21 @@
 #   d=$(mktemp -d) && cp -r ../shared/anchors "$d" && "$d/anchors/setup.sh"
 #   Benchmarks/compare.sh "$d/anchors"            # from the package root
 # Options after the anchors folder: --threads N (default 2), --reps N (default 2), --cases LIST
-# (comma-separated; default all: ceiling,teacher-att,lm,lm-att,rab-kd,infer,om,om-lm,gemm).
+# (comma-separated; default all: ceiling,teacher-att,lm,lm-att,rab-kd,infer,om,om-lm,om-hapt,gemm).
 # ceiling: har-bench's FMA loop on 1 and --threads threads, the arithmetic ceiling in this run.
 # infer: one window (InferencePlan) and batches of 256 on 1 thread against PyTorch eager and ONNX
 # Runtime (the anchors' bench_torch.py --onnx, run for inference only).
 # The anchors' own JSON lines (with their CPU accounting) are kept in the printed raw folder.
 #
-# train.om / train.om-lm (DeepConvLSTM on Opportunity-shaped windows) run against this
-# repository's Benchmarks/anchors/bench_dcl_torch.py with the same venv; there is no Keras script
-# for them. The PyTorch run is given har-bench's parameter count and fails if its model differs.
+# train.om / train.om-lm / train.om-hapt (DeepConvLSTM on Opportunity- and HAPT-shaped windows)
+# run against this repository's Benchmarks/anchors/bench_dcl_torch.py with the same venv; there is
+# no Keras script for them. The PyTorch run is given har-bench's parameter count and fails if its model differs.
 set -euo pipefail
 anchors=${1:?usage: Benchmarks/compare.sh ANCHORS_DIR [--threads N] [--reps N] [--cases LIST]}
 shift
 threads=2
 reps=2
-cases=ceiling,teacher-att,lm,lm-att,rab-kd,infer,om,om-lm,gemm
+cases=ceiling,teacher-att,lm,lm-att,rab-kd,infer,om,om-lm,om-hapt,gemm
 while [ $# -gt 0 ]; do
   case "$1" in
     --threads) threads=$2; shift 2 ;;
@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
 done
 wants() { [[ ",$cases," == *",$1,"* ]]; }
 for c in ${cases//,/ }; do
-  [[ ",ceiling,teacher-att,lm,lm-att,rab-kd,infer,om,om-lm,gemm," == *",$c,"* ]] ||
+  [[ ",ceiling,teacher-att,lm,lm-att,rab-kd,infer,om,om-lm,om-hapt,gemm," == *",$c,"* ]] ||
     { echo "unknown case $c in --cases" >&2; exit 64; }
 done
 python=$anchors/.venv/bin/python
@@ -77,8 +77,9 @@ for rep in $(seq "$reps"); do
         --threads 1 --onnx --out "$out/torch-infer.jsonl" >/dev/null
     done
   fi
-  # DeepConvLSTM, Opportunity-shaped: 1,024 windows of 30x113 on both sides, 2 timed epochs each.
-  for ours in om om-lm; do
+  # DeepConvLSTM, Opportunity-shaped: 1,024 windows of 30x113 on both sides, 2 timed epochs each
+  # (om-hapt: 128x6, the study's HAPT windows).
+  for ours in om om-lm om-hapt; do
     wants "$ours" || continue
     echo "== rep $rep: $ours" >&2
     line=$("$bench" --json --threads "$threads" --skip-baseline --filter "train.$ours\$")

@@ -2,28 +2,34 @@ import Foundation
 import Layers
 import Tensor
 
-/// DeepConvLSTM training on Opportunity-shaped windows, compared
+/// DeepConvLSTM training on Opportunity-shaped and HAPT-shaped windows, compared
 /// with the same model in PyTorch by `Benchmarks/anchors/bench_dcl_torch.py`.
 ///
 /// The model is exactly what `DeepConvLSTM.make(sensors:classes:generator:)` builds, without
 /// attention: `[batch, 30, 113]` → four Conv2D (5×1, `valid`, ReLU) over time, shared across the
-/// 113 sensors → `[batch, 14, 113 · filters]` → LSTM (every step) → LSTM (last step) → Dense 18.
+/// 113 sensors → `[batch, 14, 113 · filters]` → LSTM (every step) → LSTM (last step) → Dense 18;
+/// on HAPT's windows `[batch, 128, 6]` → `[batch, 112, 6 · filters]` → … → Dense 6.
 enum OpportunityCase: String, CaseIterable {
   /// OM, the study's teacher: 64 filters, 128 LSTM units.
   case om
   /// The same network at LM's width: 4 filters, 8 LSTM units.
   case omLM = "om-lm"
+  /// OM on the study's HAPT windows: 128 steps × 6 channels, 6 classes.
+  case omHAPT = "om-hapt"
 
   /// The case's name in reports and for `--filter`.
   var name: String { "train.\(rawValue)" }
 
   /// The architecture trained.
-  var architecture: DeepConvLSTM { self == .om ? .om : .lm }
+  var architecture: DeepConvLSTM { self == .omLM ? .lm : .om }
+
+  /// The windows' layout.
+  var shape: WindowShape { self == .omHAPT ? .hapt : .opportunity }
 
   /// Untimed steps on the fast kernels before the first timed epoch.
   func warmUpSteps(quick: Bool) -> Int {
     switch self {
-    case .om: quick ? 1 : 3
+    case .om, .omHAPT: quick ? 1 : 3
     case .omLM: quick ? 2 : 20
     }
   }
@@ -31,10 +37,26 @@ enum OpportunityCase: String, CaseIterable {
   /// Steps on the reference kernels per timed epoch (an OM step takes seconds on them).
   func baselineSteps(quick: Bool) -> Int {
     switch self {
-    case .om: 1
+    case .om, .omHAPT: 1
     case .omLM: quick ? 1 : 10
     }
   }
+}
+
+/// A window layout: steps, sensor channels and classes.
+struct WindowShape {
+  let length: Int
+  let sensors: Int
+  let classes: Int
+
+  /// Opportunity's: 30 steps (1 s at 30 Hz) × 113 sensor channels (the challenge set), 18
+  /// classes.
+  static let opportunity = WindowShape(
+    length: OpportunityShape.length, sensors: OpportunityShape.sensors,
+    classes: OpportunityShape.classes)
+  /// The study's UCI HAPT windows: 128 steps (2.56 s at 50 Hz) × 6 channels (accelerometer and
+  /// gyroscope), the 6 basic activities.
+  static let hapt = WindowShape(length: 128, sensors: 6, classes: 6)
 }
 
 /// Opportunity's layout: windows of 30 steps (1 s at 30 Hz) × 113 sensor channels
@@ -62,7 +84,7 @@ struct DeepConvLSTMTrainer {
     self.shards = shards
     var rng = SplitMix64(seed: seed)
     model = trainingCase.architecture.make(
-      sensors: OpportunityShape.sensors, classes: OpportunityShape.classes, generator: &rng)
+      sensors: trainingCase.shape.sensors, classes: trainingCase.shape.classes, generator: &rng)
   }
 
   /// The loss and gradients of one step, without updating anything.
@@ -106,17 +128,18 @@ func epochThroughput(
   return Double(first) / (now() - start)
 }
 
-/// `train.om` and `train.om-lm`: checked against the reference kernels, then timed like the
+/// `train.om`, `train.om-lm` and `train.om-hapt`: checked against the reference kernels, then timed like the
 /// anchors' training cases (baseline steps on the reference kernels interleaved with each timed
 /// epoch on the fast ones).
 func runOpportunityTrainingCases(_ options: Options, _ report: inout Report) throws {
   let cases = OpportunityCase.allCases.filter { options.selects($0.name) }
   guard !cases.isEmpty else { return }
-  let data = SyntheticWindows(
-    count: OpportunityShape.windows(quick: options.quick), length: OpportunityShape.length,
-    channels: OpportunityShape.sensors, classes: OpportunityShape.classes)
   for trainingCase in cases {
     let name = trainingCase.name
+    let shape = trainingCase.shape
+    let data = SyntheticWindows(
+      count: OpportunityShape.windows(quick: options.quick), length: shape.length,
+      channels: shape.sensors, classes: shape.classes)
     // Check: one step's loss and gradients with the fast kernels against the reference kernels.
     let (x, labels) = data.batch(Array(0..<batchSize)[...])
     let checker = DeepConvLSTMTrainer(trainingCase, shards: options.shards)

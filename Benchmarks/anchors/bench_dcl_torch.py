@@ -1,15 +1,17 @@
-"""PyTorch anchor for DeepConvLSTM on synthetic Opportunity-shaped windows: the
-model of `har-bench`'s `train.om` / `train.om-lm` (Sources/Layers/DeepConvLSTM.swift), trained
+"""PyTorch anchor for DeepConvLSTM on synthetic Opportunity-shaped (and HAPT-shaped) windows: the
+model of `har-bench`'s `train.om` / `train.om-lm` / `train.om-hapt`
+(Sources/Layers/DeepConvLSTM.swift), trained
 the same way, timed the same way as the CNN anchors' PyTorch script (first epoch untimed,
 per-epoch CPU accounting of other processes). Prints one JSON line.
 
-  python bench_dcl_torch.py --model {om,om-lm} --samples 1024 --epochs N --threads 2 \
+  python bench_dcl_torch.py --model {om,om-lm,om-hapt} --samples 1024 --epochs N --threads 2 \
       [--out FILE] [--expect-params N] [--summary] [--lstm-bias keras|torch]
 
 Workload: windows of 30 steps x 113 sensor channels (Opportunity's challenge layout, 1 s at
 30 Hz), 18 classes, `--samples` synthetic windows (default 1,024, as `har-bench`), batch 64,
 reshuffled every epoch with the last partial batch kept, Adam lr 1e-3, plain cross-entropy. The
-first epoch is the untimed warm-up.
+first epoch is the untimed warm-up. `om-hapt`: OM on the study's UCI HAPT windows instead, 128
+steps (2.56 s at 50 Hz) x 6 channels, 6 classes.
 
 Model (om: 64 filters / 128 units; om-lm: LM's width, 4 / 8), input (B, 30, 113):
   unsqueeze            (B, 1, 30, 113)     NCHW: H = time, W = sensors
@@ -46,7 +48,8 @@ import torch.nn.functional as F
 
 T, S, NCLS = 30, 113, 18  # window length (1 s at 30 Hz), sensor channels, classes (Opportunity)
 K = 5  # convolution kernel length over time
-WIDTHS = {"om": (64, 128), "om-lm": (4, 8)}  # (filters, LSTM units), DeepConvLSTM.om / .lm
+WIDTHS = {"om": (64, 128), "om-lm": (4, 8), "om-hapt": (64, 128)}  # (filters, LSTM units)
+SHAPES = {"om": (T, S, NCLS), "om-lm": (T, S, NCLS), "om-hapt": (128, 6, 6)}  # (steps, sensors, classes)
 
 
 def parse_args():
@@ -156,7 +159,8 @@ def check_lstm_function():
 
 def build(name, lstm_bias="keras"):
     filters, units = WIDTHS[name]
-    return DeepConvLSTM(filters, units, lstm_bias=lstm_bias)
+    _, sensors, classes = SHAPES[name]
+    return DeepConvLSTM(filters, units, sensors=sensors, classes=classes, lstm_bias=lstm_bias)
 
 
 # ----------------------------------------------------------------------------- timing, output
@@ -221,7 +225,8 @@ def main():
     torch.set_num_interop_threads(a.threads)
     torch.manual_seed(a.seed)
 
-    x_np, y_np = make_data(a.samples, a.seed)
+    length, sensors, classes = SHAPES[a.model]
+    x_np, y_np = make_data(a.samples, a.seed, length, sensors, classes)
     X = torch.from_numpy(x_np)  # (N, T, S): the model takes Swift's layout as it is
     Y = torch.from_numpy(y_np)
 
@@ -235,7 +240,7 @@ def main():
         for n, shape, count, grad in rows:
             print(f"{n:<24}{str(shape):<18}{count:>10,}{'' if grad else '  frozen'}", file=sys.stderr)
         print(f"{'trainable':<42}{params:>10,}", file=sys.stderr)
-    hand = expected_params(filters, units) + (0 if a.lstm_bias == "keras" else 4 * units * 2)
+    hand = expected_params(filters, units, sensors, classes) + (0 if a.lstm_bias == "keras" else 4 * units * 2)
     assert params == hand, f"{a.model}: {params} trainable parameters, {hand} derived by hand"
     if a.expect_params is not None:
         assert params == a.expect_params, (
@@ -273,7 +278,7 @@ def main():
 
     rec = {"framework": "torch", "version": torch.__version__, "model": a.model, "mode": a.mode,
            "threads": a.threads, "batch": a.batch, "samples": a.samples, "epochs": a.epochs,
-           "window": [T, S], "classes": NCLS, "lstm_bias": a.lstm_bias}
+           "window": [length, sensors], "classes": classes, "lstm_bias": a.lstm_bias}
     rec.update(train_summary(epoch_times, epoch_foreign, epoch_own, a.samples, a.accept))
     rec["final_epoch_loss"] = round(last_loss, 4)
     rec["params"] = params

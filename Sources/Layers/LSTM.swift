@@ -17,9 +17,9 @@ import Tensor
 /// `LSTM`'s `kernel`, `recurrent_kernel` and `bias` load as they are (Keras 2+ defaults:
 /// `activation="tanh"`, `recurrent_activation="sigmoid"`, not the hard sigmoid of Keras 1).
 /// Output: every `h_t`, `[batch, time, units]`, when ``returnSequences``; else the last step,
-/// `[batch, units]`. Built from taped ops (matmul, slice, sigmoid, tanh, products), so gradients
-/// flow back through time without a fused kernel; the input projection of all steps is one
-/// matrix product.
+/// `[batch, units]`. The input projection of all steps is one matrix product; the recurrence is
+/// one recorded operation (``Tensor/lstmSequence(projected:recurrentKernel:bias:returnSequences:)``)
+/// whose backward pass runs back through time.
 ///
 /// Hochreiter & Schmidhuber, "Long Short-Term Memory", Neural Computation 9(8), 1997; the forget
 /// gate and its bias of 1: Gers, Schmidhuber & Cummins, "Learning to Forget", 2000, and
@@ -57,24 +57,13 @@ public struct LSTM: Layer {
   public var units: Int { recurrentKernel.shape[0] }
 
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
-    let (batch, time, u) = (input.shape[0], input.shape[1], units)
-    // Time-major, so that each step's projected input is a contiguous block of rows.
-    let projected =
-      input.transposed(permutation: [1, 0, 2]).reshaped(to: [time * batch, inputSize])
-      .matmul(kernel) + bias  // [time·batch, 4u]
-    var h = Tensor(zeros: [batch, u])
-    var c = Tensor(zeros: [batch, u])
-    var steps: [Tensor] = []
-    for t in 0..<time {
-      var z = projected.sliced(alongAxis: 0, range: (t * batch)..<((t + 1) * batch))
-      // h₀ = 0 and c₀ = 0: the first step has no recurrent term and no forget term.
-      if t > 0 { z = z + h.matmul(recurrentKernel) }
-      // c = σ(z_f)·c + σ(z_i)·tanh(z_g), h = σ(z_o)·tanh(c), each as one fused operation.
-      c = Tensor.lstmCellState(gates: z, previous: t > 0 ? c : nil)
-      h = Tensor.lstmHiddenState(gates: z, state: c)
-      if returnSequences { steps.append(h.expandingShape(at: 1)) }
-    }
-    return returnSequences ? Tensor.concatenating(steps, alongAxis: 1) : h
+    let (batch, time) = (input.shape[0], input.shape[1])
+    // The input projection of every step is one matrix product; the recurrence, one operation.
+    let projected = input.reshaped(to: [batch * time, inputSize]).matmul(kernel)
+      .reshaped(to: [batch, time, 4 * units])
+    return Tensor.lstmSequence(
+      projected: projected, recurrentKernel: recurrentKernel, bias: bias,
+      returnSequences: returnSequences)
   }
 
   public func outputShape(for inputShape: [Int]) throws(ShapeError) -> [Int] {

@@ -43,6 +43,9 @@ public final class Tape {
     /// Symmetric int8 fake quantization with a clipped straight-through gradient
     /// (`fakeQuantized(scale:)`, `fakeQuantized(scales:)`).
     case fakeQuantize
+    /// An LSTM layer's whole recurrence, every step and its backward through time
+    /// (`lstmSequence(projected:recurrentKernel:bias:returnSequences:)`).
+    case lstmSequence
   }
 
   /// One recorded operation: which nodes it read, which node it wrote, and its vector-Jacobian

@@ -108,6 +108,18 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
     .init(.lstmHiddenState, [[2, 12], [2, 3]]) {
       Tensor.lstmHiddenState(gates: $0[0], state: $0[1])
     },
+    .init(.lstmSequence, [[2, 4, 12], [3, 12], [12]]) {
+      Tensor.lstmSequence(
+        projected: $0[0], recurrentKernel: $0[1], bias: $0[2], returnSequences: true)
+    },
+    .init(.lstmSequence, [[3, 3, 8], [2, 8], [8]]) {
+      Tensor.lstmSequence(
+        projected: $0[0], recurrentKernel: $0[1], bias: $0[2], returnSequences: false)
+    },
+    .init(.lstmSequence, [[2, 1, 8], [2, 8], [8]]) {
+      Tensor.lstmSequence(
+        projected: $0[0], recurrentKernel: $0[1], bias: $0[2], returnSequences: true)
+    },
     .init(.conv1DReLU, [[2, 7, 3], [3, 3, 4], [4]]) {
       $0[0].conv1D(filter: $0[1], bias: $0[2], padding: .same, activation: .relu)
     },

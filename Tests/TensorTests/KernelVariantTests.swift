@@ -69,6 +69,45 @@ struct KernelVariantTests {
     #expect(worstDifference(expected, actual) <= 1e-5)
   }
 
+  /// The LSTM recurrence's fused cell (its vectorized exponential) against the reference's C
+  /// library exp and tanh, over pre-activations from −30 to 30 (saturated gates, both signs) and
+  /// near zero (tanh's series branch), for both output forms, with the backward pass.
+  @Test(arguments: fastVariants)
+  func lstmSequenceMatchesReference(_ variant: KernelVariant) {
+    let (batch, time, units) = (3, 5, 7)
+    var rng = SplitMix64(seed: 9)
+    let wide = Tensor.uniform([batch, time, 4 * units], in: -30...30, using: &rng)
+    let narrow = Tensor.uniform([batch, time, 4 * units], in: -0.03...0.03, using: &rng)
+    let kernel = Tensor.uniform([units, 4 * units], in: -1...1, using: &rng)
+    let bias = Tensor.uniform([4 * units], in: -0.5...0.5, using: &rng)
+    for projected in [wide, narrow] {
+      for sequences in [true, false] {
+        let seed = Tensor.uniform(
+          sequences ? [batch, time, units] : [batch, units], in: -1...1,
+          using: &rng)
+        func run(_ v: KernelVariant) -> (Tensor, [Tensor]) {
+          KernelConfiguration.with(variant: v) {
+            let f = { (p: [Tensor]) in
+              Tensor.lstmSequence(
+                projected: p[0], recurrentKernel: p[1], bias: p[2], returnSequences: sequences)
+            }
+            let (_, grads) = valueWithGradients(at: [projected, kernel, bias]) {
+              (f($0) * seed).sum()
+            }
+            return (f([projected, kernel, bias]), grads)
+          }
+        }
+        let (expected, expectedGrads) = run(.reference)
+        let (actual, actualGrads) = run(variant)
+        // A few ulp of the exponential, carried through five steps.
+        #expect(worstDifference(expected, actual) <= 2e-6, "\(variant) sequences \(sequences)")
+        for (e, x) in zip(expectedGrads, actualGrads) {
+          #expect(worstDifference(e, x) <= 1e-5, "\(variant) sequences \(sequences) gradient")
+        }
+      }
+    }
+  }
+
   struct ConvCase: Sendable, CustomTestStringConvertible {
     let input: [Int]
     let filter: [Int]

@@ -135,6 +135,23 @@ void hd_infer_conv1d_winograd(int variant, long length, long cin, long cout, con
                               const float *u, const float *bias, int relu, int mode, float *y,
                               long ldy, float *work);
 
+/// One LSTM step's element-wise forward pass over `batch` rows of `units` units: `z` holds the
+/// gate pre-activations `[batch, 4·units]` (Keras' order i, f, c, o) and is overwritten with the
+/// activated gates `σ(z_i), σ(z_f), tanh(z_c), σ(z_o)`; `c = f·c_prev + i·g` (`c_prev` NULL for
+/// zeros), `tc = tanh(c)` (both `[batch, units]`) and `h = o·tc` (row `b` at `h + b·h_stride`)
+/// are written. The exponential is a polynomial the compiler vectorizes (about 2 ulp).
+void hd_lstm_cell_forward(int variant, long batch, long units, float *z, const float *c_prev,
+                          float *c, float *tc, float *h, long h_stride);
+
+/// The backward pass of `hd_lstm_cell_forward` from its activated gates `act`, `c_prev` (NULL
+/// for zeros) and `tc`: with `dh = dh_up + dh_rec` (row `b` of `dh_up` at `b·dh_stride`; either
+/// may be NULL for zeros) and `dc` holding the gradient carried into this step's cell state, it
+/// writes the pre-activation gradients `dz` `[batch, 4·units]` and replaces `dc` with the
+/// gradient of `c_prev`.
+void hd_lstm_cell_backward(int variant, long batch, long units, const float *act,
+                           const float *c_prev, const float *tc, const float *dh_up,
+                           long dh_stride, const float *dh_rec, float *dc, float *dz);
+
 /// The lock around Tensor's buffer pool (a process-wide spin lock that yields the CPU after
 /// 100 tries); not re-entrant.
 void hd_pool_lock(void);
