@@ -24,7 +24,7 @@ CommandLineTool.main(parser) { options in
     var initialization = SplitMix64(seed: seed, stream: .initialization)
     return options.modelFamily.make(
       kind, channels: data.channelCount, classes: data.classNames.count,
-      generator: &initialization)
+      initialization: options.initialization, generator: &initialization)
   }
 
   // 2. The frozen teacher of this family, read from --teacher-checkpoint or trained on the same

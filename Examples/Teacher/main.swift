@@ -26,7 +26,7 @@ CommandLineTool.main(parser) { options in
     var initialization = SplitMix64(seed: seed, stream: .initialization)
     var model = options.modelFamily.make(
       .teacher, channels: data.channelCount, classes: data.classNames.count,
-      generator: &initialization)
+      initialization: options.initialization, generator: &initialization)
     if seed == options.seed {
       print(try model.summary(inputShape: [1, data.windowLength, data.channelCount]))
     }

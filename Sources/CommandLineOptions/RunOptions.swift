@@ -25,6 +25,8 @@ public struct RunOptions: Sendable, Equatable {
   public var family: ModelFamily = .cnn
   /// Where DeepConvLSTM's CBAM sits and how it is shaped (the CNN family ignores it).
   public var attention = AttentionSettings()
+  /// How the models' parameters are drawn at creation: the Keras defaults or PyTorch's.
+  public var initialization: WeightInitialization = .glorot
 
   /// The most epochs per training run.
   public var epochs = 20
@@ -52,6 +54,8 @@ public struct RunOptions: Sendable, Equatable {
   public var alpha: Float = 0.1
   /// Whether KD carries the τ² factor.
   public var temperatureSquared = true
+  /// Epochs of cross-entropy alone (α = 1) before distillation starts.
+  public var kdWarmup = 0
   /// A trained teacher to distill from instead of training one.
   public var teacherCheckpoint: String?
   /// Weight of the attention-transfer terms.
@@ -87,7 +91,7 @@ public struct RunOptions: Sendable, Equatable {
   }
 
   /// The trainer options of one run with `seed`: epochs, patience, batch size, learning rate,
-  /// clipping and shards from these options; progress as lines under `--smoke`.
+  /// clipping, the KD warm-up and shards from these options; progress as lines under `--smoke`.
   public func trainerOptions(seed: UInt64, label: String) -> TrainerOptions {
     var trainer = TrainerOptions()
     trainer.epochs = epochs
@@ -96,6 +100,7 @@ public struct RunOptions: Sendable, Equatable {
     trainer.learningRate = learningRate
     trainer.seed = seed
     trainer.gradientClipNorm = clipNorm
+    trainer.distillationWarmupEpochs = kdWarmup
     trainer.shards = shards
     trainer.label = label
     trainer.progress = smoke ? .lines : .automatic
@@ -237,7 +242,7 @@ extension Option where Settings == RunOptions {
     ]
   }
 
-  /// The model family: `--family` and DeepConvLSTM's CBAM settings.
+  /// The model family: `--family`, DeepConvLSTM's CBAM settings and `--initialization`.
   public static var family: [Option] {
     [
       Option("--family", value: "NAME", help: "model family: cnn or deepconvlstm (default cnn)") {
@@ -267,6 +272,16 @@ extension Option where Settings == RunOptions {
           throw UsageError("--spatial-kernel expects 3, 5 or 7, got '\(v)'")
         }
         o.attention.spatialKernel = k
+      },
+      Option(
+        "--initialization", value: "WAY",
+        help: "how weights are drawn: glorot (Keras: Glorot-uniform, zero biases) or pytorch "
+          + "(PyTorch's defaults: U(±1/√fan-in) weights and biases) (default glorot)"
+      ) { o, v throws(UsageError) in
+        guard let way = WeightInitialization(rawValue: v) else {
+          throw UsageError("--initialization expects glorot or pytorch, got '\(v)'")
+        }
+        o.initialization = way
       },
     ]
   }
@@ -321,7 +336,8 @@ extension Option where Settings == RunOptions {
     ]
   }
 
-  /// Response-based distillation: τ, α, the τ² factor, and the teacher to distill from.
+  /// Response-based distillation: τ, α, the τ² factor, the warm-up, and the teacher to distill
+  /// from.
   public static var distillation: [Option] {
     [
       Option("--temperature", value: "T", help: "KD temperature τ > 0 (default 4)") {
@@ -336,6 +352,12 @@ extension Option where Settings == RunOptions {
       },
       Option("--no-temperature-squared", help: "KD without the τ² factor (the study's formula)") {
         o, _ in o.temperatureSquared = false
+      },
+      Option(
+        "--kd-warmup", value: "E",
+        help: "train the first E epochs on cross-entropy alone (α = 1), then distil (default 0)"
+      ) { o, v throws(UsageError) in
+        o.kdWarmup = try OptionValue.integer("--kd-warmup", v, in: 0...100_000)
       },
       Option(
         "--teacher-checkpoint", value: "FILE",

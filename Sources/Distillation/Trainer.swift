@@ -151,7 +151,7 @@ public struct Trainer {
       let parts = try lossParts(
         s, logits: logits, labels: shardLabels, maps: context.attentionMaps,
         teacher: distillation.map { $0.teacher.batch(Array(indices[shard.range])) },
-        distillation: distillation)
+        distillation: distillation, epoch: epoch)
       let correct = zip(logits.argmaxAlongLastAxis(), shardLabels).filter { $0 == $1 }.count
       return (
         parts.total,
@@ -192,7 +192,8 @@ public struct Trainer {
   /// The combined loss of one batch, with the attention pairs aligned.
   private func lossParts<Model: Layer>(
     _ student: TrainedStudent<Model>, logits: Tensor, labels: [Int], maps: [String: AttentionMaps],
-    teacher: (logits: Tensor, maps: [String: AttentionMaps])?, distillation: DistillationSetup?
+    teacher: (logits: Tensor, maps: [String: AttentionMaps])?, distillation: DistillationSetup?,
+    epoch: Int
   ) throws(TrainingError) -> LossParts {
     guard let distillation, let teacher else {
       return combinedLoss(
@@ -218,8 +219,11 @@ public struct Trainer {
     } catch {
       throw .distillation(error)
     }
+    var weights = distillation.weights
+    // The cross-entropy warm-up: α = 1 (KD weighted 0) for the first epochs.
+    if epoch <= options.distillationWarmupEpochs { weights.alpha = 1 }
     return combinedLoss(
-      logits: logits, labels: labels, teacherLogits: teacher.logits, weights: distillation.weights,
+      logits: logits, labels: labels, teacherLogits: teacher.logits, weights: weights,
       channelMaps: channel, spatialMaps: spatial)
   }
 
@@ -230,6 +234,10 @@ public struct Trainer {
       throw .invalidData(
         "shards \(options.shards) and minimum epochs \(options.minimumEpochs) must be ≥ 1 and "
           + "the minimum improvement \(options.minimumImprovement) ≥ 0")
+    }
+    guard options.distillationWarmupEpochs >= 0 else {
+      throw .invalidData(
+        "distillation warm-up epochs \(options.distillationWarmupEpochs) must be ≥ 0")
     }
     guard options.epochs >= 1, options.batchSize >= 1, options.patience >= 1,
       options.learningRate > 0, options.learningRate.isFinite

@@ -30,6 +30,11 @@ public struct TrainerOptions: Sendable {
   public var seed: UInt64 = 0
   /// Clip gradients to this global norm, if set.
   public var gradientClipNorm: Float?
+  /// A cross-entropy warm-up for distillation: the first this-many epochs train with α = 1
+  /// (the labels' cross-entropy alone, the KD term weighted 0; attention transfer keeps its β),
+  /// the later epochs with the set-up's α. 0 (the default) distils from the first step. Without
+  /// a teacher it changes nothing.
+  public var distillationWarmupEpochs: Int = 0
   /// The learning rate per epoch, if set (otherwise constant `learningRate`).
   public var schedule: LearningRateSchedule?
   /// Progress lines on standard output.

@@ -8,7 +8,7 @@ import Tensor
 public struct Conv1D: Layer {
   /// `[kernelSize, inputChannels, outputChannels]`, Glorot-uniform at creation by default.
   public var filter: Tensor
-  /// `[outputChannels]`, zero at creation; `nil` without bias.
+  /// `[outputChannels]`, zero at creation by default; `nil` without bias.
   public var bias: Tensor?
   /// Steps between output positions.
   public let stride: Int
@@ -21,7 +21,7 @@ public struct Conv1D: Layer {
   public init(
     inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, dilation: Int = 1,
     padding: Padding = .same, useBias: Bool = true,
-    filterInitializer: Initializer = .glorotUniform,
+    filterInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
     generator: inout some RandomNumberGenerator
   ) {
     precondition(
@@ -29,7 +29,7 @@ public struct Conv1D: Layer {
       "Conv1D(\(inputChannels) → \(outputChannels), kernel \(kernelSize), stride \(stride), "
         + "dilation \(dilation)): all must be > 0")
     filter = filterInitializer.make([kernelSize, inputChannels, outputChannels], using: &generator)
-    bias = useBias ? Tensor(zeros: [outputChannels]) : nil
+    bias = useBias ? biasInitializer.make([outputChannels], using: &generator) : nil
     self.stride = stride
     self.dilation = dilation
     self.padding = padding

@@ -13,7 +13,7 @@ public struct Conv2D: Layer {
   /// `[kernelHeight, kernelWidth, inputChannels, outputChannels]`, Glorot-uniform at creation by
   /// default (fans `kh·kw·in` and `kh·kw·out`, as Keras).
   public var filter: Tensor
-  /// `[outputChannels]`, zero at creation; `nil` without bias.
+  /// `[outputChannels]`, zero at creation by default; `nil` without bias.
   public var bias: Tensor?
   /// `same` keeps `h × w`; `valid` uses only windows that fit entirely inside the input.
   public let padding: Padding
@@ -22,7 +22,7 @@ public struct Conv2D: Layer {
   public init(
     inputChannels: Int, outputChannels: Int, kernelHeight: Int, kernelWidth: Int,
     padding: Padding = .valid, useBias: Bool = true,
-    filterInitializer: Initializer = .glorotUniform,
+    filterInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
     generator: inout some RandomNumberGenerator
   ) {
     precondition(
@@ -31,7 +31,7 @@ public struct Conv2D: Layer {
         + "all must be > 0")
     filter = filterInitializer.make(
       [kernelHeight, kernelWidth, inputChannels, outputChannels], using: &generator)
-    bias = useBias ? Tensor(zeros: [outputChannels]) : nil
+    bias = useBias ? biasInitializer.make([outputChannels], using: &generator) : nil
     self.padding = padding
   }
 

@@ -73,9 +73,11 @@ public struct DeepConvLSTM: Sendable, Equatable {
 
   /// A freshly initialized model for windows `[batch, time, sensors]` with `sensors` channels
   /// and `classes` output classes: Glorot-uniform kernels, zero biases, orthogonal recurrent
-  /// kernels, forget-gate biases of 1 (Keras defaults).
+  /// kernels, forget-gate biases of 1 (Keras defaults) by default; PyTorch's defaults, without
+  /// the forget-gate term, with `initialization: .pytorch` (see ``WeightInitialization``).
   public func make(
-    sensors: Int, classes: Int, generator: inout some RandomNumberGenerator
+    sensors: Int, classes: Int, initialization: WeightInitialization = .glorot,
+    generator: inout some RandomNumberGenerator
   ) -> Sequential {
     precondition(
       sensors > 0 && classes > 0 && filters > 0 && units > 0,
@@ -89,26 +91,36 @@ public struct DeepConvLSTM: Sendable, Equatable {
     }
     var layers: [any Layer] = [Reshape([-1, sensors, 1])]
     for index in 1...Self.convolutions {
+      let inputs = index == 1 ? 1 : filters
       layers.append(
         Conv2D(
-          inputChannels: index == 1 ? 1 : filters, outputChannels: filters,
-          kernelHeight: Self.kernelLength, kernelWidth: 1, padding: .valid, generator: &generator))
+          inputChannels: inputs, outputChannels: filters, kernelHeight: Self.kernelLength,
+          kernelWidth: 1, padding: .valid, filterInitializer: initialization.weight,
+          biasInitializer: initialization.bias(fanIn: Self.kernelLength * inputs),
+          generator: &generator))
       layers.append(ReLU())
       if let attention, attention.position == index {
         layers.append(
           CBAM2D(
             filters: filters, reduction: attention.reduction,
             spatialKernel: attention.spatialKernel, name: ReferenceModel.attentionName,
-            generator: &generator))
+            weightInitializer: initialization.weight, generator: &generator))
       }
     }
     layers.append(Reshape([-1, sensors * filters]))
+    let keras = initialization == .glorot
     layers.append(
-      LSTM(inputSize: sensors * filters, units: units, returnSequences: true, generator: &generator)
-    )
+      LSTM(
+        inputSize: sensors * filters, units: units, returnSequences: true, unitForgetBias: keras,
+        initialization: initialization, generator: &generator))
     layers.append(
-      LSTM(inputSize: units, units: units, returnSequences: false, generator: &generator))
-    layers.append(Dense(inputSize: units, outputSize: classes, generator: &generator))
+      LSTM(
+        inputSize: units, units: units, returnSequences: false, unitForgetBias: keras,
+        initialization: initialization, generator: &generator))
+    layers.append(
+      Dense(
+        inputSize: units, outputSize: classes, weightInitializer: initialization.weight,
+        biasInitializer: initialization.bias(fanIn: units), generator: &generator))
     return Sequential(layers)
   }
 }

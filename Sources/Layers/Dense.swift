@@ -7,19 +7,19 @@ import Tensor
 public struct Dense: Layer {
   /// `[inputSize, outputSize]`, Glorot-uniform at creation by default.
   public var weight: Tensor
-  /// `[outputSize]`, zero at creation; `nil` for a layer without bias.
+  /// `[outputSize]`, zero at creation by default; `nil` for a layer without bias.
   public var bias: Tensor?
 
   /// A dense layer with weights drawn from `generator`.
   public init(
     inputSize: Int, outputSize: Int, useBias: Bool = true,
-    weightInitializer: Initializer = .glorotUniform,
+    weightInitializer: Initializer = .glorotUniform, biasInitializer: Initializer = .zeros,
     generator: inout some RandomNumberGenerator
   ) {
     precondition(
       inputSize > 0 && outputSize > 0, "Dense(\(inputSize) → \(outputSize)): sizes must be > 0")
     weight = weightInitializer.make([inputSize, outputSize], using: &generator)
-    bias = useBias ? Tensor(zeros: [outputSize]) : nil
+    bias = useBias ? biasInitializer.make([outputSize], using: &generator) : nil
   }
 
   /// `input · weight + bias`: `[batch, inputSize]` → `[batch, outputSize]` (or per time step).

@@ -12,6 +12,14 @@ public enum Initializer: Sendable, Equatable {
   /// the nonlinear dynamics of learning in deep linear neural networks", ICLR 2014); for a
   /// filter `[kernel..., in, out]` the leading axes are flattened into rows, as Keras does.
   case orthogonal(gain: Float)
+  /// `U(−l, l)`, `l = 1 / √fanIn`: PyTorch's default for the weights of `Conv1d`, `Conv2d` and
+  /// `Linear` (`kaiming_uniform_` with `a = √5`, whose gain `√(2 / (1 + a²))` times `√(3 / fanIn)`
+  /// is `1 / √fanIn`). Fans as ``Tensor/fans(of:)``: `fanIn` is the input channels times the
+  /// kernel's receptive field.
+  case pytorchUniform
+  /// `U(−limit, limit)` whatever the shape, e.g. a PyTorch bias (`limit = 1 / √fanIn` of its
+  /// layer's weight) or a PyTorch LSTM weight (`limit = 1 / √units`).
+  case uniform(limit: Float)
   /// All zeros (the default for biases).
   case zeros
 
@@ -21,6 +29,13 @@ public enum Initializer: Sendable, Equatable {
     case .glorotUniform: return .glorotUniform(shape, using: &generator)
     case .heNormal: return .heNormal(shape, using: &generator)
     case .heUniform: return .heUniform(shape, using: &generator)
+    case .pytorchUniform:
+      let limit = 1 / Float(Swift.max(Tensor.fans(of: shape).fanIn, 1)).squareRoot()
+      return .uniform(shape, in: -limit...limit, using: &generator)
+    case .uniform(let limit):
+      precondition(
+        limit.isFinite && limit >= 0, "Initializer.uniform(limit: \(limit)): must be finite, ≥ 0")
+      return .uniform(shape, in: -limit...limit, using: &generator)
     case .zeros: return Tensor(zeros: shape)
     case .orthogonal(let gain): return Initializer.orthogonal(shape, gain: gain, using: &generator)
     }
@@ -55,5 +70,45 @@ public enum Initializer: Sendable, Equatable {
       }
     }
     return try! Tensor(shape: shape, scalars: scalars)
+  }
+}
+
+/// How a whole model's parameters are drawn at creation: the Keras defaults the package has always
+/// used, or PyTorch's defaults, for comparing with a PyTorch implementation of the same model.
+///
+/// | layer | `.glorot` (Keras) | `.pytorch` |
+/// |---|---|---|
+/// | convolution, dense: weight | Glorot-uniform | `U(±1/√fanIn)` |
+/// | convolution, dense: bias | 0 | `U(±1/√fanIn)` (the weight's `fanIn`) |
+/// | LSTM: kernel | Glorot-uniform | `U(±1/√units)` |
+/// | LSTM: recurrent kernel | orthogonal | `U(±1/√units)` |
+/// | LSTM: bias | 0, forget gate 1 | `b_ih + b_hh`, each `U(±1/√units)` |
+/// | CBAM weights (no biases) | Glorot-uniform | `U(±1/√fanIn)` |
+///
+/// `fanIn` is the input channels (features) times the kernel's receptive field, as PyTorch's
+/// `_calculate_fan_in_and_fan_out`. PyTorch's LSTM has two bias vectors that are always added;
+/// the package's single bias is drawn as their sum, so it has the same distribution (triangular
+/// on `±2/√units`).
+public enum WeightInitialization: String, Sendable, Equatable, CaseIterable, Codable {
+  /// Glorot-uniform kernels, zero biases, orthogonal recurrent kernels and forget-gate biases of
+  /// 1 (the Keras defaults); the default everywhere.
+  case glorot
+  /// The defaults of PyTorch's `nn.Conv1d`, `nn.Conv2d`, `nn.Linear` and `nn.LSTM`.
+  case pytorch
+
+  /// The initializer of a convolution's or dense layer's weight.
+  public var weight: Initializer {
+    switch self {
+    case .glorot: .glorotUniform
+    case .pytorch: .pytorchUniform
+    }
+  }
+
+  /// The initializer of the bias of a layer whose weight has `fanIn` inputs per output.
+  public func bias(fanIn: Int) -> Initializer {
+    switch self {
+    case .glorot: .zeros
+    case .pytorch: .uniform(limit: 1 / Float(Swift.max(fanIn, 1)).squareRoot())
+    }
   }
 }

@@ -36,17 +36,33 @@ public struct LSTM: Layer {
   public let returnSequences: Bool
 
   /// An LSTM from `inputSize` features to `units` hidden units, weights drawn from `generator`.
+  ///
+  /// With `.glorot` (the default, Keras's): Glorot-uniform kernel, orthogonal recurrent kernel,
+  /// zero bias. With `.pytorch` (`nn.LSTM`'s): every weight `U(±1/√units)` and the bias the sum
+  /// of two such draws (PyTorch's `b_ih + b_hh`). `unitForgetBias` then adds 1 to the
+  /// forget-gate slice of the bias; PyTorch has no such term, so pass `false` to match it.
   public init(
     inputSize: Int, units: Int, returnSequences: Bool = false, unitForgetBias: Bool = true,
-    generator: inout some RandomNumberGenerator
+    initialization: WeightInitialization = .glorot, generator: inout some RandomNumberGenerator
   ) {
     precondition(
       inputSize > 0 && units > 0, "LSTM(inputSize: \(inputSize), units: \(units)): both must be > 0"
     )
-    kernel = .glorotUniform([inputSize, 4 * units], using: &generator)
-    recurrentKernel = Initializer.orthogonal(gain: 1).make([units, 4 * units], using: &generator)
-    var initialBias = [Float](repeating: 0, count: 4 * units)
-    if unitForgetBias { for j in units..<(2 * units) { initialBias[j] = 1 } }
+    var initialBias: [Float]
+    switch initialization {
+    case .glorot:
+      kernel = .glorotUniform([inputSize, 4 * units], using: &generator)
+      recurrentKernel = Initializer.orthogonal(gain: 1).make([units, 4 * units], using: &generator)
+      initialBias = [Float](repeating: 0, count: 4 * units)
+    case .pytorch:
+      let uniform = Initializer.uniform(limit: 1 / Float(units).squareRoot())
+      kernel = uniform.make([inputSize, 4 * units], using: &generator)
+      recurrentKernel = uniform.make([units, 4 * units], using: &generator)
+      let inputBias = uniform.make([4 * units], using: &generator).scalars
+      let recurrentBias = uniform.make([4 * units], using: &generator).scalars
+      initialBias = zip(inputBias, recurrentBias).map { $0 + $1 }
+    }
+    if unitForgetBias { for j in units..<(2 * units) { initialBias[j] += 1 } }
     bias = Tensor(initialBias)
     self.returnSequences = returnSequences
   }

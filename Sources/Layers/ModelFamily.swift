@@ -5,11 +5,11 @@ import Tensor
 ///
 /// Configurations stay role-based: a configuration names a ``ReferenceModel`` role (teacher,
 /// teacher-att, mm, lm, lm-att) and the family turns it into a model with
-/// ``make(_:channels:classes:generator:)``. Either way the attention block is named
+/// ``make(_:channels:classes:initialization:generator:)``. Either way the attention block is named
 /// ``ReferenceModel/attentionName``; its maps are `[batch, channels]` and `[batch, time]` for
 /// the CNNs, `[batch, filters]` and `[batch, time, sensors]` for DeepConvLSTM.
 public enum ModelFamily: Sendable, Equatable {
-  /// The Conv1D family of ``ReferenceModel/make(channels:classes:generator:)``.
+  /// The Conv1D family of ``ReferenceModel/make(channels:classes:initialization:generator:)``.
   case cnn
   /// DeepConvLSTM (Ordóñez & Roggen, Sensors 2016): teacher and teacher-att are OM (64 filters,
   /// 128 units), mm is MM (8 / 16), lm and lm-att are LM (4 / 8); the `-att` roles carry a CBAM-2D
@@ -49,14 +49,18 @@ public enum ModelFamily: Sendable, Equatable {
   }
 
   /// A freshly initialized model playing `role` for windows `[batch, time, channels]` with
-  /// `classes` output classes; it returns logits `[batch, classes]`.
+  /// `classes` output classes; it returns logits `[batch, classes]`. Its parameters are drawn
+  /// with the Keras defaults unless `initialization` is `.pytorch`.
   public func make(
     _ role: ReferenceModel, channels: Int, classes: Int,
-    generator: inout some RandomNumberGenerator
+    initialization: WeightInitialization = .glorot, generator: inout some RandomNumberGenerator
   ) -> Sequential {
     guard let architecture = architecture(of: role) else {
-      return role.make(channels: channels, classes: classes, generator: &generator)
+      return role.make(
+        channels: channels, classes: classes, initialization: initialization,
+        generator: &generator)
     }
-    return architecture.make(sensors: channels, classes: classes, generator: &generator)
+    return architecture.make(
+      sensors: channels, classes: classes, initialization: initialization, generator: &generator)
   }
 }

@@ -24,15 +24,24 @@ public enum ReferenceModel: String, CaseIterable, Sendable {
   /// The key under which the model's CBAM block leaves its maps.
   public static let attentionName = "cbam"
 
-  /// A freshly initialized model (Glorot-uniform kernels, zero biases) for windows with
-  /// `channels` channels and `classes` output classes.
+  /// A freshly initialized model for windows with `channels` channels and `classes` output
+  /// classes: Glorot-uniform kernels and zero biases by default, PyTorch's defaults with
+  /// `initialization: .pytorch` (see ``WeightInitialization``).
   public func make(
-    channels: Int, classes: Int, generator: inout some RandomNumberGenerator
+    channels: Int, classes: Int, initialization: WeightInitialization = .glorot,
+    generator: inout some RandomNumberGenerator
   ) -> Sequential {
+    let weights = initialization.weight
     func conv(_ input: Int, _ output: Int, _ rng: inout some RandomNumberGenerator) -> Conv1D {
       Conv1D(
-        inputChannels: input, outputChannels: output, kernelSize: 5, padding: .same, generator: &rng
-      )
+        inputChannels: input, outputChannels: output, kernelSize: 5, padding: .same,
+        filterInitializer: weights, biasInitializer: initialization.bias(fanIn: 5 * input),
+        generator: &rng)
+    }
+    func dense(_ input: Int, _ output: Int, _ rng: inout some RandomNumberGenerator) -> Dense {
+      Dense(
+        inputSize: input, outputSize: output, weightInitializer: weights,
+        biasInitializer: initialization.bias(fanIn: input), generator: &rng)
     }
     switch self {
     case .teacher, .teacherAtt:
@@ -49,13 +58,13 @@ public enum ReferenceModel: String, CaseIterable, Sendable {
         if self == .teacherAtt {
           CBAM(
             channels: 128, reduction: 8, spatialKernel: 7, name: Self.attentionName,
-            generator: &generator)
+            weightInitializer: weights, generator: &generator)
         }
         GlobalAvgPool1D()
-        Dense(inputSize: 128, outputSize: 128, generator: &generator)
+        dense(128, 128, &generator)
         ReLU()
         Dropout(rate: 0.5)
-        Dense(inputSize: 128, outputSize: classes, generator: &generator)
+        dense(128, classes, &generator)
       }
     case .mm:
       return Sequential {
@@ -65,7 +74,7 @@ public enum ReferenceModel: String, CaseIterable, Sendable {
         conv(32, 64, &generator)
         ReLU()
         GlobalAvgPool1D()
-        Dense(inputSize: 64, outputSize: classes, generator: &generator)
+        dense(64, classes, &generator)
       }
     case .lm, .lmAtt:
       return Sequential {
@@ -77,10 +86,10 @@ public enum ReferenceModel: String, CaseIterable, Sendable {
         if self == .lmAtt {
           CBAM(
             channels: 32, reduction: 4, spatialKernel: 7, name: Self.attentionName,
-            generator: &generator)
+            weightInitializer: weights, generator: &generator)
         }
         GlobalAvgPool1D()
-        Dense(inputSize: 32, outputSize: classes, generator: &generator)
+        dense(32, classes, &generator)
       }
     }
   }

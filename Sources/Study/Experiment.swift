@@ -58,6 +58,8 @@ public final class Experiment {
   /// What determines a run of `configuration` with `seed`: the data, the split, the model
   /// family, the training and (for a distilling configuration) the distillation settings, the
   /// teacher's weights, and the package version. The thread count is left out: it changes no bit.
+  /// The initialization is named only when it is not the default (Glorot), so runs stored before
+  /// `--initialization` existed keep their fingerprint.
   public func fingerprint(_ configuration: Configuration, seed: UInt64) throws -> RunFingerprint {
     let run = options.run
     var settings = [
@@ -69,6 +71,9 @@ public final class Experiment {
       "learningRate": "\(run.learningRate)", "clipNorm": run.clipNorm.map { "\($0)" } ?? "none",
       "shards": "\(run.shards)", "version": RunFingerprint.packageVersion,
     ]
+    if run.initialization != .glorot {
+      settings["initialization"] = run.initialization.rawValue
+    }
     if let fold = options.fold {
       settings["fold"] = "\(fold)"
       settings["folds"] = options.folds.map { "\($0)" } ?? "loso"
@@ -82,6 +87,8 @@ public final class Experiment {
       settings["temperature"] = "\(run.temperature)"
       settings["alpha"] = "\(run.alpha)"
       settings["temperatureSquared"] = "\(run.temperatureSquared)"
+      // Named only when used, so runs stored before `--kd-warmup` keep their fingerprint.
+      if run.kdWarmup > 0 { settings["kdWarmup"] = "\(run.kdWarmup)" }
       if configuration.transfersAttention {
         settings["beta"] = "\(run.beta)"
         settings["channelAlignment"] = run.channelAlignment.optionValue
@@ -127,11 +134,13 @@ public final class Experiment {
     return false
   }
 
-  /// A fresh model of `kind` for this data set, initialized from `seed`'s initialization stream.
+  /// A fresh model of `kind` for this data set, initialized from `seed`'s initialization stream
+  /// the way `--initialization` says.
   public func makeModel(_ kind: ReferenceModel, seed: UInt64) -> Sequential {
     var generator = SplitMix64(seed: seed, stream: .initialization)
     return options.run.modelFamily.make(
-      kind, channels: data.channelCount, classes: data.classNames.count, generator: &generator)
+      kind, channels: data.channelCount, classes: data.classNames.count,
+      initialization: options.run.initialization, generator: &generator)
   }
 
   /// The frozen teacher of `kind` trained with `seed` (the first seed when `nil`) and its cache

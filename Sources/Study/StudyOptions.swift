@@ -224,6 +224,7 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
     if let subjects = o.validationSubjects { result += ["--validation-subjects", list(subjects)] }
     if o.smoke { result.append("--smoke") }
     result += ["--family", o.family.name]
+    if o.initialization != .glorot { result += ["--initialization", o.initialization.rawValue] }
     if case .deepConvLSTM = o.family {
       result += [
         "--attention-position", "\(o.attention.position)", "--reduction",
@@ -238,6 +239,7 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
     if let threads = o.threads { result += ["--threads", "\(threads)"] }
     result += ["--temperature", "\(o.temperature)", "--alpha", "\(o.alpha)"]
     if !o.temperatureSquared { result.append("--no-temperature-squared") }
+    if o.kdWarmup > 0 { result += ["--kd-warmup", "\(o.kdWarmup)"] }
     if let teacher = o.teacherCheckpoint { result += ["--teacher-checkpoint", teacher] }
     result += [
       "--beta", "\(o.beta)", "--channel-alignment", o.channelAlignment.optionValue, "--out",

@@ -36,7 +36,7 @@ public struct StudySummary {
       "beta": decimal(run.beta), "temperatureSquared": .bool(run.temperatureSquared),
       "smoke": .bool(run.smoke), "channelAlignment": .string(run.channelAlignment.optionValue),
       "threads": .integer(run.threads ?? KernelConfiguration.current.threadCount),
-      "shards": .integer(run.shards),
+      "shards": .integer(run.shards), "initialization": .string(run.initialization.rawValue),
     ]
     if case .deepConvLSTM = run.family {
       settings["attentionPosition"] = .integer(run.attention.position)
@@ -44,6 +44,7 @@ public struct StudySummary {
       settings["spatialKernel"] = .integer(run.attention.spatialKernel)
     }
     if let clip = run.clipNorm { settings["clipNorm"] = decimal(clip) }
+    if run.kdWarmup > 0 { settings["kdWarmup"] = .integer(run.kdWarmup) }
     if let subjects = run.testSubjects {
       settings["testSubjects"] = .list(subjects.map { .integer($0) })
     }

@@ -220,4 +220,119 @@ struct InitializerTests {
     #expect(he.filter.scalars.allSatisfy { abs($0) <= (6.0 / 15.0).squareRoot() })
     #expect(Initializer.zeros.make([3], using: &c).scalars == [0, 0, 0])
   }
+
+  /// The mean and the mean square of `values`.
+  func moments(_ values: [Float]) -> (mean: Double, meanSquare: Double) {
+    let n = Double(values.count)
+    return (
+      values.reduce(0) { $0 + Double($1) } / n, values.reduce(0) { $0 + Double($1 * $1) } / n
+    )
+  }
+
+  @Test func pytorchUniformHasTheBoundAndMomentsOfUOverFanIn() {
+    var rng = SplitMix64(seed: 33)
+    // A Conv1d filter [kernel 5, in 16, out 32]: fanIn = 80, l = 1/√80; 2,560 draws.
+    let w = Initializer.pytorchUniform.make([5, 16, 32], using: &rng).scalars
+    let l = 1 / Float(80).squareRoot()
+    #expect(w.allSatisfy { abs($0) <= l })
+    #expect(w.max()! > 0.99 * l && w.min()! < -0.99 * l)
+    // U(−l, l): mean 0 (standard error l/√(3n) = 0.0013 here), E[w²] = l²/3 (standard error
+    // l²·√(4/(45n)) ≈ 1.8 % of it); each checked within about 4 standard errors.
+    let (mean, square) = moments(w)
+    #expect(abs(mean) < 0.006)
+    #expect(abs(square / Double(l * l / 3) - 1) < 0.075)
+    // A dense weight [in 128, out 6]: fanIn = 128.
+    let dense = Initializer.pytorchUniform.make([128, 6], using: &rng).scalars
+    #expect(dense.allSatisfy { abs($0) <= 1 / Float(128).squareRoot() })
+    #expect(dense.contains { abs($0) > 0.9 / Float(128).squareRoot() })
+    let bias = Initializer.uniform(limit: 0.25).make([1000], using: &rng).scalars
+    #expect(bias.allSatisfy { abs($0) <= 0.25 } && bias.max()! > 0.24 && bias.min()! < -0.24)
+  }
+
+  @Test func weightInitializationNamesItsInitializers() {
+    #expect(WeightInitialization.glorot.weight == .glorotUniform)
+    #expect(WeightInitialization.glorot.bias(fanIn: 80) == .zeros)
+    #expect(WeightInitialization.pytorch.weight == .pytorchUniform)
+    #expect(WeightInitialization.pytorch.bias(fanIn: 16) == .uniform(limit: 0.25))
+    #expect(WeightInitialization(rawValue: "pytorch") == .pytorch)
+  }
+
+  /// Every parameter of a PyTorch-initialized CNN within `1/√fanIn` of zero: a weight's own fan-in,
+  /// a bias the fan-in of the weight before it.
+  @Test(arguments: [ReferenceModel.lm, .lmAtt, .mm, .teacher])
+  func referenceModelsTakePyTorchsDefaults(model: ReferenceModel) {
+    var rng = SplitMix64(seed: 34)
+    let built = model.make(channels: 6, classes: 6, initialization: .pytorch, generator: &rng)
+    var fanIn = 0
+    var biases = 0
+    for (name, value) in built.parameters {
+      if value.shape.count >= 2 {
+        fanIn = Tensor.fans(of: value.shape).fanIn
+      } else {
+        biases += 1
+        #expect(value.scalars.contains { $0 != 0 }, "\(name) is not drawn")
+      }
+      let l = 1 / Float(fanIn).squareRoot()
+      #expect(value.scalars.allSatisfy { abs($0) <= l }, "\(name) \(value.shape) exceeds \(l)")
+      #expect(value.scalars.contains { abs($0) > l / 2 }, "\(name) \(value.shape) is too narrow")
+    }
+    #expect(biases >= 3)
+    // The default is unchanged: Glorot kernels, zero biases, drawn in the same order.
+    var a = SplitMix64(seed: 35)
+    var b = SplitMix64(seed: 35)
+    let byDefault = model.make(channels: 6, classes: 6, generator: &a)
+    let glorot = model.make(channels: 6, classes: 6, initialization: .glorot, generator: &b)
+    #expect(byDefault.parameters.map(\.value.scalars) == glorot.parameters.map(\.value.scalars))
+    #expect(
+      byDefault.parameters.filter { $0.value.shape.count == 1 }.allSatisfy {
+        $0.value.scalars.allSatisfy { $0 == 0 }
+      })
+  }
+
+  @Test func pytorchLSTMIsUniformOverUnitsWithTwoBiases() {
+    var rng = SplitMix64(seed: 36)
+    let units = 128
+    let k = 1 / Float(units).squareRoot()
+    let lstm = LSTM(
+      inputSize: 20, units: units, unitForgetBias: false, initialization: .pytorch,
+      generator: &rng)
+    for weight in [lstm.kernel, lstm.recurrentKernel] {
+      #expect(weight.scalars.allSatisfy { abs($0) <= k })
+      let (mean, square) = moments(weight.scalars)
+      #expect(abs(mean) < 0.004)  // standard error k/√(3n) ≈ 0.0008 for the recurrent kernel
+      #expect(abs(square / Double(k * k / 3) - 1) < 0.06)
+    }
+    // b_ih + b_hh: triangular on ±2k, E[b²] = 2k²/3 (standard error ≈ 5 % of it for 512
+    // values), and a quarter of the values beyond one uniform's bound k.
+    let bias = lstm.bias.scalars
+    #expect(bias.allSatisfy { abs($0) <= 2 * k })
+    #expect(bias.filter { abs($0) > k }.count > 64)
+    let (mean, square) = moments(bias)
+    #expect(abs(mean) < 0.01)
+    #expect(abs(square / Double(2 * k * k / 3) - 1) < 0.2)
+    // Keras's unit forget bias, if asked, is added on top.
+    var again = SplitMix64(seed: 36)
+    let forget = LSTM(inputSize: 20, units: units, initialization: .pytorch, generator: &again)
+    for (j, (with, without)) in zip(forget.bias.scalars, bias).enumerated() {
+      #expect(with == without + ((units..<(2 * units)).contains(j) ? 1 : 0))
+    }
+  }
+
+  @Test func deepConvLSTMTakesPyTorchsDefaultsWithoutAForgetBias() {
+    var rng = SplitMix64(seed: 37)
+    let model = DeepConvLSTM.lm.with(attention: .init()).make(
+      sensors: 6, classes: 6, initialization: .pytorch, generator: &rng)
+    var fanIn = 0
+    for (name, value) in model.parameters {
+      if value.shape.count >= 2 { fanIn = Tensor.fans(of: value.shape).fanIn }
+      // LSTM weights are U(±1/√8), its bias within ±2/√8 < 1: no forget-gate bias of 1.
+      let isLSTM = value.shape.last == 4 * 8
+      let l =
+        isLSTM
+        ? (value.shape.count == 1 ? 2 : 1) / Float(8).squareRoot()
+        : 1 / Float(fanIn).squareRoot()
+      #expect(value.scalars.allSatisfy { abs($0) <= l }, "\(name) \(value.shape) exceeds \(l)")
+      #expect(value.scalars.contains { $0 != 0 }, "\(name) is not drawn")
+    }
+  }
 }

@@ -54,6 +54,25 @@ struct OptionTests {
     #expect(options.configurations.map(\.name) == ["LM", "RAB-KD"])
   }
 
+  @Test func initializationAndWarmUpReachTheRunsAndTheirCommands() throws {
+    let defaults = try study.parse([])
+    #expect(defaults.initialization == .glorot && defaults.kdWarmup == 0)
+    #expect(defaults.run.trainerOptions(seed: 1, label: "").distillationWarmupEpochs == 0)
+    let plain = defaults.arguments(configuration: .named("RB-KD")!, seed: 1)
+    #expect(!plain.contains("--initialization") && !plain.contains("--kd-warmup"))
+    let options = try study.parse(["--initialization", "pytorch", "--kd-warmup", "3"])
+    #expect(options.initialization == .pytorch && options.kdWarmup == 3)
+    #expect(options.run.trainerOptions(seed: 1, label: "").distillationWarmupEpochs == 3)
+    let arguments = options.arguments(configuration: .named("RB-KD")!, seed: 1)
+    #expect(arguments.firstIndex(of: "--initialization").map { arguments[$0 + 1] } == "pytorch")
+    #expect(arguments.firstIndex(of: "--kd-warmup").map { arguments[$0 + 1] } == "3")
+    // The command a plan prints parses back to the same settings.
+    let replayed = try study.parse(arguments)
+    #expect(replayed.initialization == .pytorch && replayed.kdWarmup == 3)
+    let examples = try example.parse(["--kd-warmup", "2"])
+    #expect(examples.kdWarmup == 2)
+  }
+
   @Test func smokeShrinksUnlessTold() throws {
     let smoke = try study.parse(["--smoke"])
     #expect(smoke.epochs == 2 && smoke.seedCount == 2)
@@ -90,6 +109,8 @@ struct OptionTests {
       ["--attention-position", "5"], "--attention-position expects an integer from 1 to 4, got '5'"
     ),
     (["--spatial-kernel", "4"], "--spatial-kernel expects 3, 5 or 7, got '4'"),
+    (["--initialization", "kaiming"], "--initialization expects glorot or pytorch, got 'kaiming'"),
+    (["--kd-warmup", "-1"], "--kd-warmup expects an integer from 0 to 100000, got '-1'"),
     (["--resume=yes"], "--resume takes no value"),
     (["--clip-norm", "0"], "--clip-norm expects a number > 0, got '0'"),
     (["--threads", "0"], "--threads expects an integer from 1 to 1024, got '0'"),
@@ -166,7 +187,7 @@ struct OptionTests {
       "--emit-slurm FILE", "--aggregate DIR", "--grid", "--grid-temperatures LIST",
       "--grid-alphas LIST", "--teachers N", "--folds K", "--loso", "--fold I",
       "--attention-position P", "--reduction R",
-      "--spatial-kernel K",
+      "--spatial-kernel K", "--initialization WAY", "--kd-warmup E",
       "-h, --help",
     ] {
       #expect(usage.contains("  " + flag + " "), "missing \(flag)")

@@ -135,6 +135,30 @@ struct StudyTests {
     #expect((json?["runs"] as? [Any])?.count == 2)
   }
 
+  @Test func pytorchInitializationIsRecordedAndFingerprinted() throws {
+    let out = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    let glorot = try Experiment(options: StudyCommand.parser.parse(["--smoke", "--out", out]))
+    let lm = try #require(Configuration.named("LM"))
+    // Glorot is not named, so runs stored before the option keep their fingerprint.
+    #expect(try glorot.fingerprint(lm, seed: 1).settings["initialization"] == nil)
+    let options = try StudyCommand.parser.parse([
+      "--smoke", "--epochs", "1", "--seeds", "1", "--initialization", "pytorch", "--out", out,
+      "--configurations", "LM",
+    ])
+    let pytorch = try Experiment(options: options)
+    #expect(try pytorch.fingerprint(lm, seed: 1).settings["initialization"] == "pytorch")
+    // PyTorch's defaults draw the biases; Glorot leaves them at zero.
+    let biases = pytorch.makeModel(.lm, seed: 1).parameters.filter { $0.value.shape.count == 1 }
+    #expect(biases.allSatisfy { $0.value.scalars.contains { $0 != 0 } })
+    try StudyCommand.run(options)
+    let json =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: out + "/results.json"))) as? [String: Any]
+    let settings = json?["settings"] as? [String: Any]
+    #expect(settings?["initialization"] as? String == "pytorch")
+  }
+
   @Test func claimsAreChecked() throws {
     let out = temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: out) }

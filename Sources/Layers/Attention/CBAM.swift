@@ -17,13 +17,17 @@ public struct CBAM: Layer {
   /// The key of this module's maps in ``ForwardContext/attentionMaps`` (its path if `nil`).
   public var name: String?
 
-  /// A CBAM block over `channels` with reduction ratio `reduction` and a `spatialKernel` filter.
+  /// A CBAM block over `channels` with reduction ratio `reduction` and a `spatialKernel` filter,
+  /// every weight drawn with `weightInitializer`.
   public init(
     channels: Int, reduction: Int, spatialKernel: Int = 7, name: String? = nil,
-    generator: inout some RandomNumberGenerator
+    weightInitializer: Initializer = .glorotUniform, generator: inout some RandomNumberGenerator
   ) {
-    channel = ChannelAttention(channels: channels, reduction: reduction, generator: &generator)
-    spatial = SpatialAttention(kernelSize: spatialKernel, generator: &generator)
+    channel = ChannelAttention(
+      channels: channels, reduction: reduction, weightInitializer: weightInitializer,
+      generator: &generator)
+    spatial = SpatialAttention(
+      kernelSize: spatialKernel, weightInitializer: weightInitializer, generator: &generator)
     self.name = name
   }
 

@@ -21,13 +21,16 @@ public struct CBAM2D: Layer {
   public var name: String?
 
   /// A CBAM block over `filters` channels with reduction ratio `reduction` and a
-  /// `spatialKernel × spatialKernel` spatial filter.
+  /// `spatialKernel × spatialKernel` spatial filter, every weight drawn with `weightInitializer`.
   public init(
     filters: Int, reduction: Int, spatialKernel: Int = 7, name: String? = nil,
-    generator: inout some RandomNumberGenerator
+    weightInitializer: Initializer = .glorotUniform, generator: inout some RandomNumberGenerator
   ) {
-    channel = ChannelAttention(channels: filters, reduction: reduction, generator: &generator)
-    spatial = SpatialAttention2D(kernelSize: spatialKernel, generator: &generator)
+    channel = ChannelAttention(
+      channels: filters, reduction: reduction, weightInitializer: weightInitializer,
+      generator: &generator)
+    spatial = SpatialAttention2D(
+      kernelSize: spatialKernel, weightInitializer: weightInitializer, generator: &generator)
     self.name = name
   }
 

@@ -16,16 +16,18 @@ public struct ChannelAttention: Layer {
   /// The key of this layer's map in ``ForwardContext/attentionMaps`` (its path if `nil`).
   public var name: String?
 
-  /// Channel attention with hidden size `max(1, channels / reduction)`.
+  /// Channel attention with hidden size `max(1, channels / reduction)`, both weights drawn
+  /// with `weightInitializer`.
   public init(
-    channels: Int, reduction: Int, name: String? = nil, generator: inout some RandomNumberGenerator
+    channels: Int, reduction: Int, name: String? = nil,
+    weightInitializer: Initializer = .glorotUniform, generator: inout some RandomNumberGenerator
   ) {
     precondition(
       channels > 0 && reduction > 0,
       "ChannelAttention(channels: \(channels), reduction: \(reduction)): both must be > 0")
     let width = Swift.max(1, channels / reduction)
-    hidden = .glorotUniform([channels, width], using: &generator)
-    output = .glorotUniform([width, channels], using: &generator)
+    hidden = weightInitializer.make([channels, width], using: &generator)
+    output = weightInitializer.make([width, channels], using: &generator)
     self.name = name
   }
 

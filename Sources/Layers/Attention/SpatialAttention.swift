@@ -15,10 +15,12 @@ public struct SpatialAttention: Layer {
   public var name: String?
 
   /// Spatial attention with a `kernelSize` convolution (7 in CBAM).
-  public init(kernelSize: Int = 7, name: String? = nil, generator: inout some RandomNumberGenerator)
-  {
+  public init(
+    kernelSize: Int = 7, name: String? = nil, weightInitializer: Initializer = .glorotUniform,
+    generator: inout some RandomNumberGenerator
+  ) {
     precondition(kernelSize > 0, "SpatialAttention(kernelSize: \(kernelSize)): must be > 0")
-    filter = .glorotUniform([kernelSize, 2, 1], using: &generator)
+    filter = weightInitializer.make([kernelSize, 2, 1], using: &generator)
     self.name = name
   }
 

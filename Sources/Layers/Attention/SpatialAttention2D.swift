@@ -15,10 +15,12 @@ public struct SpatialAttention2D: Layer {
   public var name: String?
 
   /// Spatial attention with a `kernelSize × kernelSize` convolution (7 in CBAM; 3, 5 or 7 here).
-  public init(kernelSize: Int = 7, name: String? = nil, generator: inout some RandomNumberGenerator)
-  {
+  public init(
+    kernelSize: Int = 7, name: String? = nil, weightInitializer: Initializer = .glorotUniform,
+    generator: inout some RandomNumberGenerator
+  ) {
     precondition(kernelSize > 0, "SpatialAttention2D(kernelSize: \(kernelSize)): must be > 0")
-    filter = .glorotUniform([kernelSize, kernelSize, 2, 1], using: &generator)
+    filter = weightInitializer.make([kernelSize, kernelSize, 2, 1], using: &generator)
     self.name = name
   }
 
