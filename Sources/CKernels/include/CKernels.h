@@ -99,4 +99,6 @@ long hd_take_next(long *counter);
 }
 #endif
 
+#include "hd_smallconv.h"
+
 #endif
