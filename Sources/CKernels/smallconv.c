@@ -103,12 +103,29 @@ ALWAYS void sample_filter(const int V, const int Q, const float *xp, long cin, l
 }
 
 // `length` rows of `channels` from `source` into `target` with `before` zero rows ahead and
-// `after` behind; with `mask`, elements where mask ≤ 0 become 0.
-static void pad_rows(const float *source, const float *mask, long length, long channels,
-                     long before, long after, float *target) {
+// `after` behind; with `mask`, elements where mask ≤ 0 become 0. With `pooled`, `source` holds
+// the gradient of max(mask[2u], mask[2u + 1]) (`length / 2` rows): row t gets row t / 2 where
+// t is the first step of its pair holding the pair's maximum and mask > 0, else 0.
+static void pad_rows(const float *source, const float *mask, int pooled, long length,
+                     long channels, long before, long after, float *target) {
   memset(target, 0, (size_t)(before * channels) * sizeof(float));
   float *body = target + before * channels;
-  if (mask) {
+  if (pooled) {
+    const long pairs = length / 2;
+    for (long u = 0; u < pairs; u++) {
+      const float *m0 = mask + 2 * u * channels, *m1 = m0 + channels, *g = source + u * channels;
+      float *t0 = body + 2 * u * channels, *t1 = t0 + channels;
+      for (long c = 0; c < channels; c++) {
+        int first = m0[c] >= m1[c];
+        float peak = first ? m0[c] : m1[c];
+        float value = peak > 0.0f ? g[c] : 0.0f;
+        t0[c] = first ? value : 0.0f;
+        t1[c] = first ? 0.0f : value;
+      }
+    }
+    memset(body + 2 * pairs * channels, 0,
+           (size_t)((length - 2 * pairs) * channels) * sizeof(float));
+  } else if (mask) {
     for (long i = 0; i < length * channels; i++) body[i] = mask[i] > 0.0f ? source[i] : 0.0f;
   } else {
     memcpy(body, source, (size_t)(length * channels) * sizeof(float));
@@ -124,7 +141,7 @@ ALWAYS void forward_impl(FORWARD_ARGS, const int R1, const int R2) {
   const long padded = length + kernel - 1, depth = kernel * cin;
   float *xp = hd_scratch(HD_SCRATCH_COLS, (size_t)(padded * cin));
   for (long b = 0; b < batch; b++) {
-    pad_rows(x + b * length * cin, NULL, length, cin, pad, kernel - 1 - pad, xp);
+    pad_rows(x + b * length * cin, NULL, 0, length, cin, pad, kernel - 1 - pad, xp);
     float *out = y + b * length * cout;
     if (cout == 16)
       sample_forward(1, R1, xp, cin, length, depth, w, bias, relu, out);
@@ -135,7 +152,8 @@ ALWAYS void forward_impl(FORWARD_ARGS, const int R1, const int R2) {
 
 #define BACKWARD_ARGS                                                                         \
   long batch, long length, long cin, long cout, long kernel, long pad, const float *x,         \
-      const float *w, const float *gy, const float *mask, float *gx, float *gw, float *gb
+      const float *w, const float *gy, const float *mask, int pooled, float *gx, float *gw,      \
+      float *gb
 
 ALWAYS void backward_impl(BACKWARD_ARGS, const int R1, const int R2, const int Q1,
                           const int Q2) {
@@ -154,9 +172,10 @@ ALWAYS void backward_impl(BACKWARD_ARGS, const int R1, const int R2, const int Q
           wt[((kernel - 1 - j) * cout + o) * cin + i] = w[(j * cin + i) * cout + o];
   }
   for (long b = 0; b < batch; b++) {
-    pad_rows(x + b * length * cin, NULL, length, cin, pad, kernel - 1 - pad, xp);
-    pad_rows(gy + b * length * cout, mask ? mask + b * length * cout : NULL, length, cout,
-             flipped_pad, pad, gp);
+    pad_rows(x + b * length * cin, NULL, 0, length, cin, pad, kernel - 1 - pad, xp);
+    const float *upstream = gy + b * (pooled ? length / 2 : length) * cout;
+    pad_rows(upstream, mask ? mask + b * length * cout : NULL, pooled, length, cout, flipped_pad,
+             pad, gp);
     const float *g = gp + flipped_pad * cout;
     if (gb)
       for (long t = 0; t < length; t++)
@@ -180,20 +199,20 @@ static void forward_generic(FORWARD_ARGS) {
   forward_impl(batch, length, cin, cout, kernel, pad, x, w, bias, relu, y, 2, 1);
 }
 static void backward_generic(BACKWARD_ARGS) {
-  backward_impl(batch, length, cin, cout, kernel, pad, x, w, gy, mask, gx, gw, gb, 2, 1, 2, 1);
+  backward_impl(batch, length, cin, cout, kernel, pad, x, w, gy, mask, pooled, gx, gw, gb, 2, 1, 2, 1);
 }
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static void forward_avx2(FORWARD_ARGS) {
   forward_impl(batch, length, cin, cout, kernel, pad, x, w, bias, relu, y, 4, 2);
 }
 __attribute__((target("avx2,fma"))) static void backward_avx2(BACKWARD_ARGS) {
-  backward_impl(batch, length, cin, cout, kernel, pad, x, w, gy, mask, gx, gw, gb, 4, 2, 6, 2);
+  backward_impl(batch, length, cin, cout, kernel, pad, x, w, gy, mask, pooled, gx, gw, gb, 4, 2, 6, 2);
 }
 __attribute__((target("avx512f"))) static void forward_avx512(FORWARD_ARGS) {
   forward_impl(batch, length, cin, cout, kernel, pad, x, w, bias, relu, y, 8, 8);
 }
 __attribute__((target("avx512f"))) static void backward_avx512(BACKWARD_ARGS) {
-  backward_impl(batch, length, cin, cout, kernel, pad, x, w, gy, mask, gx, gw, gb, 8, 8, 24,
+  backward_impl(batch, length, cin, cout, kernel, pad, x, w, gy, mask, pooled, gx, gw, gb, 8, 8, 24,
                 12);
 }
 #endif
@@ -210,5 +229,23 @@ void hd_conv1d_small_backward(int variant, long batch, long length, long in_chan
                               const float *w, const float *gy, const float *mask, float *gx,
                               float *gw, float *gb) {
   HD_DISPATCH(variant, backward, batch, length, in_channels, out_channels, kernel, pad_before, x,
-              w, gy, mask, gx, gw, gb);
+              w, gy, mask, 0, gx, gw, gb);
+}
+
+void hd_conv1d_small_backward_pooled(int variant, long batch, long length, long in_channels,
+                                     long out_channels, long kernel, long pad_before,
+                                     const float *x, const float *w, const float *gp,
+                                     const float *y, float *gx, float *gw, float *gb) {
+  HD_DISPATCH(variant, backward, batch, length, in_channels, out_channels, kernel, pad_before, x,
+              w, gp, y, 1, gx, gw, gb);
+}
+
+void hd_max_pool2(long batch, long length, long channels, const float *y, float *p) {
+  const long pairs = length / 2;
+  for (long b = 0; b < batch; b++)
+    for (long u = 0; u < pairs; u++) {
+      const float *y0 = y + (b * length + 2 * u) * channels, *y1 = y0 + channels;
+      float *out = p + (b * pairs + u) * channels;
+      for (long c = 0; c < channels; c++) out[c] = y0[c] >= y1[c] ? y0[c] : y1[c];
+    }
 }

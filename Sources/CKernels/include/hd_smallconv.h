@@ -40,6 +40,18 @@ void hd_conv1d_small_backward(int variant, long batch, long length, long in_chan
                               const float *w, const float *gy, const float *mask, float *gx,
                               float *gw, float *gb);
 
+/// `hd_conv1d_small_backward` of a convolution with ReLU followed by max pooling over pairs of
+/// steps (`hd_max_pool2`): `gp` `[batch, length / 2, out_channels]` is the gradient of the pooled
+/// output and `y` the convolution's output (after ReLU). Each pair's gradient goes to its first
+/// maximum, where that is > 0.
+void hd_conv1d_small_backward_pooled(int variant, long batch, long length, long in_channels,
+                                     long out_channels, long kernel, long pad_before,
+                                     const float *x, const float *w, const float *gp,
+                                     const float *y, float *gx, float *gw, float *gb);
+
+/// `p[b, u, c] = max(y[b, 2u, c], y[b, 2u + 1, c])` for `u < length / 2` (the first on a tie).
+void hd_max_pool2(long batch, long length, long channels, const float *y, float *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -65,9 +65,13 @@ extension Kernels {
   /// only where `mask > 0`, as ``Tensor/relu()``'s subgradient. Several workers each take a share
   /// of the batch: input gradients land in disjoint samples, filter and bias gradients are summed
   /// from per-worker partials in worker order (the cut never depends on the thread count).
+  ///
+  /// With `pooled`, `gy` is the gradient of `maxPool2(mask)` (`[batch, length / 2, outC]`) and
+  /// `mask` the convolution's output after ReLU: each pair's gradient goes to its first maximum,
+  /// where that is > 0 (``Tensor/maxPool1D(kernelSize:stride:padding:)`` after ``Tensor/relu()``).
   static func smallConv1DBackward(
-    _ gy: Tensor, _ x: Tensor, _ w: Tensor, mask: Tensor?, geometry g: WindowGeometry,
-    needsInput: Bool, configuration: KernelConfiguration = .current
+    _ gy: Tensor, _ x: Tensor, _ w: Tensor, mask: Tensor?, pooled: Bool = false,
+    geometry g: WindowGeometry, needsInput: Bool, configuration: KernelConfiguration = .current
   ) -> (input: Tensor?, filter: Tensor, bias: Tensor)? {
     let (batch, inC, outC) = (x.shape[0], x.shape[2], w.shape[2])
     guard let variant = configuration.variant.cValue, batch > 0,
@@ -104,7 +108,7 @@ extension Kernels {
                       DisjointWrites(reading: px.baseAddress!, count: px.count),
                       DisjointWrites(reading: pw.baseAddress!, count: pw.count)
                     )
-                    let sm = pm.map { DisjointWrites(reading: $0, count: gy.scalarCount) }
+                    let sm = pm.map { DisjointWrites(reading: $0, count: mask!.scalarCount) }
                     let (sgw, sgb) = (
                       DisjointWrites(pgw.baseAddress!, count: filterCount),
                       DisjointWrites(pgb.baseAddress!, count: outC)
@@ -115,9 +119,10 @@ extension Kernels {
                     parallelFor(workers, threads: configuration.threadCount) { worker in
                       let samples = share(of: batch, worker: worker, workers: workers)
                       guard !samples.isEmpty else { return }
-                      let (inOffset, outOffset) = (
+                      let (inOffset, outOffset, upstreamOffset) = (
                         samples.lowerBound * g.inputLength * inC,
-                        samples.lowerBound * g.outputLength * outC
+                        samples.lowerBound * g.outputLength * outC,
+                        samples.lowerBound * (pooled ? g.outputLength / 2 : g.outputLength) * outC
                       )
                       let (filter, bias) =
                         worker == 0
@@ -126,11 +131,18 @@ extension Kernels {
                           sp!.base + (worker - 1) * stride,
                           sp!.base + (worker - 1) * stride + filterCount
                         )
-                      hd_conv1d_small_backward(
-                        variant, samples.count, g.inputLength, inC, outC, g.kernelSize,
-                        g.padBefore, sx.base + inOffset, sw.base, sgy.base + outOffset,
-                        sm.map { $0.base + outOffset }, sgx.map { $0.base + inOffset }, filter, bias
-                      )
+                      if pooled {
+                        hd_conv1d_small_backward_pooled(
+                          variant, samples.count, g.inputLength, inC, outC, g.kernelSize,
+                          g.padBefore, sx.base + inOffset, sw.base, sgy.base + upstreamOffset,
+                          sm!.base + outOffset, sgx.map { $0.base + inOffset }, filter, bias)
+                      } else {
+                        hd_conv1d_small_backward(
+                          variant, samples.count, g.inputLength, inC, outC, g.kernelSize,
+                          g.padBefore, sx.base + inOffset, sw.base, sgy.base + upstreamOffset,
+                          sm.map { $0.base + outOffset }, sgx.map { $0.base + inOffset }, filter,
+                          bias)
+                      }
                     }
                   }
                 }
@@ -149,5 +161,19 @@ extension Kernels {
       needsInput ? Tensor(uncheckedShape: x.shape, scalars: gx) : nil,
       Tensor(uncheckedShape: w.shape, scalars: gw), Tensor(uncheckedShape: [outC], scalars: gb)
     )
+  }
+
+  /// `max(y[b, 2u, c], y[b, 2u + 1, c])` for `y` `[batch, length, channels]`: `[batch, length / 2,
+  /// channels]` (a trailing odd step is dropped, as `valid` pooling drops it).
+  static func maxPool2(_ y: Tensor) -> Tensor {
+    let (batch, length, channels) = (y.shape[0], y.shape[1], y.shape[2])
+    let count = batch * (length / 2) * channels
+    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
+      y.withUnsafeBufferPointer { py in
+        hd_max_pool2(batch, length, channels, py.baseAddress!, out.baseAddress!)
+      }
+      initialized = count
+    }
+    return Tensor(uncheckedShape: [batch, length / 2, channels], scalars: result)
   }
 }
