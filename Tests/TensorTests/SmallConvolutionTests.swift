@@ -55,7 +55,8 @@ struct SmallConvolutionTests {
         #expect(worstDifference(expected, actual) <= 1e-5, "\(label)")
         for (name, e, a) in zip3(
           ["input", "filter", "bias", "filter (input untracked)", "bias (input untracked)"],
-          expectedGrads, actualGrads) {
+          expectedGrads, actualGrads)
+        {
           #expect(worstDifference(e, a) <= 1e-5, "\(label) \(name) gradient")
         }
       }
