@@ -55,7 +55,8 @@ ALWAYS void rows(const int V, const int R, const float *restrict win, long ld, l
   }
   UNROLL for (int r = 0; r < R; r++) UNROLL for (int v = 0; v < V; v++) {
     v16 a = acc[r][v];
-    if (relu) a = (v16)((vi16)a & (a > (v16){0}));
+    // As Tensor's ReLU, `x < 0 ? 0 : x`: a NaN stays NaN (and reaches the loss).
+    if (relu) a = (v16)((vi16)a & ~(a < (v16){0}));
     STORE(y + r * width + 16 * v, a);
   }
 }
@@ -116,7 +117,7 @@ static void pad_rows(const float *source, const float *mask, int pooled, long le
       const float *m0 = mask + 2 * u * channels, *m1 = m0 + channels, *g = source + u * channels;
       float *t0 = body + 2 * u * channels, *t1 = t0 + channels;
       for (long c = 0; c < channels; c++) {
-        int first = m0[c] >= m1[c];
+        int first = !(m1[c] > m0[c]);  // as max pooling: the first maximum, NaN kept
         float peak = first ? m0[c] : m1[c];
         float value = peak > 0.0f ? g[c] : 0.0f;
         t0[c] = first ? value : 0.0f;
@@ -246,6 +247,6 @@ void hd_max_pool2(long batch, long length, long channels, const float *y, float 
     for (long u = 0; u < pairs; u++) {
       const float *y0 = y + (b * length + 2 * u) * channels, *y1 = y0 + channels;
       float *out = p + (b * pairs + u) * channels;
-      for (long c = 0; c < channels; c++) out[c] = y0[c] >= y1[c] ? y0[c] : y1[c];
+      for (long c = 0; c < channels; c++) out[c] = y1[c] > y0[c] ? y1[c] : y0[c];
     }
 }

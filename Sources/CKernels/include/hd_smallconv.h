@@ -20,9 +20,9 @@ int hd_conv1d_small_backward_input_applies(long in_channels, long out_channels, 
                                            long out_length, long pad_before);
 
 /// `y[b, t, o] = bias[o] + Σ_j Σ_i w[j, i, o]·x[b, t + j − pad_before, i]` (zeros outside the
-/// input), then `max(0, ·)` when `relu` is nonzero. `x` is `[batch, length, in_channels]`, `w`
-/// `[kernel, in_channels, out_channels]`, `bias` `[out_channels]` or NULL; `y`
-/// `[batch, length, out_channels]` is fully written. Each sample's output depends on that sample
+/// input), then `x < 0 ? 0 : x` (ReLU, NaN kept) when `relu` is nonzero. `x` is
+/// `[batch, length, in_channels]`, `w` `[kernel, in_channels, out_channels]`, `bias`
+/// `[out_channels]` or NULL; `y` `[batch, length, out_channels]` is fully written. Each sample's output depends on that sample
 /// only, summed in the same order whatever the batch.
 void hd_conv1d_small_forward(int variant, long batch, long length, long in_channels,
                              long out_channels, long kernel, long pad_before, const float *x,
@@ -49,7 +49,8 @@ void hd_conv1d_small_backward_pooled(int variant, long batch, long length, long 
                                      const float *x, const float *w, const float *gp,
                                      const float *y, float *gx, float *gw, float *gb);
 
-/// `p[b, u, c] = max(y[b, 2u, c], y[b, 2u + 1, c])` for `u < length / 2` (the first on a tie).
+/// `p[b, u, c] = max(y[b, 2u, c], y[b, 2u + 1, c])` for `u < length / 2` (the first on a tie
+/// or a NaN, as `hd_max_pool1d`).
 void hd_max_pool2(long batch, long length, long channels, const float *y, float *p);
 
 #ifdef __cplusplus
