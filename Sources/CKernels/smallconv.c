@@ -66,8 +66,10 @@ ALWAYS void sample_forward(const int V, const int R, const float *xp, long cin, 
                            long depth, const float *w, const float *bias, int relu, float *y) {
   const long width = 16 * V;
   long t = 0;
-  for (; t + R <= length; t += R) rows(V, R, xp + t * cin, cin, depth, w, bias, relu, y + t * width);
-  for (; t + 4 <= length; t += 4) rows(V, 4, xp + t * cin, cin, depth, w, bias, relu, y + t * width);
+  for (; t + R <= length; t += R)
+    rows(V, R, xp + t * cin, cin, depth, w, bias, relu, y + t * width);
+  for (; t + 4 <= length; t += 4)
+    rows(V, 4, xp + t * cin, cin, depth, w, bias, relu, y + t * width);
   for (; t < length; t++) rows(V, 1, xp + t * cin, cin, depth, w, bias, relu, y + t * width);
 }
 
@@ -200,14 +202,16 @@ static void forward_generic(FORWARD_ARGS) {
   forward_impl(batch, length, cin, cout, kernel, pad, x, w, bias, relu, y, 2, 1);
 }
 static void backward_generic(BACKWARD_ARGS) {
-  backward_impl(batch, length, cin, cout, kernel, pad, x, w, gy, mask, pooled, gx, gw, gb, 2, 1, 2, 1);
+  backward_impl(batch, length, cin, cout, kernel, pad, x, w, gy, mask, pooled, gx, gw, gb, 2, 1, 2,
+                1);
 }
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma"))) static void forward_avx2(FORWARD_ARGS) {
   forward_impl(batch, length, cin, cout, kernel, pad, x, w, bias, relu, y, 4, 2);
 }
 __attribute__((target("avx2,fma"))) static void backward_avx2(BACKWARD_ARGS) {
-  backward_impl(batch, length, cin, cout, kernel, pad, x, w, gy, mask, pooled, gx, gw, gb, 4, 2, 6, 2);
+  backward_impl(batch, length, cin, cout, kernel, pad, x, w, gy, mask, pooled, gx, gw, gb, 4, 2, 6,
+                2);
 }
 __attribute__((target("avx512f"))) static void forward_avx512(FORWARD_ARGS) {
   forward_impl(batch, length, cin, cout, kernel, pad, x, w, bias, relu, y, 8, 8);

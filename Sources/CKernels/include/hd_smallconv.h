@@ -22,8 +22,8 @@ int hd_conv1d_small_backward_input_applies(long in_channels, long out_channels, 
 /// `y[b, t, o] = bias[o] + Σ_j Σ_i w[j, i, o]·x[b, t + j − pad_before, i]` (zeros outside the
 /// input), then `x < 0 ? 0 : x` (ReLU, NaN kept) when `relu` is nonzero. `x` is
 /// `[batch, length, in_channels]`, `w` `[kernel, in_channels, out_channels]`, `bias`
-/// `[out_channels]` or NULL; `y` `[batch, length, out_channels]` is fully written. Each sample's output depends on that sample
-/// only, summed in the same order whatever the batch.
+/// `[out_channels]` or NULL; `y` `[batch, length, out_channels]` is fully written. Each sample's
+/// output depends on that sample only, summed in the same order whatever the batch.
 void hd_conv1d_small_forward(int variant, long batch, long length, long in_channels,
                              long out_channels, long kernel, long pad_before, const float *x,
                              const float *w, const float *bias, int relu, float *y);
