@@ -25,12 +25,18 @@ public struct Sequential: Layer {
   ///
   /// A ``Conv1D`` directly followed by a ``ReLU`` runs as one fused operation
   /// (`conv1D(…, activation: .relu)`): the same values and gradients, one output array and one
-  /// backward step fewer.
+  /// backward step fewer; followed also by a ``MaxPool1D`` over pairs of steps, the three run as
+  /// `conv1DReLUMaxPool(filter:bias:)`.
   public func forward(_ input: Tensor, context: inout ForwardContext) -> Tensor {
     var x = input
     var index = 0
     while index < layers.count {
       let layer = layers[index]
+      if let convolution = Sequential.convolutionBeforeReLUAndPairPool(layers, at: index) {
+        x = x.conv1DReLUMaxPool(filter: convolution.filter, bias: convolution.bias)
+        index += 3
+        continue
+      }
       if let convolution = Sequential.convolutionBeforeReLU(layers, at: index) {
         x = convolution.forward(x, activation: .relu)
         index += 2
@@ -88,6 +94,18 @@ public struct Sequential: Layer {
   static func convolutionBeforeReLU(_ layers: [any Layer], at index: Int) -> Conv1D? {
     guard let convolution = layers[index] as? Conv1D, index + 1 < layers.count,
       layers[index + 1] is ReLU
+    else { return nil }
+    return convolution
+  }
+
+  /// The ``Conv1D`` at `index` (stride 1, dilation 1, `same`) if a ``ReLU`` and a
+  /// ``MaxPool1D`` over pairs of steps (kernel 2, stride 2, `valid`) follow it: the three run as
+  /// `conv1DReLUMaxPool(filter:bias:)`.
+  static func convolutionBeforeReLUAndPairPool(_ layers: [any Layer], at index: Int) -> Conv1D? {
+    guard let convolution = convolutionBeforeReLU(layers, at: index),
+      convolution.stride == 1, convolution.dilation == 1, convolution.padding == .same,
+      index + 2 < layers.count, let pool = layers[index + 2] as? MaxPool1D,
+      pool.kernelSize == 2, pool.stride == 2, pool.padding == .valid
     else { return nil }
     return convolution
   }

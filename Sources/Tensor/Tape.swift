@@ -35,6 +35,9 @@ public final class Tape {
     /// Convolution over time with a ReLU on its output, in one operation
     /// (`conv1D(…, activation: .relu)`).
     case conv1DReLU
+    /// Convolution (`same`) with a ReLU, then max pooling over pairs of steps, in one operation
+    /// (`conv1DReLUMaxPool(filter:bias:)`).
+    case conv1DReLUMaxPool
     /// Convolution over two axes, `[batch, h, w, channels]` (time × sensors in DeepConvLSTM).
     case conv2D
     /// One LSTM step's element-wise part: the new cell state and the hidden state

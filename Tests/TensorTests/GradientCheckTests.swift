@@ -129,6 +129,25 @@ struct GradientCase: Sendable, CustomTestStringConvertible {
     .init(.conv1D, [[1, 6, 2], [4, 2, 2]]) {
       $0[0].conv1D(filter: $0[1], stride: 2, padding: .same)
     },
+    // 16 and 32 output channels, stride 1, `same`: the direct small-channel kernels (input
+    // gradient too when the input has 16 channels; an even kernel pads one step less ahead).
+    // Positive inputs keep the many outputs away from ReLU's kink, which central differences
+    // straddle; the mask itself is checked against the reference kernels (SmallConvolutionTests).
+    .init(.conv1DReLU, [[2, 5, 3], [3, 3, 16], [16]], inputs: .positive) {
+      $0[0].conv1D(filter: $0[1], bias: $0[2], padding: .same, activation: .relu)
+    },
+    .init(.conv1DReLU, [[1, 4, 16], [4, 16, 16], [16]], inputs: .positive) {
+      $0[0].conv1D(filter: $0[1], bias: $0[2], padding: .same, activation: .relu)
+    },
+    .init(.conv1D, [[1, 3, 16], [3, 16, 32]]) {
+      $0[0].conv1D(filter: $0[1], padding: .same)
+    },
+    .init(.conv1DReLUMaxPool, [[2, 5, 3], [3, 3, 16], [16]], inputs: .positive) {
+      $0[0].conv1DReLUMaxPool(filter: $0[1], bias: $0[2])
+    },
+    .init(.conv1DReLUMaxPool, [[1, 4, 16], [2, 16, 32]], inputs: .positive) {
+      $0[0].conv1DReLUMaxPool(filter: $0[1])
+    },
     .init(.maxPool1D, [[2, 6, 3]], inputs: .spaced) { $0[0].maxPool1D(kernelSize: 2) },
     .init(.maxPool1D, [[2, 7, 2]], inputs: .spaced) {
       $0[0].maxPool1D(kernelSize: 3, stride: 2, padding: .same)

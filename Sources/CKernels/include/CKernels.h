@@ -174,4 +174,6 @@ int hd_parallel_for(long count, int threads, hd_piece_fn fn, void *context);
 }
 #endif
 
+#include "hd_smallconv.h"
+
 #endif

@@ -34,8 +34,9 @@ extension Kernels {
       let t = (o * targetExtent + targetStart) * inner
       if accumulate {
         for i in 0..<block { target[t + i] += source[s + i] }
-      } else {
-        for i in 0..<block { target[t + i] = source[s + i] }
+      } else if block > 0 {
+        // One memcpy per run (the element loop did not vectorize: ~5 instructions a float).
+        (target.baseAddress! + t).update(from: source.baseAddress! + s, count: block)
       }
     }
   }

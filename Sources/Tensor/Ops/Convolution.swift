@@ -65,8 +65,11 @@ extension Tensor {
     let geometry = WindowGeometry(
       inputLength: shape[1], kernelSize: filter.shape[0], stride: stride, dilation: dilation,
       padding: padding)
-    var value = Kernels.conv1D(self, filter, bias: bias, geometry: geometry)
-    if activation == .relu { Kernels.reluInPlace(&value) }
+    let relu = activation == .relu
+    // Few channels (the students): direct kernels, the ReLU applied as each row is stored.
+    let small = Kernels.smallConv1D(self, filter, bias: bias, geometry: geometry, relu: relu)
+    var value = small ?? Kernels.conv1D(self, filter, bias: bias, geometry: geometry)
+    if relu && small == nil { Kernels.reluInPlace(&value) }
     // Inference (nothing tracked) returns before building the operand list.
     guard isTracked || filter.isTracked || bias?.isTracked == true else { return value }
     let inputs = [self, filter] + (bias.map { [$0] } ?? [])
@@ -78,6 +81,11 @@ extension Tensor {
     let operation: Tape.Operation = activation == .relu ? .conv1DReLU : .conv1D
     let output = value
     return tape.record(operation, value, inputs: inputs) { grad in
+      if let (gx, gw, gb) = Kernels.smallConv1DBackward(
+        grad, x, w, mask: relu ? output : nil, geometry: geometry, needsInput: needsInput)
+      {
+        return hasBias ? [gx, gw, gb] : [gx, gw]
+      }
       // With ReLU, the upstream gradient first passes where the output is > 0 (the same mask as
       // `relu()`: the subgradient at 0 is 0).
       let upstream = activation == .relu ? Kernels.zipMap(grad, output) { $1 > 0 ? $0 : 0 } : grad
