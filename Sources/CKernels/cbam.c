@@ -7,53 +7,12 @@
 
 #include <math.h>
 
-static inline float sigmoid(float x) {
-  // As the Swift kernel: no overflow for large |x|.
-  if (x >= 0) return 1.0f / (1.0f + expf(-x));
-  float e = expf(x);
-  return e / (1.0f + e);
-}
-
 // One example: x and y are [time, channels]; mc [channels]; ms [time]; work holds
 // 2·channels + 2·hidden + 2·time floats.
 #define HD_CBAM_BODY                                                                           \
   float *sum = work, *peak = work + channels, *ha = peak + channels, *hm = ha + hidden;       \
   float *smean = hm + hidden, *smax = smean + time;                                           \
-  /* Descriptors over time: mean and (first) maximum per channel. */                           \
-  for (long c = 0; c < channels; c++) {                                                        \
-    sum[c] = x[c];                                                                             \
-    peak[c] = x[c];                                                                            \
-  }                                                                                            \
-  for (long t = 1; t < time; t++) {                                                            \
-    const float *row = x + t * channels;                                                       \
-    for (long c = 0; c < channels; c++) {                                                      \
-      sum[c] += row[c];                                                                        \
-      peak[c] = row[c] > peak[c] ? row[c] : peak[c];                                           \
-    }                                                                                          \
-  }                                                                                            \
-  for (long c = 0; c < channels; c++) sum[c] /= (float)time;                                   \
-  /* The shared MLP on both descriptors: ReLU(d·W1)·W2, summed, then the sigmoid. */           \
-  for (long h = 0; h < hidden; h++) ha[h] = hm[h] = 0.0f;                                      \
-  for (long c = 0; c < channels; c++) {                                                        \
-    const float *w = w1 + c * hidden;                                                          \
-    for (long h = 0; h < hidden; h++) {                                                        \
-      ha[h] += sum[c] * w[h];                                                                  \
-      hm[h] += peak[c] * w[h];                                                                 \
-    }                                                                                          \
-  }                                                                                            \
-  for (long h = 0; h < hidden; h++) {                                                          \
-    ha[h] = ha[h] > 0.0f ? ha[h] : 0.0f;                                                       \
-    hm[h] = hm[h] > 0.0f ? hm[h] : 0.0f;                                                       \
-  }                                                                                            \
-  for (long c = 0; c < channels; c++) sum[c] = peak[c] = 0.0f;                                 \
-  for (long h = 0; h < hidden; h++) {                                                          \
-    const float *w = w2 + h * channels;                                                        \
-    for (long c = 0; c < channels; c++) {                                                      \
-      sum[c] += ha[h] * w[c];                                                                  \
-      peak[c] += hm[h] * w[c];                                                                 \
-    }                                                                                          \
-  }                                                                                            \
-  for (long c = 0; c < channels; c++) mc[c] = sigmoid(sum[c] + peak[c]);                       \
+  HD_CBAM_CHANNEL_MAP(mc);                                                                   \
   /* Descriptors over channels of x ⊙ mc, in 16 lanes so that the loops vectorize; a multiply */ \
   /* by 1/C instead of a division per step (one rounding more, within the tests' 1e-6). */      \
   const float inverse_channels = 1.0f / (float)channels;                                       \
@@ -94,7 +53,7 @@ static inline float sigmoid(float x) {
       long s = t + j - pad;                                                                    \
       if (s >= 0 && s < time) q += filter[2 * j] * smean[s] + filter[2 * j + 1] * smax[s];     \
     }                                                                                          \
-    ms[t] = sigmoid(q);                                                                        \
+    ms[t] = hd_sigmoid(q);                                                                     \
   }                                                                                            \
   /* The output, rounded as the composition rounds it: (x·mc)·ms. */                           \
   for (long t = 0; t < time; t++) {                                                            \

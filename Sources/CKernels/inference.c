@@ -161,53 +161,13 @@ void hd_infer_conv1d(int variant, long length, long cin, long cout, long kernel,
   HD_DISPATCH(variant, conv, length, cin, cout, kernel, xp, w, bias, relu, mode, y, ldy);
 }
 
-static inline float sigmoid(float x) {
-  // As the Swift kernel and cbam.c: no overflow for large |x|.
-  if (x >= 0) return 1.0f / (1.0f + expf(-x));
-  float e = expf(x);
-  return e / (1.0f + e);
-}
-
 // CBAM followed by the mean over time, for one window: out[c] = mean_t (x[t, c]·mc[c])·ms[t],
 // with mc and ms as in cbam.c (the same order of operations up to the final sum). `work` holds
 // 2·channels + 2·hidden + 2·time floats.
 #define HD_INFER_CBAM_BODY                                                                      \
   float *sum = work, *peak = work + channels, *ha = peak + channels, *hm = ha + hidden;        \
   float *smean = hm + hidden, *ms = smean + time;                                              \
-  for (long c = 0; c < channels; c++) {                                                         \
-    sum[c] = x[c];                                                                              \
-    peak[c] = x[c];                                                                             \
-  }                                                                                             \
-  for (long t = 1; t < time; t++) {                                                             \
-    const float *row = x + t * channels;                                                        \
-    for (long c = 0; c < channels; c++) {                                                       \
-      sum[c] += row[c];                                                                         \
-      peak[c] = row[c] > peak[c] ? row[c] : peak[c];                                            \
-    }                                                                                           \
-  }                                                                                             \
-  for (long c = 0; c < channels; c++) sum[c] /= (float)time;                                    \
-  for (long h = 0; h < hidden; h++) ha[h] = hm[h] = 0.0f;                                       \
-  for (long c = 0; c < channels; c++) {                                                         \
-    const float *wr = w1 + c * hidden;                                                          \
-    for (long h = 0; h < hidden; h++) {                                                         \
-      ha[h] += sum[c] * wr[h];                                                                  \
-      hm[h] += peak[c] * wr[h];                                                                 \
-    }                                                                                           \
-  }                                                                                             \
-  for (long h = 0; h < hidden; h++) {                                                           \
-    ha[h] = ha[h] > 0.0f ? ha[h] : 0.0f;                                                        \
-    hm[h] = hm[h] > 0.0f ? hm[h] : 0.0f;                                                        \
-  }                                                                                             \
-  for (long c = 0; c < channels; c++) sum[c] = peak[c] = 0.0f;                                  \
-  for (long h = 0; h < hidden; h++) {                                                           \
-    const float *wr = w2 + h * channels;                                                        \
-    for (long c = 0; c < channels; c++) {                                                       \
-      sum[c] += ha[h] * wr[c];                                                                  \
-      peak[c] += hm[h] * wr[c];                                                                 \
-    }                                                                                           \
-  }                                                                                             \
-  /* mc overwrites the descriptors' sum: `peak` keeps the second MLP output until here. */      \
-  for (long c = 0; c < channels; c++) sum[c] = sigmoid(sum[c] + peak[c]);                       \
+  HD_CBAM_CHANNEL_MAP(sum); /* mc overwrites the descriptors' mean */                           \
   const float *mc = sum;                                                                        \
   const float inverse_channels = 1.0f / (float)channels;                                        \
   float *tops = ms + time;                                                                      \
@@ -246,7 +206,7 @@ static inline float sigmoid(float x) {
       long s = t + j - pad;                                                                     \
       if (s >= 0 && s < time) q += filter[2 * j] * smean[s] + filter[2 * j + 1] * tops[s];      \
     }                                                                                           \
-    ms[t] = sigmoid(q);                                                                         \
+    ms[t] = hd_sigmoid(q);                                                                      \
   }                                                                                             \
   for (long c = 0; c < channels; c++) out[c] = 0.0f;                                            \
   for (long t = 0; t < time; t++) {                                                             \
@@ -330,7 +290,7 @@ cbam_mean_block_avx512(const int NV, __mmask16 last, long time, long channels, l
 #pragma clang loop unroll(full)
   for (int v = 0; v < NV; v++)
     _mm512_mask_storeu_ps(mc + 16 * v, mask[v], _mm512_add_ps(qa[v], qm[v]));
-  for (long c = 0; c < channels; c++) mc[c] = sigmoid(mc[c]);
+  for (long c = 0; c < channels; c++) mc[c] = hd_sigmoid(mc[c]);
   __m512 gate[4];
 #pragma clang loop unroll(full)
   for (int v = 0; v < NV; v++) gate[v] = _mm512_maskz_loadu_ps(mask[v], mc + 16 * v);
@@ -358,7 +318,7 @@ cbam_mean_block_avx512(const int NV, __mmask16 last, long time, long channels, l
     }
     _mm512_storeu_ps(ms + t0, q);
   }
-  for (long t = 0; t < time; t++) ms[t] = sigmoid(ms[t]);
+  for (long t = 0; t < time; t++) ms[t] = hd_sigmoid(ms[t]);
   __m512 acc[4];
 #pragma clang loop unroll(full)
   for (int v = 0; v < NV; v++) acc[v] = zero;

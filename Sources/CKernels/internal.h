@@ -6,6 +6,57 @@
 
 #include <stddef.h>
 
+#include <math.h>
+
+/// The logistic function without overflow for large |x| (as the Swift kernel).
+static inline float hd_sigmoid(float x) {
+  if (x >= 0) return 1.0f / (1.0f + expf(-x));
+  float e = expf(x);
+  return e / (1.0f + e);
+}
+
+// CBAM's channel map of one example `x` `[time, channels]` into `mc_out[channels]` (cbam.c and
+// inference.c): the mean and the first maximum over time, the shared MLP ReLU(d·W1)·W2 on both,
+// summed, through the sigmoid. Needs `x`, `w1` `[channels, hidden]`, `w2` `[hidden, channels]`,
+// `time`, `channels`, `hidden` and the work arrays `sum`, `peak` `[channels]` and `ha`, `hm`
+// `[hidden]` in scope; `mc_out` may be `sum` (each element is read before it is written).
+#define HD_CBAM_CHANNEL_MAP(mc_out)                                                          \
+  do {                                                                                       \
+    for (long c = 0; c < channels; c++) {                                                    \
+      sum[c] = x[c];                                                                         \
+      peak[c] = x[c];                                                                        \
+    }                                                                                        \
+    for (long t = 1; t < time; t++) {                                                        \
+      const float *row = x + t * channels;                                                   \
+      for (long c = 0; c < channels; c++) {                                                  \
+        sum[c] += row[c];                                                                    \
+        peak[c] = row[c] > peak[c] ? row[c] : peak[c];                                       \
+      }                                                                                      \
+    }                                                                                        \
+    for (long c = 0; c < channels; c++) sum[c] /= (float)time;                               \
+    for (long h = 0; h < hidden; h++) ha[h] = hm[h] = 0.0f;                                  \
+    for (long c = 0; c < channels; c++) {                                                    \
+      const float *wr = w1 + c * hidden;                                                     \
+      for (long h = 0; h < hidden; h++) {                                                    \
+        ha[h] += sum[c] * wr[h];                                                             \
+        hm[h] += peak[c] * wr[h];                                                            \
+      }                                                                                      \
+    }                                                                                        \
+    for (long h = 0; h < hidden; h++) {                                                      \
+      ha[h] = ha[h] > 0.0f ? ha[h] : 0.0f;                                                   \
+      hm[h] = hm[h] > 0.0f ? hm[h] : 0.0f;                                                   \
+    }                                                                                        \
+    for (long c = 0; c < channels; c++) sum[c] = peak[c] = 0.0f;                             \
+    for (long h = 0; h < hidden; h++) {                                                      \
+      const float *wr = w2 + h * channels;                                                   \
+      for (long c = 0; c < channels; c++) {                                                  \
+        sum[c] += ha[h] * wr[c];                                                             \
+        peak[c] += hm[h] * wr[c];                                                            \
+      }                                                                                      \
+    }                                                                                        \
+    for (long c = 0; c < channels; c++) (mc_out)[c] = hd_sigmoid(sum[c] + peak[c]);          \
+  } while (0)
+
 enum {
   HD_SCRATCH_PACK_A = 0,
   HD_SCRATCH_PACK_B = 1,
