@@ -20,7 +20,7 @@
 ///   dilation 1 and at most 64 channels in and out, with a directly following ReLU and then
 ///   MaxPool1D(2) or GlobalAvgPool1D, keeps its outputs in registers until they are activated
 ///   and pooled; kernel-5 ones with lengths divisible by 4 use Winograd's F(4, 5) when
-///   ``KernelConfiguration/winograd`` is on as the plan is made; CBAM followed by global average
+///   `KernelConfiguration.winograd` is on as the plan is made; CBAM followed by global average
 ///   pooling is one pass. A window's activations stay in the first-level cache from layer to
 ///   layer.
 /// - Otherwise Conv1D (and a directly following ReLU, fused), ReLU, MaxPool1D, CBAM,

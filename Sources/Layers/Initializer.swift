@@ -14,7 +14,7 @@ public enum Initializer: Sendable, Equatable {
   case orthogonal(gain: Float)
   /// `U(−l, l)`, `l = 1 / √fanIn`: PyTorch's default for the weights of `Conv1d`, `Conv2d` and
   /// `Linear` (`kaiming_uniform_` with `a = √5`, whose gain `√(2 / (1 + a²))` times `√(3 / fanIn)`
-  /// is `1 / √fanIn`). Fans as ``Tensor/fans(of:)``: `fanIn` is the input channels times the
+  /// is `1 / √fanIn`). Fans as `Tensor.fans(of:)`: `fanIn` is the input channels times the
   /// kernel's receptive field.
   case pytorchUniform
   /// `U(−limit, limit)` whatever the shape, e.g. a PyTorch bias (`limit = 1 / √fanIn` of its

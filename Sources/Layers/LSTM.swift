@@ -18,7 +18,7 @@ import Tensor
 /// `activation="tanh"`, `recurrent_activation="sigmoid"`, not the hard sigmoid of Keras 1).
 /// Output: every `h_t`, `[batch, time, units]`, when ``returnSequences``; else the last step,
 /// `[batch, units]`. The input projection of all steps is one matrix product; the recurrence is
-/// one recorded operation (``Tensor/lstmSequence(projected:recurrentKernel:bias:returnSequences:)``)
+/// one recorded operation (`Tensor.lstmSequence(projected:recurrentKernel:bias:returnSequences:)`)
 /// whose backward pass runs back through time.
 ///
 /// Hochreiter & Schmidhuber, "Long Short-Term Memory", Neural Computation 9(8), 1997; the forget

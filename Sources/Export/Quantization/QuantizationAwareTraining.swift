@@ -4,7 +4,7 @@ import Tensor
 
 /// A float model of the CNN family that computes, on the tape, what its ``QuantizedModel``
 /// computes with integers: every weight and every activation the int8 executor quantizes is
-/// fake-quantized (``Tensor/Tensor/fakeQuantized(scales:)``) at the same point with the same
+/// fake-quantized (`Tensor.fakeQuantized(scales:)`) at the same point with the same
 /// scale.
 ///
 /// - Weights: per output channel, `scale = max |w| / 127` from the current weights, as
@@ -289,7 +289,7 @@ public struct FakeQuantizedModel {
 /// softmax cross-entropy over shuffled mini-batches; there is no dropout (the inference graph
 /// has none) and batch normalization stays folded with its running statistics.
 ///
-/// ``fineTune(_:windows:labels:calibrationWindows:)`` returns the fine-tuned float graph; its
+/// ``fineTune(_:windows:labels:calibrationWindows:progress:)`` returns the fine-tuned float graph; its
 /// int8 model is the post-training one, `QuantizedModel(graph: tuned, calibrationWindows:
 /// calibrationWindows, method: calibration)`, which recalibrates once more for the final weights.
 /// So the C export and its bit-exactness with the Swift int8 executor hold as for any graph.
@@ -349,7 +349,12 @@ public struct QuantizationAwareTraining: Sendable {
   /// `[n, timeSteps, channels]` with their `labels`, calibrating on `calibrationWindows`; returns
   /// the graph with the fine-tuned float weights (batch normalization folded).
   ///
-  /// - Parameter progress: Called after each epoch with its number (from 1) and mean loss.
+  /// - Parameters:
+  ///   - graph: The trained float model.
+  ///   - windows: Raw training windows `[n, timeSteps, channels]`.
+  ///   - labels: The class of each window.
+  ///   - calibrationWindows: Raw windows the activation ranges are calibrated on.
+  ///   - progress: Called after each epoch with its number (from 1) and mean loss.
   /// - Throws: ``ExportError/unsupported(_:)`` for a graph ``QuantizedModel`` cannot quantize,
   ///   windows of the wrong shape, labels that do not match the windows or the classes, or
   ///   settings out of range (epochs < 0, batch size < 1, a learning rate that is not positive).
