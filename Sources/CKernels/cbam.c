@@ -13,48 +13,7 @@
   float *sum = work, *peak = work + channels, *ha = peak + channels, *hm = ha + hidden;       \
   float *smean = hm + hidden, *smax = smean + time;                                           \
   HD_CBAM_CHANNEL_MAP(mc);                                                                   \
-  /* Descriptors over channels of x ⊙ mc, in 16 lanes so that the loops vectorize; a multiply */ \
-  /* by 1/C instead of a division per step (one rounding more, within the tests' 1e-6). */      \
-  const float inverse_channels = 1.0f / (float)channels;                                       \
-  for (long t = 0; t < time; t++) {                                                            \
-    const float *row = x + t * channels;                                                       \
-    float lanes[16], tops[16];                                                                 \
-    float first = row[0] * mc[0];                                                              \
-    for (int k = 0; k < 16; k++) {                                                             \
-      lanes[k] = 0.0f;                                                                         \
-      tops[k] = first;                                                                         \
-    }                                                                                          \
-    long c = 0;                                                                                \
-    for (; c + 16 <= channels; c += 16)                                                        \
-      for (int k = 0; k < 16; k++) {                                                           \
-        float v = row[c + k] * mc[c + k];                                                      \
-        lanes[k] += v;                                                                         \
-        tops[k] = v > tops[k] ? v : tops[k];                                                   \
-      }                                                                                        \
-    for (; c < channels; c++) {                                                                \
-      float v = row[c] * mc[c];                                                                \
-      lanes[0] += v;                                                                           \
-      tops[0] = v > tops[0] ? v : tops[0];                                                     \
-    }                                                                                          \
-    /* Halving tree over the lanes: 4 dependent steps instead of a 16-add chain. */           \
-    for (int width = 8; width >= 1; width /= 2)                                                \
-      for (int k = 0; k < width; k++) {                                                        \
-        lanes[k] += lanes[k + width];                                                          \
-        tops[k] = tops[k + width] > tops[k] ? tops[k + width] : tops[k];                       \
-      }                                                                                        \
-    smean[t] = lanes[0] * inverse_channels;                                                    \
-    smax[t] = tops[0];                                                                         \
-  }                                                                                            \
-  /* The spatial map: a `same` convolution of [mean, max] over time, then the sigmoid. */      \
-  const long pad = (kernel - 1) / 2;                                                           \
-  for (long t = 0; t < time; t++) {                                                            \
-    float q = 0.0f;                                                                            \
-    for (long j = 0; j < kernel; j++) {                                                        \
-      long s = t + j - pad;                                                                    \
-      if (s >= 0 && s < time) q += filter[2 * j] * smean[s] + filter[2 * j + 1] * smax[s];     \
-    }                                                                                          \
-    ms[t] = hd_sigmoid(q);                                                                     \
-  }                                                                                            \
+  HD_CBAM_SPATIAL_MAP(smean, smax, ms);                                                      \
   /* The output, rounded as the composition rounds it: (x·mc)·ms. */                           \
   for (long t = 0; t < time; t++) {                                                            \
     const float *row = x + t * channels;                                                       \

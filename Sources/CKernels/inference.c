@@ -169,45 +169,8 @@ void hd_infer_conv1d(int variant, long length, long cin, long cout, long kernel,
   float *smean = hm + hidden, *ms = smean + time;                                              \
   HD_CBAM_CHANNEL_MAP(sum); /* mc overwrites the descriptors' mean */                           \
   const float *mc = sum;                                                                        \
-  const float inverse_channels = 1.0f / (float)channels;                                        \
   float *tops = ms + time;                                                                      \
-  for (long t = 0; t < time; t++) {                                                             \
-    const float *row = x + t * channels;                                                        \
-    float lanes[16], top[16];                                                                   \
-    float first = row[0] * mc[0];                                                               \
-    for (int k = 0; k < 16; k++) {                                                              \
-      lanes[k] = 0.0f;                                                                          \
-      top[k] = first;                                                                           \
-    }                                                                                           \
-    long c = 0;                                                                                 \
-    for (; c + 16 <= channels; c += 16)                                                         \
-      for (int k = 0; k < 16; k++) {                                                            \
-        float v = row[c + k] * mc[c + k];                                                       \
-        lanes[k] += v;                                                                          \
-        top[k] = v > top[k] ? v : top[k];                                                       \
-      }                                                                                         \
-    for (; c < channels; c++) {                                                                 \
-      float v = row[c] * mc[c];                                                                 \
-      lanes[0] += v;                                                                            \
-      top[0] = v > top[0] ? v : top[0];                                                         \
-    }                                                                                           \
-    for (int width = 8; width >= 1; width /= 2)                                                 \
-      for (int k = 0; k < width; k++) {                                                         \
-        lanes[k] += lanes[k + width];                                                           \
-        top[k] = top[k + width] > top[k] ? top[k + width] : top[k];                             \
-      }                                                                                         \
-    smean[t] = lanes[0] * inverse_channels;                                                     \
-    tops[t] = top[0];                                                                           \
-  }                                                                                             \
-  const long pad = (kernel - 1) / 2;                                                            \
-  for (long t = 0; t < time; t++) {                                                             \
-    float q = 0.0f;                                                                             \
-    for (long j = 0; j < kernel; j++) {                                                         \
-      long s = t + j - pad;                                                                     \
-      if (s >= 0 && s < time) q += filter[2 * j] * smean[s] + filter[2 * j + 1] * tops[s];      \
-    }                                                                                           \
-    ms[t] = hd_sigmoid(q);                                                                      \
-  }                                                                                             \
+  HD_CBAM_SPATIAL_MAP(smean, tops, ms);                                                         \
   for (long c = 0; c < channels; c++) out[c] = 0.0f;                                            \
   for (long t = 0; t < time; t++) {                                                             \
     const float *row = x + t * channels;                                                        \

@@ -57,6 +57,55 @@ static inline float hd_sigmoid(float x) {
     for (long c = 0; c < channels; c++) (mc_out)[c] = hd_sigmoid(sum[c] + peak[c]);          \
   } while (0)
 
+// CBAM's spatial map of one example after the channel map `mc` (cbam.c and inference.c): the
+// mean and maximum over channels of x ⊙ mc per step into `mean_out`, `max_out` `[time]` (16 lanes
+// so that the loops vectorize; a multiply by 1/C instead of a division per step, one rounding
+// more), then a `same` convolution of [mean, max] over time by `filter` `[kernel, 2]` and the
+// sigmoid into `ms_out` `[time]`. Needs `x`, `mc`, `time`, `channels`, `kernel`, `filter` in scope.
+#define HD_CBAM_SPATIAL_MAP(mean_out, max_out, ms_out)                                       \
+  do {                                                                                       \
+    const float inverse_channels = 1.0f / (float)channels;                                   \
+    for (long t = 0; t < time; t++) {                                                        \
+      const float *row = x + t * channels;                                                   \
+      float lanes_[16], tops_[16];                                                             \
+      float first = row[0] * mc[0];                                                          \
+      for (int k = 0; k < 16; k++) {                                                         \
+        lanes_[k] = 0.0f;                                                                     \
+        tops_[k] = first;                                                                     \
+      }                                                                                      \
+      long c = 0;                                                                            \
+      for (; c + 16 <= channels; c += 16)                                                    \
+        for (int k = 0; k < 16; k++) {                                                       \
+          float v = row[c + k] * mc[c + k];                                                  \
+          lanes_[k] += v;                                                                     \
+          tops_[k] = v > tops_[k] ? v : tops_[k];                                               \
+        }                                                                                    \
+      for (; c < channels; c++) {                                                            \
+        float v = row[c] * mc[c];                                                            \
+        lanes_[0] += v;                                                                       \
+        tops_[0] = v > tops_[0] ? v : tops_[0];                                                 \
+      }                                                                                      \
+      /* Halving tree over the lanes_: 4 dependent steps instead of a 16-add chain. */       \
+      for (int width = 8; width >= 1; width /= 2)                                            \
+        for (int k = 0; k < width; k++) {                                                    \
+          lanes_[k] += lanes_[k + width];                                                      \
+          tops_[k] = tops_[k + width] > tops_[k] ? tops_[k + width] : tops_[k];                   \
+        }                                                                                    \
+      (mean_out)[t] = lanes_[0] * inverse_channels;                                           \
+      (max_out)[t] = tops_[0];                                                                \
+    }                                                                                        \
+    const long pad = (kernel - 1) / 2;                                                       \
+    for (long t = 0; t < time; t++) {                                                        \
+      float q = 0.0f;                                                                        \
+      for (long j = 0; j < kernel; j++) {                                                    \
+        long s = t + j - pad;                                                                \
+        if (s >= 0 && s < time)                                                              \
+          q += filter[2 * j] * (mean_out)[s] + filter[2 * j + 1] * (max_out)[s];             \
+      }                                                                                      \
+      (ms_out)[t] = hd_sigmoid(q);                                                           \
+    }                                                                                        \
+  } while (0)
+
 enum {
   HD_SCRATCH_PACK_A = 0,
   HD_SCRATCH_PACK_B = 1,
