@@ -24,15 +24,8 @@
 # packages when they are missing (needs root and apt-get).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scratch=.build
-build=1
-while [ $# -gt 0 ]; do
-  case $1 in
-    --no-build) build=0; shift ;;
-    --scratch-path) scratch=$2; shift 2 ;;
-    *) echo "usage: Scripts/cortex-m4-check.sh [--no-build] [--scratch-path DIR]" >&2; exit 64 ;;
-  esac
-done
+. Scripts/fixtures.sh
+fixture_options cortex-m4-check "$@"
 
 if ! command -v arm-none-eabi-gcc >/dev/null || ! command -v qemu-system-arm >/dev/null; then
   echo "== installing gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm (Debian)"
@@ -40,18 +33,7 @@ if ! command -v arm-none-eabi-gcc >/dev/null || ! command -v qemu-system-arm >/d
   apt-get install -y -qq gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm >/dev/null
 fi
 
-work=$(mktemp -d)
-[ -n "${KEEP:-}" ] && echo "keeping $work" || trap 'rm -rf "$work"' EXIT
-
-[ $build -eq 0 ] || swift build -c release --build-tests --scratch-path "$scratch" >/dev/null
-echo "== writing fixtures (swift test --filter CFixtures)"
-HARDISTILL_C_FIXTURES="$work" swift test -c release --skip-build --scratch-path "$scratch" \
-  --filter CFixtures >"$work/swift-test.log" 2>&1 || {
-  cat "$work/swift-test.log" >&2
-  echo "cortex-m4-check: FAIL: the Swift side could not write the fixtures" >&2
-  exit 1
-}
-[ -f "$work/manifest.tsv" ] || { echo "cortex-m4-check: FAIL: no fixtures written" >&2; exit 1; }
+write_fixtures cortex-m4-check CFixtures HARDISTILL_C_FIXTURES
 
 cat >"$work/link.ld" <<'LD'
 MEMORY {

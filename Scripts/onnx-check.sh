@@ -16,15 +16,8 @@
 # expected logits when HARDISTILL_ONNX_FIXTURES names a folder (and skips otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scratch=.build
-build=1
-while [ $# -gt 0 ]; do
-  case $1 in
-    --no-build) build=0; shift ;;
-    --scratch-path) scratch=$2; shift 2 ;;
-    *) echo "usage: Scripts/onnx-check.sh [--no-build] [--scratch-path DIR]" >&2; exit 64 ;;
-  esac
-done
+. Scripts/fixtures.sh
+fixture_options onnx-check "$@"
 
 if ! command -v python3 >/dev/null || ! python3 -c "import venv, ensurepip" 2>/dev/null; then
   echo "== installing python3 and python3-venv from Debian's packages"
@@ -39,18 +32,7 @@ if ! "$venv/bin/python" -c "import onnx, onnxruntime, numpy" 2>/dev/null; then
   "$venv/bin/python" -m pip install --quiet onnx onnxruntime numpy
 fi
 
-work=$(mktemp -d)
-[ -n "${KEEP:-}" ] && echo "keeping $work" || trap 'rm -rf "$work"' EXIT
-
-[ $build -eq 0 ] || swift build -c release --build-tests --scratch-path "$scratch" >/dev/null
-echo "== writing fixtures (swift test --filter ONNXFixtures)"
-HARDISTILL_ONNX_FIXTURES="$work" swift test -c release --skip-build --scratch-path "$scratch" \
-  --filter ONNXFixtures >"$work/swift-test.log" 2>&1 || {
-  cat "$work/swift-test.log" >&2
-  echo "onnx-check: FAIL: the Swift side could not write the fixtures" >&2
-  exit 1
-}
-[ -f "$work/manifest.tsv" ] || { echo "onnx-check: FAIL: no fixtures written" >&2; exit 1; }
+write_fixtures onnx-check ONNXFixtures HARDISTILL_ONNX_FIXTURES
 
 echo "== checking with ONNX Runtime"
 "$venv/bin/python" - "$work" <<'PY'
