@@ -364,10 +364,17 @@ public final class Experiment {
       checkpointBytes: cost.checkpointBytes ?? 0, fingerprint: fingerprint,
       studyProtocol: studyProtocol)
     try JSONEncoder.readable.encode(record).write(to: output.record(stem), options: .atomic)
+    // A recall near 0 means the run never learned a class, which the accuracy alone hides.
+    let worst = record.result.lowestRecall.map { worst in
+      let name =
+        data.classNames.indices.contains(worst.classID)
+        ? data.classNames[worst.classID] : "class \(worst.classID)"
+      return String(format: ", lowest class recall %.1f%% ", 100 * worst.recall) + "(\(name))"
+    }
     print(
       "\(stem): test accuracy \(String(format: "%.2f", 100 * scores.accuracy))%, "
         + "macro-F1 \(String(format: "%.4f", scores.macroF1)), \(history.epochs.count) epochs, "
-        + String(format: "%.1f s", history.trainSeconds))
+        + String(format: "%.1f s", history.trainSeconds) + (worst ?? ""))
     return record
   }
 }

@@ -51,9 +51,17 @@ public struct StudySummary {
     if let subjects = run.validationSubjects {
       settings["validationSubjects"] = .list(subjects.map { .integer($0) })
     }
+    // Runs recorded before the lowest recall was kept get it from their confusion matrix.
+    let runs = sorted.map { record in
+      var result = record.result
+      if result.lowestRecall == nil {
+        result.lowestRecall = ClassRecall(
+          lowestOf: ClassificationReport(confusionMatrix: record.confusion))
+      }
+      return result
+    }
     var results = try StudyResults(
-      dataset: run.dataset.rawValue, family: run.family.name, settings: settings,
-      runs: sorted.map(\.result))
+      dataset: run.dataset.rawValue, family: run.family.name, settings: settings, runs: runs)
     results.claims = Self.checkClaims(results)
     results.studyProtocol = StudyProtocol(merging: sorted.compactMap(\.studyProtocol))
     var confusion: [String: ConfusionMatrix] = [:]

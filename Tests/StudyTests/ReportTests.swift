@@ -154,6 +154,39 @@ struct ReportTests {
     #expect(markdown.contains("| configuration | walking | upstairs | downstairs | sitting |"))
   }
 
+  @Test func runsThatHardlyRecognizeAClassAreNamed() throws {
+    // Class 2 occurs three times and is never predicted; class 3 is never a label.
+    let collapsed = try ClassificationReport(
+      labels: [0, 0, 1, 1, 2, 2, 2, 0], predictions: [0, 0, 1, 0, 1, 1, 3, 0])
+    let worst = try #require(ClassRecall(lowestOf: collapsed))
+    #expect(worst == ClassRecall(classID: 2, recall: 0))
+    // Every class at 1/2 or better: the first of the tied classes is the worst.
+    let healthy = try ClassificationReport(labels: [0, 0, 1, 1], predictions: [0, 1, 1, 0])
+    #expect(ClassRecall(lowestOf: healthy) == ClassRecall(classID: 0, recall: 0.5))
+
+    var runs = Fixtures.runs
+    runs[0].lowestRecall = worst
+    runs[1].lowestRecall = ClassRecall(classID: 1, recall: 0.049)
+    runs[2].lowestRecall = ClassRecall(classID: 1, recall: 0.05)
+    let results = try StudyResults(dataset: "d", family: "f", runs: runs)
+    #expect(try StudyResults(jsonData: try results.jsonData()) == results)
+    let markdown = StudyReport(results: results, classNames: [2: "downstairs"]).markdown()
+    let named =
+      "\(runs[0].configuration) seed \(runs[0].seed) (downstairs), "
+      + "\(runs[1].configuration) seed \(runs[1].seed) (class 1). "
+    #expect(
+      markdown.contains(
+        "**2 of \(runs.count) runs hardly recognize a class** (test recall below 5 %): " + named))
+    #expect(markdown.contains("| 0.0 (downstairs) |") && markdown.contains("| 5.0 (class 1) |"))
+
+    var bad = runs[0]
+    bad.lowestRecall = ClassRecall(classID: 0, recall: .nan)
+    #expect(
+      throws: MetricsError.invalidNumber(
+        what: "\(bad.configuration) seed \(bad.seed) lowest recall", value: "nan")
+    ) { try StudyResults(dataset: "d", family: "f", runs: [bad]) }
+  }
+
   @Test func markdownWithoutTheBaselineSaysSo() throws {
     let runs = Fixtures.runs.filter { $0.configuration != "LM" }
     let report = StudyReport(results: try StudyResults(dataset: "d", family: "f", runs: runs))

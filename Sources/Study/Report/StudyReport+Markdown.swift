@@ -143,18 +143,31 @@ extension StudyReport {
     out.append("")
     out.append(
       "| configuration | " + (crossValidated ? "fold / seed" : "seed")
-        + " | accuracy (%) | macro-F1 (%) | weighted-F1 (%) | parameters | "
-        + "FLOPs | size | epochs | train time (s) |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        + " | accuracy (%) | macro-F1 (%) | weighted-F1 (%) | lowest class recall (%) | "
+        + "parameters | FLOPs | size | epochs | train time (s) |")
+    out.append("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for run in results.runs {
       let cells = [
         run.configuration, run.fold.map { "\($0) / \(run.seed)" } ?? "\(run.seed)",
         Format.fixed(100 * run.accuracy, 2),
         Format.fixed(100 * run.macroF1, 2), Format.fixed(100 * run.weightedF1, 2),
+        run.lowestRecall.map { "\(Format.fixed(100 * $0.recall, 1)) (\(className($0.classID)))" }
+          ?? "—",
         Format.grouped(run.parameters), Format.grouped(run.flops), Format.bytes(run.sizeBytes),
         "\(run.epochs)", Format.fixed(run.trainSeconds, 1),
       ]
       out.append("| " + cells.joined(separator: " | ") + " |")
+    }
+    let collapsed = results.runs.filter { ($0.lowestRecall?.recall ?? 1) < Self.collapsedRecall }
+    if !collapsed.isEmpty {
+      out.append("")
+      out.append(
+        "**\(collapsed.count) of \(results.runs.count) runs hardly recognize a class** (test "
+          + "recall below \(Format.fixed(100 * Self.collapsedRecall, 0)) %): "
+          + collapsed.map { run in
+            "\(run.configuration) \(run.replicate) (\(className(run.lowestRecall?.classID ?? 0)))"
+          }.joined(separator: ", ")
+          + ". Such a run never learned the class; the means above include it.")
     }
 
     out.append("")
@@ -202,6 +215,12 @@ extension StudyReport {
     }
     return out
   }
+
+  /// Below this test recall of its worst class a run is listed, under the runs table, as one
+  /// that hardly recognizes a class: 0.05, fewer than 1 in 20 of the class's windows.
+  public static let collapsedRecall = 0.05
+
+  private func className(_ id: Int) -> String { classNames[id] ?? "class \(id)" }
 
   /// The paired comparison of `configuration` with ``baseline`` on `metric`, over the seeds both
   /// ran; `nil` with fewer than two shared seeds.

@@ -29,6 +29,10 @@ public struct RunResult: Sendable, Equatable, Codable {
   public var epochs: Int
   /// Wall-clock training time in seconds.
   public var trainSeconds: Double
+  /// The class the model recognized worst on the test set, with its recall there. A recall near 0
+  /// marks a run that never learned the class; the mean over seeds does not show it. `nil`, and
+  /// absent from the JSON, when not known (a run made without its test predictions).
+  public var lowestRecall: ClassRecall?
 
   /// A run from its numbers.
   public init(
@@ -60,6 +64,7 @@ public struct RunResult: Sendable, Equatable, Codable {
       macroF1: scores.macroF1, weightedF1: scores.weightedF1, parameters: cost.parameters,
       flops: cost.flops, sizeBytes: cost.float32Bytes, epochs: epochs, trainSeconds: trainSeconds,
       fold: fold)
+    lowestRecall = ClassRecall(lowestOf: scores)
   }
 
   /// What pairs two configurations' runs: the fold (0 outside cross-validation) and the seed.
@@ -80,6 +85,28 @@ public struct RunResult: Sendable, Equatable, Codable {
     case .epochs: Double(epochs)
     case .trainSeconds: trainSeconds
     }
+  }
+}
+
+/// One class's recall on a test set.
+public struct ClassRecall: Sendable, Equatable, Codable {
+  /// The class id.
+  public var classID: Int
+  /// `tp / (tp + fn)`, in [0, 1].
+  public var recall: Double
+
+  /// A class and its recall.
+  public init(classID: Int, recall: Double) {
+    self.classID = classID
+    self.recall = recall
+  }
+
+  /// The lowest recall among the classes that occur in the labels of `scores` (the first such
+  /// class on a tie); `nil` when no class occurs.
+  public init?(lowestOf scores: ClassificationReport) {
+    let present = scores.perClass.filter { $0.support > 0 }
+    guard let worst = present.min(by: { $0.recall < $1.recall }) else { return nil }
+    self.init(classID: worst.classID, recall: worst.recall)
   }
 }
 
@@ -218,6 +245,10 @@ public struct StudyResults: Sendable, Equatable, Codable {
         throw .invalidNumber(
           what: "\(run.configuration) \(run.replicate) \(metric.rawValue)",
           value: "\(run.value(of: metric))")
+      }
+      if let recall = run.lowestRecall?.recall, !(0...1).contains(recall) {
+        throw .invalidNumber(
+          what: "\(run.configuration) \(run.replicate) lowest recall", value: "\(recall)")
       }
     }
     self.dataset = dataset
