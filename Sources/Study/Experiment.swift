@@ -61,38 +61,20 @@ public final class Experiment {
   /// The initialization is named only when it is not the default (Glorot), so runs stored before
   /// `--initialization` existed keep their fingerprint.
   public func fingerprint(_ configuration: Configuration, seed: UInt64) throws -> RunFingerprint {
-    let run = options.run
-    var settings = [
-      "dataset": run.dataset.rawValue, "data": dataDigest,
-      "validationSubjects": data.subjects.validation.map(String.init).joined(separator: ","),
-      "testSubjects": data.subjects.test.map(String.init).joined(separator: ","),
-      "family": run.family.name, "configuration": configuration.name, "seed": "\(seed)",
-      "epochs": "\(run.epochs)", "patience": "\(run.patience)", "batchSize": "\(run.batchSize)",
-      "learningRate": "\(run.learningRate)", "clipNorm": run.clipNorm.map { "\($0)" } ?? "none",
-      "shards": "\(run.shards)", "version": RunFingerprint.packageVersion,
-    ]
-    if run.initialization != .glorot {
-      settings["initialization"] = run.initialization.rawValue
-    }
+    var settings = RunFingerprint.optionSettings(options.run, configuration: configuration)
+    settings["data"] = dataDigest
+    settings["validationSubjects"] = data.subjects.validation.map(String.init)
+      .joined(separator: ",")
+    settings["testSubjects"] = data.subjects.test.map(String.init).joined(separator: ",")
+    settings["configuration"] = configuration.name
+    settings["seed"] = "\(seed)"
+    settings["version"] = RunFingerprint.packageVersion
     if let fold = options.fold {
       settings["fold"] = "\(fold)"
       settings["folds"] = options.folds.map { "\($0)" } ?? "loso"
     }
-    if case .deepConvLSTM = run.family {
-      settings["attention"] =
-        "\(run.attention.position),\(run.attention.reduction),\(run.attention.spatialKernel)"
-    }
     if let kind = configuration.teacher {
       settings["teacher"] = try teacherDigest(kind, seed: options.teacherSeed(forStudent: seed))
-      settings["temperature"] = "\(run.temperature)"
-      settings["alpha"] = "\(run.alpha)"
-      settings["temperatureSquared"] = "\(run.temperatureSquared)"
-      // Named only when used, so runs stored before `--kd-warmup` keep their fingerprint.
-      if run.kdWarmup > 0 { settings["kdWarmup"] = "\(run.kdWarmup)" }
-      if configuration.transfersAttention {
-        settings["beta"] = "\(run.beta)"
-        settings["channelAlignment"] = run.channelAlignment.optionValue
-      }
     }
     return RunFingerprint(settings: settings)
   }

@@ -1,3 +1,4 @@
+import CommandLineOptions
 import Foundation
 import Tensor
 
@@ -40,6 +41,43 @@ public struct RunFingerprint: Codable, Sendable, Equatable {
 
   /// The metadata key under which checkpoints store their fingerprint.
   public static let metadataKey = "fingerprint"
+
+  /// The settings of `configuration`'s fingerprint that the options alone decide: not the data,
+  /// the split, the seed, the fold or the teacher's weights. Keys that runs stored before them
+  /// lack (`initialization`, `kdWarmup`) appear only when they differ from the old behaviour.
+  static func optionSettings(_ run: RunOptions, configuration: Configuration) -> [String: String] {
+    var settings = [
+      "dataset": run.dataset.rawValue, "family": run.family.name,
+      "epochs": "\(run.epochs)", "patience": "\(run.patience)", "batchSize": "\(run.batchSize)",
+      "learningRate": "\(run.learningRate)", "clipNorm": run.clipNorm.map { "\($0)" } ?? "none",
+      "shards": "\(run.shards)",
+    ]
+    if run.initialization != .glorot {
+      settings["initialization"] = run.initialization.rawValue
+    }
+    if case .deepConvLSTM = run.family {
+      settings["attention"] =
+        "\(run.attention.position),\(run.attention.reduction),\(run.attention.spatialKernel)"
+    }
+    if configuration.teacher != nil {
+      settings["temperature"] = "\(run.temperature)"
+      settings["alpha"] = "\(run.alpha)"
+      settings["temperatureSquared"] = "\(run.temperatureSquared)"
+      if run.kdWarmup > 0 { settings["kdWarmup"] = "\(run.kdWarmup)" }
+      if configuration.transfersAttention {
+        settings["beta"] = "\(run.beta)"
+        settings["channelAlignment"] = run.channelAlignment.optionValue
+      }
+    }
+    return settings
+  }
+
+  /// Every key ``optionSettings(_:configuration:)`` can give.
+  static let optionKeys = [
+    "dataset", "family", "epochs", "patience", "batchSize", "learningRate", "clipNorm", "shards",
+    "initialization", "attention", "temperature", "alpha", "temperatureSquared", "kdWarmup",
+    "beta", "channelAlignment",
+  ]
 }
 
 /// A 64-bit FNV-1a digest, written as 16 hex digits: enough to tell data sets and weights apart.

@@ -100,6 +100,8 @@ public enum ExperimentError: Error, CustomStringConvertible {
   case locked(path: String, pid: Int32)
   /// The runs of one output folder were made with different shared settings.
   case mixedSettings(path: String, differences: [String])
+  /// A run made with other settings than the options given to report it.
+  case optionsDiffer(path: String, differences: [String])
 
   /// The message, naming the file or run concerned.
   public var description: String {
@@ -117,6 +119,10 @@ public enum ExperimentError: Error, CustomStringConvertible {
     case .mixedSettings(let path, let differences):
       "\(path): the runs here were made with different settings ("
         + differences.joined(separator: "; ") + "); aggregate runs of one study per folder"
+    case .optionsDiffer(let path, let differences):
+      "\(path): made with other settings than these options ("
+        + differences.joined(separator: "; ")
+        + "); report it with the options it was trained with"
     }
   }
 }

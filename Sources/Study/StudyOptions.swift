@@ -207,6 +207,24 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
   public func arguments(configuration: Configuration, seed: UInt64, fold: Int? = nil)
     -> [String]
   {
+    var result = runArguments + ["--out", run.out]
+    if let fold {
+      result += (folds.map { ["--folds", "\($0)"] } ?? ["--loso"]) + ["--fold", "\(fold)"]
+    }
+    result += [
+      "--configurations", configuration.name, "--seed", "\(seed)", "--seeds", "1", "--resume",
+      "--shared-out",
+    ]
+    return result
+  }
+
+  /// The arguments of `study` that report the runs of these options once they are done:
+  /// `--aggregate` with the `--out` folder, then the run options the report states, as in
+  /// ``arguments(configuration:seed:fold:)``.
+  public var aggregateArguments: [String] { ["--aggregate", run.out] + runArguments }
+
+  /// The run's options as given, the study-only ones and `--out` left out.
+  private var runArguments: [String] {
     let o = run
     var result = ["--dataset", o.dataset.rawValue]
     if let directory = o.dataDirectory { result += ["--data-dir", directory] }
@@ -241,17 +259,7 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
     if !o.temperatureSquared { result.append("--no-temperature-squared") }
     if o.kdWarmup > 0 { result += ["--kd-warmup", "\(o.kdWarmup)"] }
     if let teacher = o.teacherCheckpoint { result += ["--teacher-checkpoint", teacher] }
-    result += [
-      "--beta", "\(o.beta)", "--channel-alignment", o.channelAlignment.optionValue, "--out",
-      o.out,
-    ]
-    if let fold {
-      result += (folds.map { ["--folds", "\($0)"] } ?? ["--loso"]) + ["--fold", "\(fold)"]
-    }
-    result += [
-      "--configurations", configuration.name, "--seed", "\(seed)", "--seeds", "1", "--resume",
-      "--shared-out",
-    ]
+    result += ["--beta", "\(o.beta)", "--channel-alignment", o.channelAlignment.optionValue]
     return result
   }
 }

@@ -26,6 +26,7 @@ public struct StudySummary {
       )
     }
     try Self.checkSharedSettings(sorted, folder: folder)
+    try Self.checkOptions(sorted, options: options, folder: folder)
     // Floats as their shortest decimal (0.1, not 0.10000000149011612).
     func decimal(_ value: Float) -> SettingValue { .number(Double("\(value)") ?? Double(value)) }
     let run = options.run
@@ -122,6 +123,35 @@ public struct StudySummary {
         claims, crossValidated: report.results.runs.contains { $0.fold != nil }))
     lines += claims.map(\.line)
     return lines.joined(separator: "\n")
+  }
+
+  /// Checks that the options describe the runs: `results.json` and `report.md` state the
+  /// settings of the options, so `--aggregate` given other options than the runs were trained
+  /// with would label them wrongly.
+  ///
+  /// - Throws: ``ExperimentError/optionsDiffer(path:differences:)`` naming the first run that
+  ///   differs and each of its settings that does.
+  static func checkOptions(
+    _ records: [RunRecord], options: StudyOptions, folder: OutputFolder
+  ) throws {
+    for record in records {
+      guard let stored = record.fingerprint?.settings,
+        let configuration = Configuration.named(record.result.configuration)
+      else { continue }
+      let expected = RunFingerprint.optionSettings(options.run, configuration: configuration)
+      let differences = RunFingerprint.optionKeys.compactMap { key -> String? in
+        guard stored[key] != expected[key] else { return nil }
+        return "\(key) \(stored[key] ?? "(not set)") in the run, "
+          + "\(expected[key] ?? "(not set)") in the options"
+      }
+      guard differences.isEmpty else {
+        let stem = RunRecord.stem(
+          configuration: record.result.configuration, seed: UInt64(record.result.seed),
+          fold: record.result.fold)
+        throw ExperimentError.optionsDiffer(
+          path: folder.record(stem).path, differences: differences)
+      }
+    }
   }
 
   /// Checks that the runs were made with the same settings, but for what differs by design

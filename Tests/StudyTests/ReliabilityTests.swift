@@ -120,4 +120,24 @@ struct ReliabilityTests {
       "\(error)".contains("learningRate: 0.002 in MM-seed1, 0.001 in LM-seed1")
     }
   }
+
+  @Test func aggregatingWithOtherOptionsThanTheRunsThrows() throws {
+    let out = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    try run([
+      "--smoke", "--seeds", "1", "--configurations", "LM", "--learning-rate", "0.002",
+      "--shared-out", "--out", out,
+    ])
+    // results.json would state the options' learning rate (0.001) for a run trained at 0.002.
+    #expect {
+      try run(["--smoke", "--aggregate", out])
+    } throws: { error in
+      "\(error)".contains("runs/LM-seed1.json: made with other settings than these options")
+        && "\(error)".contains("learningRate 0.002 in the run, 0.001 in the options")
+    }
+    try run(["--smoke", "--learning-rate", "0.002", "--aggregate", out])
+    let results = try StudyResults(
+      jsonData: Data(contentsOf: URL(fileURLWithPath: out + "/results.json")))
+    #expect(results.settings["learningRate"] == .number(0.002))
+  }
 }

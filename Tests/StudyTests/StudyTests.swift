@@ -96,6 +96,7 @@ struct StudyTests {
     let script = StudyCommand.slurmScript(options)
     #expect(script.contains("#SBATCH --array=0-4"))
     #expect(script.hasPrefix("#!/bin/bash\n"))
+    #expect(script.contains("# finished: swift run -c release study --aggregate o --dataset "))
   }
 
   @Test func gridReportsTheBestPairByValidation() throws {
@@ -348,8 +349,11 @@ struct StudyTests {
     for command in plan {
       try StudyCommand.run(StudyCommand.parser.parse(plannedArguments(command)))
     }
-    try StudyCommand.run(StudyCommand.parser.parse(["--smoke", "--aggregate", planned]))
+    // Reported with the command the plan's runs print: the options they were trained with.
+    let planOptions = try StudyCommand.parser.parse(arguments + ["--out", planned])
+    try StudyCommand.run(StudyCommand.parser.parse(planOptions.aggregateArguments))
     let aggregated = try results(planned)
+    #expect(aggregated.settings == localResults.settings)
     func scores(_ results: StudyResults) -> [String] {
       results.runs.map {
         "\($0.configuration) \($0.fold ?? 0) \($0.seed) \($0.accuracy) \($0.macroF1)"
