@@ -24,8 +24,8 @@
 # packages when they are missing (needs root and apt-get).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. Scripts/fixtures.sh
-fixture_options cortex-m4-check "$@"
+. Scripts/common.sh
+script_options cortex-m4-check "$@"
 
 if ! command -v arm-none-eabi-gcc >/dev/null || ! command -v qemu-system-arm >/dev/null; then
   echo "== installing gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm (Debian)"

@@ -10,15 +10,8 @@
 # `swift build -c release`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scratch=.build
-build=1
-while [ $# -gt 0 ]; do
-  case $1 in
-    --no-build) build=0; shift ;;
-    --scratch-path) scratch=$2; shift 2 ;;
-    *) echo "usage: Scripts/kill-resume.sh [--no-build] [--scratch-path DIR]" >&2; exit 64 ;;
-  esac
-done
+. Scripts/common.sh
+script_options kill-resume "$@"
 [ $build -eq 0 ] || swift build -c release --product study --scratch-path "$scratch" >/dev/null
 teacher="$(swift build -c release --scratch-path "$scratch" --show-bin-path)/study"
 [ -x "$teacher" ] || { echo "kill-resume: $teacher is not built" >&2; exit 1; }

@@ -16,8 +16,8 @@
 # expected logits when HARDISTILL_ONNX_FIXTURES names a folder (and skips otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. Scripts/fixtures.sh
-fixture_options onnx-check "$@"
+. Scripts/common.sh
+script_options onnx-check "$@"
 
 if ! command -v python3 >/dev/null || ! python3 -c "import venv, ensurepip" 2>/dev/null; then
   echo "== installing python3 and python3-venv from Debian's packages"

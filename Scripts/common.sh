@@ -1,11 +1,12 @@
-# Sourced by the checks that run what an exporter wrote outside Swift (onnx-check.sh,
-# cortex-m4-check.sh). `fixture_options NAME "$@"` reads their common options
-# [--no-build] [--scratch-path DIR] into $build and $scratch; `write_fixtures NAME FILTER VARIABLE`
-# makes the folder $work (removed on exit unless KEEP is set), builds the tests unless --no-build,
-# and runs the Swift test FILTER with the environment VARIABLE naming $work, so that it writes its
-# fixtures and manifest.tsv there. Either stops the script with a message when something fails.
+# Sourced by the check scripts. `script_options NAME "$@"` reads the common options
+# [--no-build] [--scratch-path DIR] into $build and $scratch (kill-resume.sh, onnx-check.sh,
+# cortex-m4-check.sh). For the checks that run what an exporter wrote outside Swift,
+# `write_fixtures NAME FILTER VARIABLE` makes the folder $work (removed on exit unless KEEP is
+# set), builds the tests unless --no-build, and runs the Swift test FILTER with the environment
+# VARIABLE naming $work, so that it writes its fixtures and manifest.tsv there. Either stops the
+# script with a message when something fails.
 
-fixture_options() {
+script_options() {
   local name=$1
   shift
   scratch=.build
