@@ -207,7 +207,7 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
   public func arguments(configuration: Configuration, seed: UInt64, fold: Int? = nil)
     -> [String]
   {
-    var result = runArguments + ["--out", run.out]
+    var result = runArguments(teacher: true) + ["--out", run.out]
     if let fold {
       result += (folds.map { ["--folds", "\($0)"] } ?? ["--loso"]) + ["--fold", "\(fold)"]
     }
@@ -220,11 +220,14 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
 
   /// The arguments of `study` that report the runs of these options once they are done:
   /// `--aggregate` with the `--out` folder, then the run options the report states, as in
-  /// ``arguments(configuration:seed:fold:)``.
-  public var aggregateArguments: [String] { ["--aggregate", run.out] + runArguments }
+  /// ``arguments(configuration:seed:fold:)`` but for the teacher checkpoint.
+  public var aggregateArguments: [String] {
+    ["--aggregate", run.out] + runArguments(teacher: false)
+  }
 
-  /// The run's options as given, the study-only ones and `--out` left out.
-  private var runArguments: [String] {
+  /// The run's options as given, the study-only ones and `--out` left out; `--teacher-checkpoint`
+  /// only with `teacher`.
+  private func runArguments(teacher: Bool) -> [String] {
     let o = run
     var result = ["--dataset", o.dataset.rawValue]
     if let directory = o.dataDirectory { result += ["--data-dir", directory] }
@@ -258,7 +261,9 @@ public struct StudyOptions: Sendable, Equatable, ThreadBound {
     result += ["--temperature", "\(o.temperature)", "--alpha", "\(o.alpha)"]
     if !o.temperatureSquared { result.append("--no-temperature-squared") }
     if o.kdWarmup > 0 { result += ["--kd-warmup", "\(o.kdWarmup)"] }
-    if let teacher = o.teacherCheckpoint { result += ["--teacher-checkpoint", teacher] }
+    if teacher, let checkpoint = o.teacherCheckpoint {
+      result += ["--teacher-checkpoint", checkpoint]
+    }
     result += ["--beta", "\(o.beta)", "--channel-alignment", o.channelAlignment.optionValue]
     return result
   }

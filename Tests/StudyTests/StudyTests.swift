@@ -97,6 +97,13 @@ struct StudyTests {
     #expect(script.contains("#SBATCH --array=0-4"))
     #expect(script.hasPrefix("#!/bin/bash\n"))
     #expect(script.contains("# finished: swift run -c release study --aggregate o --dataset "))
+    // The aggregate command carries the settings the report states, not a run's own teacher.
+    let distilling = try StudyCommand.parser.parse([
+      "--out", "o", "--temperature", "1", "--teacher-checkpoint", "t.safetensors",
+    ])
+    let aggregate = distilling.aggregateArguments.joined(separator: " ")
+    #expect(aggregate.hasPrefix("--aggregate o --dataset "))
+    #expect(aggregate.contains("--temperature 1.0") && !aggregate.contains("t.safetensors"))
   }
 
   @Test func gridReportsTheBestPairByValidation() throws {
