@@ -122,6 +122,7 @@ public struct StudySummary {
       Self.claimsHeader(
         claims, crossValidated: report.results.runs.contains { $0.fold != nil }))
     lines += claims.map(\.line)
+    if let note = report.collapsedRunsNote(markdown: false) { lines += ["", note] }
     return lines.joined(separator: "\n")
   }
 

@@ -178,6 +178,11 @@ struct ReportTests {
       markdown.contains(
         "**2 of \(runs.count) runs hardly recognize a class** (test recall below 5 %): " + named))
     #expect(markdown.contains("| 0.0 (downstairs) |") && markdown.contains("| 5.0 (class 1) |"))
+    let plain = StudyReport(results: results, classNames: [2: "downstairs"])
+      .collapsedRunsNote(markdown: false)
+    #expect(
+      plain?.hasPrefix("2 of \(runs.count) runs hardly recognize a class (test recall") == true)
+    #expect(StudyReport(results: try Fixtures.results).collapsedRunsNote(markdown: false) == nil)
 
     var bad = runs[0]
     bad.lowestRecall = ClassRecall(classID: 0, recall: .nan)

@@ -158,16 +158,9 @@ extension StudyReport {
       ]
       out.append("| " + cells.joined(separator: " | ") + " |")
     }
-    let collapsed = results.runs.filter { ($0.lowestRecall?.recall ?? 1) < Self.collapsedRecall }
-    if !collapsed.isEmpty {
+    if let note = collapsedRunsNote(markdown: true) {
       out.append("")
-      out.append(
-        "**\(collapsed.count) of \(results.runs.count) runs hardly recognize a class** (test "
-          + "recall below \(Format.fixed(100 * Self.collapsedRecall, 0)) %): "
-          + collapsed.map { run in
-            "\(run.configuration) \(run.replicate) (\(className(run.lowestRecall?.classID ?? 0)))"
-          }.joined(separator: ", ")
-          + ". Such a run never learned the class; the means above include it.")
+      out.append(note)
     }
 
     out.append("")
@@ -221,6 +214,20 @@ extension StudyReport {
   public static let collapsedRecall = 0.05
 
   private func className(_ id: Int) -> String { classNames[id] ?? "class \(id)" }
+
+  /// The runs whose worst class has a test recall below ``collapsedRecall``, named with that
+  /// class in one sentence (its opening in bold with `markdown`); `nil` when there are none.
+  public func collapsedRunsNote(markdown: Bool) -> String? {
+    let collapsed = results.runs.filter { ($0.lowestRecall?.recall ?? 1) < Self.collapsedRecall }
+    guard !collapsed.isEmpty else { return nil }
+    let opening = "\(collapsed.count) of \(results.runs.count) runs hardly recognize a class"
+    return (markdown ? "**\(opening)**" : opening)
+      + " (test recall below \(Format.fixed(100 * Self.collapsedRecall, 0)) %): "
+      + collapsed.map { run in
+        "\(run.configuration) \(run.replicate) (\(className(run.lowestRecall?.classID ?? 0)))"
+      }.joined(separator: ", ")
+      + ". Such a run never learned the class; the means include it."
+  }
 
   /// The paired comparison of `configuration` with ``baseline`` on `metric`, over the seeds both
   /// ran; `nil` with fewer than two shared seeds.
