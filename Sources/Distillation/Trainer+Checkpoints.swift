@@ -13,9 +13,9 @@ extension Trainer {
       text += String(decoding: (try? encoder.encode(record)) ?? Data(), as: UTF8.self) + "\n"
     }
     do {
-      try Data(text.utf8).write(to: url, options: .atomic)
+      try writeReplacing(Data(text.utf8), to: url)
     } catch {
-      throw .log(path: url.path, reason: error.localizedDescription)
+      throw .log(path: url.path, reason: error.reason)
     }
   }
 

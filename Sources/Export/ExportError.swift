@@ -34,22 +34,14 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
   }
 }
 
-/// Writes `data` to `<file>.partial` beside `url`, then renames it over `url`: a crash never
-/// leaves a half-written file, and a failed write (a full disk) removes its partial file.
+/// Writes `data` with `writeReplacing(_:to:)` (a `.partial` sibling renamed over `url`): a crash
+/// never leaves a half-written file, and a failed write (a full disk) removes its partial file.
 ///
 /// - Throws: ``ExportError/unwritable(path:reason:)``.
 func writeAtomically(_ data: Data, to url: URL) throws(ExportError) {
-  let partial = url.deletingLastPathComponent()
-    .appendingPathComponent(url.lastPathComponent + ".partial")
   do {
-    try data.write(to: partial)
+    try writeReplacing(data, to: url)
   } catch {
-    try? FileManager.default.removeItem(at: partial)
-    throw .unwritable(path: url.path, reason: error.localizedDescription)
-  }
-  guard rename(partial.path, url.path) == 0 else {
-    let reason = String(cString: strerror(errno))
-    try? FileManager.default.removeItem(at: partial)
-    throw .unwritable(path: url.path, reason: reason)
+    throw .unwritable(path: url.path, reason: error.reason)
   }
 }

@@ -148,26 +148,14 @@ public struct Checkpoint: Equatable {
     return data
   }
 
-  /// Writes the checkpoint atomically: to `<file>.partial` beside `url`, then renamed over `url`,
-  /// so a crash never leaves a half-written checkpoint and the previous file survives.
-  ///
-  /// Foundation's `.atomic` option would leave its `.dat.nosync…` temporary file behind when the
-  /// process is killed mid-write (a training run stopped with SIGKILL); the fixed sibling name is
-  /// instead overwritten and renamed away by the next write of the same checkpoint.
+  /// Writes the checkpoint with ``writeReplacing(_:to:)``: to `<file>.partial` beside `url`, then
+  /// renamed over `url`, so a crash never leaves a half-written checkpoint or a stray temporary
+  /// file, and the previous file survives.
   public func write(to url: URL) throws(CheckpointError) {
-    let partial = url.deletingLastPathComponent()
-      .appendingPathComponent(url.lastPathComponent + ".partial")
     do {
-      try encoded().write(to: partial)
+      try writeReplacing(encoded(), to: url)
     } catch {
-      // A full disk leaves part of the file: remove it, so the folder holds only whole files.
-      try? FileManager.default.removeItem(at: partial)
-      throw .unreadable(path: url.path, reason: fileErrorReason(error))
-    }
-    guard rename(partial.path, url.path) == 0 else {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(at: partial)
-      throw .unreadable(path: url.path, reason: reason)
+      throw .unreadable(path: url.path, reason: error.reason)
     }
   }
 

@@ -333,7 +333,7 @@ public final class Experiment {
     for (index, (label, prediction)) in zip(data.test.labels, predictions).enumerated() {
       csv += "\(index),\(label),\(prediction)\n"
     }
-    try Data(csv.utf8).write(to: output.predictions(stem), options: .atomic)
+    try writeReplacing(Data(csv.utf8), to: output.predictions(stem))
     let record = RunRecord(
       result: RunResult(
         configuration: configuration.name, seed: Int(seed), scores: scores, cost: cost,
@@ -345,7 +345,7 @@ public final class Experiment {
       confusion: scores.confusionMatrix, classNames: data.classNames,
       checkpointBytes: cost.checkpointBytes ?? 0, fingerprint: fingerprint,
       studyProtocol: studyProtocol)
-    try JSONEncoder.readable.encode(record).write(to: output.record(stem), options: .atomic)
+    try writeReplacing(JSONEncoder.readable.encode(record), to: output.record(stem))
     // A recall near 0 means the run never learned a class, which the accuracy alone hides.
     let worst = record.result.lowestRecall.map { worst in
       let name =

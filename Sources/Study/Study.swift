@@ -1,6 +1,7 @@
 import CommandLineOptions
 import Distillation
 import Foundation
+import Layers
 
 /// The study: every chosen configuration over its seeds, then the report; or the plan, the Slurm
 /// script, or the aggregation of runs made elsewhere.
@@ -19,8 +20,8 @@ public enum StudyCommand {
       return
     }
     if let path = options.emitSlurm {
-      try Data(slurmScript(options, foldCount: foldCount).utf8).write(
-        to: URL(fileURLWithPath: path), options: .atomic)
+      try writeReplacing(
+        Data(slurmScript(options, foldCount: foldCount).utf8), to: URL(fileURLWithPath: path))
       print(
         "wrote \(path): submit it with 'sbatch \(path)'; when every task has finished, report "
           + "the runs with:\n" + aggregateCommand(options))
@@ -130,7 +131,7 @@ public enum StudyCommand {
       }
     }
     let url = experiment.output.root.appendingPathComponent("grid.json")
-    try JSONEncoder.readable.encode(entries).write(to: url, options: .atomic)
+    try writeReplacing(JSONEncoder.readable.encode(entries), to: url)
     print("wrote \(url.path)")
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Layers
 import Metrics
 
 /// Everything a study reports, and the writer of its output folder.
@@ -107,8 +108,8 @@ public struct StudyReport: Sendable {
     var written: [URL] = []
     for file in files {
       let url = folder.appendingPathComponent(file.name)
-      do { try file.contents.write(to: url, options: .atomic) } catch {
-        throw .fileError(path: url.path, reason: "cannot write: \(error.localizedDescription)")
+      do { try writeReplacing(file.contents, to: url) } catch {
+        throw .fileError(path: url.path, reason: "cannot write: \(error.reason)")
       }
       written.append(url)
     }
