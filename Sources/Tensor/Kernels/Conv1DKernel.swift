@@ -154,10 +154,31 @@ extension Kernels {
     guard let variant = configuration.variant.cValue else {
       return referenceConv1D(x, w, bias: bias, geometry: g)
     }
+    let (inC, outC) = (x.shape[2], w.shape[2])
+    return sampleParallelConv1D(x, w, bias: bias, geometry: g, configuration: configuration) {
+      samples, x, w, b, y in
+      var geometry = cGeometry(
+        g, batch: samples, inC: inC, outC: outC, winograd: configuration.winograd)
+      hd_conv1d_forward(variant, &geometry, x, w, b, y)
+    }
+  }
+
+  /// The forward pass of a 1-D convolution cut by samples: the batch is split into
+  /// ``convWorkers(_:batch:inC:outC:)`` shares (never by the thread count), and `run` computes
+  /// one share's `samples` windows from their input, the filters, the bias (or `nil`) into their
+  /// output. Each sample's output depends on that sample only.
+  static func sampleParallelConv1D(
+    _ x: Tensor, _ w: Tensor, bias: Tensor?, geometry g: WindowGeometry,
+    configuration: KernelConfiguration,
+    run:
+      @escaping @Sendable (
+        _ samples: Int, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+        _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>
+      ) -> Void
+  ) -> Tensor {
     let (batch, inC, outC) = (x.shape[0], x.shape[2], w.shape[2])
     let count = batch * g.outputLength * outC
-    let workers = convWorkers(
-      g, batch: batch, inC: inC, outC: outC)
+    let workers = convWorkers(g, batch: batch, inC: inC, outC: outC)
     let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
       x.withUnsafeBufferPointer { px in
         w.withUnsafeBufferPointer { pw in
@@ -171,10 +192,8 @@ extension Kernels {
             parallelFor(workers, threads: configuration.threadCount) { worker in
               let samples = share(of: batch, worker: worker, workers: workers)
               guard !samples.isEmpty else { return }
-              var geometry = cGeometry(
-                g, batch: samples.count, inC: inC, outC: outC, winograd: configuration.winograd)
-              hd_conv1d_forward(
-                variant, &geometry, sx.base + samples.lowerBound * g.inputLength * inC, sw.base,
+              run(
+                samples.count, sx.base + samples.lowerBound * g.inputLength * inC, sw.base,
                 sb?.base, sy.base + samples.lowerBound * g.outputLength * outC)
             }
           }

@@ -29,32 +29,12 @@ extension Kernels {
     guard let variant = configuration.variant.cValue, batch > 0,
       smallConv1DApplies(g, inC: inC, outC: outC, configuration: configuration)
     else { return nil }
-    let count = batch * g.outputLength * outC
-    let workers = convWorkers(g, batch: batch, inC: inC, outC: outC)
-    let result = Kernels.pooledFloats(unsafeUninitializedCapacity: count) { out, initialized in
-      x.withUnsafeBufferPointer { px in
-        w.withUnsafeBufferPointer { pw in
-          withOptionalPointer(bias) { pb in
-            let (sx, sw) = (
-              DisjointWrites(reading: px.baseAddress!, count: px.count),
-              DisjointWrites(reading: pw.baseAddress!, count: pw.count)
-            )
-            let sb = pb.map { DisjointWrites(reading: $0, count: outC) }
-            let sy = DisjointWrites(out.baseAddress!, count: count)
-            parallelFor(workers, threads: configuration.threadCount) { worker in
-              let samples = share(of: batch, worker: worker, workers: workers)
-              guard !samples.isEmpty else { return }
-              hd_conv1d_small_forward(
-                variant, samples.count, g.inputLength, inC, outC, g.kernelSize, g.padBefore,
-                sx.base + samples.lowerBound * g.inputLength * inC, sw.base, sb?.base,
-                relu ? 1 : 0, sy.base + samples.lowerBound * g.outputLength * outC)
-            }
-          }
-        }
-      }
-      initialized = count
+    return sampleParallelConv1D(x, w, bias: bias, geometry: g, configuration: configuration) {
+      samples, x, w, b, y in
+      hd_conv1d_small_forward(
+        variant, samples, g.inputLength, inC, outC, g.kernelSize, g.padBefore, x, w, b,
+        relu ? 1 : 0, y)
     }
-    return Tensor(uncheckedShape: [batch, g.outputLength, outC], scalars: result)
   }
 
   /// The input, filter and bias gradients of ``smallConv1D(_:_:bias:geometry:relu:configuration:)``
