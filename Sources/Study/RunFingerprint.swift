@@ -72,12 +72,15 @@ public struct RunFingerprint: Codable, Sendable, Equatable {
     return settings
   }
 
-  /// Every key ``optionSettings(_:configuration:)`` can give.
-  static let optionKeys = [
-    "dataset", "family", "epochs", "patience", "batchSize", "learningRate", "clipNorm", "shards",
-    "initialization", "attention", "temperature", "alpha", "temperatureSquared", "kdWarmup",
-    "beta", "channelAlignment",
-  ]
+  /// Every key ``optionSettings(_:configuration:)`` can give: those it gives for options that
+  /// name every optional key, so the list cannot fall behind the function.
+  static let optionKeys: [String] = {
+    var every = RunOptions()
+    every.family = .deepConvLSTM()
+    every.initialization = .pytorch
+    every.kdWarmup = 1
+    return optionSettings(every, configuration: .rabKD).keys.sorted()
+  }()
 }
 
 /// A 64-bit FNV-1a digest, written as 16 hex digits: enough to tell data sets and weights apart.
